@@ -1,1 +1,0 @@
-namespace JobRelay.Tests; public class SmokeTests { [Fact] public void TrueIsTrue() => Assert.True(true); }
