@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Options;
+
+namespace JobRelay.Webhooks;
+
+/// <summary>Limits for incoming webhooks (section <c>JobRelay:Webhooks</c>).</summary>
+public sealed class WebhookOptions
+{
+    public const string SectionName = "JobRelay:Webhooks";
+
+    /// <summary>The largest request body read; a larger one is refused before it is buffered.</summary>
+    public int MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How far a signed timestamp may be from now when the trigger sets no tolerance of its own.</summary>
+    public TimeSpan DefaultTolerance { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a delivery id is remembered: longer than the senders' retry schedules that matter.</summary>
+    public TimeSpan DeduplicationRetention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>The most delivery ids remembered at once; the oldest is forgotten first.</summary>
+    public int DeduplicationCapacity { get; set; } = 100_000;
+}
+
+/// <summary>Checks <see cref="WebhookOptions"/> at start, listing every problem by its configuration key.</summary>
+public sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WebhookOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (options.MaxBodyBytes is < 1024 or > 100 * 1024 * 1024)
+        {
+            failures.Add($"{WebhookOptions.SectionName}:{nameof(WebhookOptions.MaxBodyBytes)} must be between 1024 and 104857600 bytes.");
+        }
+
+        if (options.DefaultTolerance < TimeSpan.FromSeconds(1) || options.DefaultTolerance > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{WebhookOptions.SectionName}:{nameof(WebhookOptions.DefaultTolerance)} must be between 00:00:01 and 01:00:00.");
+        }
+
+        if (options.DeduplicationRetention < TimeSpan.FromMinutes(1) || options.DeduplicationRetention > TimeSpan.FromDays(30))
+        {
+            failures.Add($"{WebhookOptions.SectionName}:{nameof(WebhookOptions.DeduplicationRetention)} must be between 00:01:00 and 30.00:00:00.");
+        }
+
+        if (options.DeduplicationCapacity is < 1 or > 10_000_000)
+        {
+            failures.Add($"{WebhookOptions.SectionName}:{nameof(WebhookOptions.DeduplicationCapacity)} must be between 1 and 10000000.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,66 @@
+using JobRelay.Webhooks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace JobRelay.Tests.Webhooks;
+
+public sealed class WebhookOptionsTests
+{
+    private static ServiceProvider Services(params (string Key, string Value)[] settings)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)))
+            .Build();
+        return new ServiceCollection().AddLogging().AddJobRelayWebhooks(configuration).BuildServiceProvider();
+    }
+
+    [Fact]
+    public void TheDefaultsAreOneMebibyteFiveMinutesOneDayAndAHundredThousandDeliveries()
+    {
+        using var services = Services();
+
+        var options = services.GetRequiredService<IOptions<WebhookOptions>>().Value;
+
+        Assert.Equal(1024 * 1024, options.MaxBodyBytes);
+        Assert.Equal(TimeSpan.FromMinutes(5), options.DefaultTolerance);
+        Assert.Equal(TimeSpan.FromHours(24), options.DeduplicationRetention);
+        Assert.Equal(100_000, options.DeduplicationCapacity);
+    }
+
+    [Fact]
+    public void EveryInvalidSettingIsReportedByItsConfigurationKey()
+    {
+        using var services = Services(
+            ("JobRelay:Webhooks:MaxBodyBytes", "0"),
+            ("JobRelay:Webhooks:DefaultTolerance", "00:00:00"),
+            ("JobRelay:Webhooks:DeduplicationRetention", "00:00:10"),
+            ("JobRelay:Webhooks:DeduplicationCapacity", "0"));
+
+        var failure = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<WebhookOptions>>().Value);
+
+        Assert.Equal(4, failure.Failures.Count());
+        Assert.Contains(failure.Failures, f => f.Contains("JobRelay:Webhooks:DeduplicationCapacity", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TheRegisteredServicesVerifyAndDeduplicate()
+    {
+        using var services = Services(("JobRelay:Webhooks:DeduplicationCapacity", "10"));
+
+        var verifier = services.GetRequiredService<IWebhookVerifierFactory>().Get(WebhookScheme.GitHub);
+        var ledger = services.GetRequiredService<IDeliveryLedger>();
+
+        Assert.Equal(WebhookScheme.GitHub, verifier.Scheme);
+        Assert.True((await ledger.AdmitAsync("t", "d", CancellationToken.None)).IsFirst);
+    }
+
+    [Fact]
+    public void EverySchemeHasAVerifier()
+    {
+        using var services = Services();
+        var factory = services.GetRequiredService<IWebhookVerifierFactory>();
+
+        Assert.All(Enum.GetValues<WebhookScheme>(), scheme => Assert.Equal(scheme, factory.Get(scheme).Scheme));
+    }
+}
