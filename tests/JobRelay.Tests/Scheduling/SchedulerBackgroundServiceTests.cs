@@ -1,0 +1,49 @@
+using JobRelay.Scheduling;
+using JobRelay.Tests.Support;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using static JobRelay.Tests.Scheduling.CronScheduleTests;
+using static JobRelay.Tests.Scheduling.ScheduleDispatcherTests;
+
+namespace JobRelay.Tests.Scheduling;
+
+public class SchedulerBackgroundServiceTests
+{
+    [Fact]
+    public async Task TheLoopTicksEveryIntervalSurvivesAFailingTickAndStopsWithTheHost()
+    {
+        using var logs = new CapturingLoggerProvider();
+        using var loggerFactory = logs.CreateFactory();
+        var clock = new ManualTimeProvider(Utc("2026-05-05T10:00:00.250"));
+        var target = new FakeScheduleTarget(Trigger("every-second", "* * * * * *", TimeZoneInfo.Utc));
+        var options = Options.Create(new ScheduleDispatcherOptions());
+        var ticker = new ScheduleTicker(
+            new ScheduleDispatcher(options, loggerFactory.CreateLogger<ScheduleDispatcher>()),
+            target,
+            clock,
+            options,
+            loggerFactory.CreateLogger<ScheduleTicker>());
+        using var service = new SchedulerBackgroundService(ticker, clock, options, loggerFactory.CreateLogger<SchedulerBackgroundService>());
+        target.FailNextReads(1);
+
+        await service.StartAsync(CancellationToken.None);
+        await clock.FirstTimerCreated.WaitAsync(TimeSpan.FromSeconds(10));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await target.NextReadFailedAsync());
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var first = await target.NextStartAsync();
+        var second = await target.NextStartAsync();
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var third = await target.NextStartAsync();
+        await service.StopAsync(CancellationToken.None);
+
+        // The failed tick's second (10:00:01) is covered by the next tick.
+        Assert.Equal([Utc("2026-05-05T10:00:01"), Utc("2026-05-05T10:00:02"), Utc("2026-05-05T10:00:03")], [first.DueAt, second.DueAt, third.DueAt]);
+        Assert.True(service.ExecuteTask!.IsCompletedSuccessfully);
+        var failure = Assert.Single(logs.Logs, l => l.EventId.Id == 1321);
+        Assert.Equal(LogLevel.Error, failure.Level);
+        Assert.Contains("the catalog could not be read", failure.Exception, StringComparison.Ordinal);
+        Assert.Contains(logs.Logs, l => l.EventId.Id == 1320);
+        Assert.Contains(logs.Logs, l => l.EventId.Id == 1322);
+    }
+}
