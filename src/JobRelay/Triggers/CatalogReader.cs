@@ -1,0 +1,260 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace JobRelay.Triggers;
+
+/// <summary>Reads typed values out of catalog JSON, collecting every error with its JSON path instead of stopping.</summary>
+internal sealed class CatalogReader
+{
+    private readonly List<CatalogError> _errors = [];
+
+    public IReadOnlyList<CatalogError> Errors => _errors;
+
+    public int ErrorCount => _errors.Count;
+
+    public void Error(string path, string message) => _errors.Add(new CatalogError(path, message));
+
+    public static string Child(string path, string name)
+        => name.Contains('.', StringComparison.Ordinal) || name.Contains('\'', StringComparison.Ordinal) || name.Length == 0 || name.Any(char.IsWhiteSpace)
+            ? $"{path}['{name.Replace("'", "\\'", StringComparison.Ordinal)}']"
+            : $"{path}.{name}";
+
+    public static string Index(string path, int index) => $"{path}[{index}]";
+
+    /// <summary>The node as an object, or an error.</summary>
+    public JsonObject? AsObject(JsonNode? node, string path)
+    {
+        if (node is JsonObject obj)
+        {
+            return obj;
+        }
+
+        Error(path, $"must be an object, not {Describe(node)}.");
+        return null;
+    }
+
+    /// <summary>Reports every member of <paramref name="obj"/> that is not in <paramref name="allowed"/>.</summary>
+    public void OnlyKnown(JsonObject obj, string path, params string[] allowed)
+    {
+        foreach (var (name, _) in obj)
+        {
+            if (!allowed.Contains(name, StringComparer.Ordinal))
+            {
+                var near = allowed.FirstOrDefault(a => string.Equals(a, name, StringComparison.OrdinalIgnoreCase));
+                Error(Child(path, name), near is null
+                    ? $"is not a known field here; known fields: {string.Join(", ", allowed)}."
+                    : $"is not a known field here; did you mean '{near}'?");
+            }
+        }
+    }
+
+    public string? String(JsonObject obj, string name, string path, bool required = false)
+    {
+        if (!obj.TryGetPropertyValue(name, out var node) || node is null)
+        {
+            if (required)
+            {
+                Error(Child(path, name), "is required.");
+            }
+
+            return null;
+        }
+
+        if (node is JsonValue value && value.GetValueKind() == JsonValueKind.String)
+        {
+            var text = value.GetValue<string>();
+            if (text.Length == 0)
+            {
+                Error(Child(path, name), "must not be empty.");
+                return null;
+            }
+
+            return text;
+        }
+
+        Error(Child(path, name), $"must be a string, not {Describe(node)}.");
+        return null;
+    }
+
+    /// <summary>A string or a number, as text (Keboola ids are written either way).</summary>
+    public string? Id(JsonObject obj, string name, string path, bool required = false)
+    {
+        if (obj.TryGetPropertyValue(name, out var node) && node is JsonValue value && value.GetValueKind() == JsonValueKind.Number)
+        {
+            return value.ToJsonString();
+        }
+
+        return String(obj, name, path, required);
+    }
+
+    public bool? Bool(JsonObject obj, string name, string path)
+    {
+        if (!obj.TryGetPropertyValue(name, out var node) || node is null)
+        {
+            return null;
+        }
+
+        if (node is JsonValue value && value.GetValueKind() is JsonValueKind.True or JsonValueKind.False)
+        {
+            return value.GetValue<bool>();
+        }
+
+        Error(Child(path, name), $"must be true or false, not {Describe(node)}.");
+        return null;
+    }
+
+    public int? Int(JsonObject obj, string name, string path, int min, int max)
+    {
+        if (!obj.TryGetPropertyValue(name, out var node) || node is null)
+        {
+            return null;
+        }
+
+        if (node is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.TryGetValue<int>(out var number))
+        {
+            if (number < min || number > max)
+            {
+                Error(Child(path, name), $"must be between {min} and {max}, not {number}.");
+                return null;
+            }
+
+            return number;
+        }
+
+        Error(Child(path, name), $"must be a whole number, not {Describe(node)}.");
+        return null;
+    }
+
+    public IReadOnlyList<string>? Strings(JsonObject obj, string name, string path, bool allowNumbers = false)
+    {
+        if (!obj.TryGetPropertyValue(name, out var node) || node is null)
+        {
+            return null;
+        }
+
+        if (node is not JsonArray array)
+        {
+            Error(Child(path, name), $"must be an array of strings, not {Describe(node)}.");
+            return null;
+        }
+
+        var items = new List<string>();
+        for (var i = 0; i < array.Count; i++)
+        {
+            var item = array[i];
+            if (item is JsonValue value && value.GetValueKind() == JsonValueKind.String && value.GetValue<string>().Length > 0)
+            {
+                items.Add(value.GetValue<string>());
+            }
+            else if (allowNumbers && item is JsonValue number && number.GetValueKind() == JsonValueKind.Number)
+            {
+                items.Add(number.ToJsonString());
+            }
+            else
+            {
+                Error(Index(Child(path, name), i), $"must be a non-empty string, not {Describe(item)}.");
+            }
+        }
+
+        return items;
+    }
+
+    public Template? Template(JsonObject obj, string name, string path, ISet<string> arguments, bool required = false, bool allowNumbers = false)
+    {
+        var text = allowNumbers ? Id(obj, name, path, required) : String(obj, name, path, required);
+        return text is null ? null : Template(text, Child(path, name), arguments);
+    }
+
+    public Template? Template(string text, string path, ISet<string> arguments)
+    {
+        if (!Triggers.Template.TryParse(text, out var template, out var error))
+        {
+            Error(path, error!);
+            return null;
+        }
+
+        foreach (var argument in template!.Arguments.Where(a => !arguments.Contains(a)).Distinct(StringComparer.Ordinal))
+        {
+            Error(path, $"refers to '{{{{{argument}}}}}' but the trigger declares no argument '{argument}'.");
+        }
+
+        return template;
+    }
+
+    /// <summary>Checks the templates inside any JSON value (string leaves of objects and arrays).</summary>
+    public void TemplatesIn(JsonNode? node, string path, ISet<string> arguments)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (name, child) in obj)
+                {
+                    TemplatesIn(child, Child(path, name), arguments);
+                }
+
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    TemplatesIn(array[i], Index(path, i), arguments);
+                }
+
+                break;
+            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                Template(value.GetValue<string>(), path, arguments);
+                break;
+        }
+    }
+
+    /// <summary>An endpoint: absolute https (http only on a loopback host), no credentials, query or fragment.</summary>
+    public Uri? Endpoint(string text, string path)
+    {
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            Error(path, $"'{text}' is not an absolute http(s) URL.");
+            return null;
+        }
+
+        if (uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback)
+        {
+            Error(path, $"must use https; plain http is allowed only for a loopback host (localhost, 127.0.0.1).");
+            return null;
+        }
+
+        if (uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+        {
+            Error(path, "must not carry credentials, a query or a fragment: secrets are named in the catalog, never written in it.");
+            return null;
+        }
+
+        return uri.AbsolutePath.EndsWith('/') ? uri : new Uri(uri.GetLeftPart(UriPartial.Path) + "/");
+    }
+
+    public string? SecretName(JsonObject obj, string name, string path, bool required)
+    {
+        var secret = String(obj, name, path, required);
+        if (secret is not null && !CatalogNames.IsValidSecretName(secret))
+        {
+            Error(Child(path, name), $"'{secret}' is not a Key Vault secret name: 1 to 127 letters, digits and '-'. Write the secret's name here, never its value.");
+            return null;
+        }
+
+        return secret;
+    }
+
+    public static string Describe(JsonNode? node) => node switch
+    {
+        null => "null",
+        JsonObject => "an object",
+        JsonArray => "an array",
+        JsonValue value => value.GetValueKind() switch
+        {
+            JsonValueKind.String => "a string",
+            JsonValueKind.Number => string.Create(CultureInfo.InvariantCulture, $"the number {value.ToJsonString()}"),
+            JsonValueKind.True or JsonValueKind.False => "a boolean",
+            _ => "a value",
+        },
+        _ => "a value",
+    };
+}

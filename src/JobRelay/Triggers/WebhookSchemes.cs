@@ -1,0 +1,33 @@
+using JobRelay.Webhooks;
+
+namespace JobRelay.Triggers;
+
+/// <summary>The names the catalog gives the webhook schemes.</summary>
+public static class WebhookSchemes
+{
+    private static readonly Dictionary<string, WebhookScheme> ByName = new(StringComparer.Ordinal)
+    {
+        ["github"] = WebhookScheme.GitHub,
+        ["stripe"] = WebhookScheme.Stripe,
+        ["slack"] = WebhookScheme.Slack,
+        ["shopify"] = WebhookScheme.Shopify,
+        ["standardWebhooks"] = WebhookScheme.StandardWebhooks,
+        ["svix"] = WebhookScheme.Svix,
+        ["gitlab"] = WebhookScheme.GitLab,
+        ["twilio"] = WebhookScheme.Twilio,
+        ["hmac"] = WebhookScheme.Hmac,
+        ["token"] = WebhookScheme.Token,
+        ["eventGrid"] = WebhookScheme.EventGrid,
+        ["cloudEvents"] = WebhookScheme.CloudEvents,
+        ["keboolaNotification"] = WebhookScheme.KeboolaNotification,
+        ["theeyeJobEnd"] = WebhookScheme.TheEyeJobEnd,
+    };
+
+    /// <summary>Every scheme name, in the order the catalog documents them.</summary>
+    public static IReadOnlyCollection<string> Names => ByName.Keys;
+
+    public static bool TryParse(string name, out WebhookScheme scheme) => ByName.TryGetValue(name, out scheme);
+
+    /// <summary>The catalog name of a scheme.</summary>
+    public static string NameOf(WebhookScheme scheme) => ByName.First(p => p.Value == scheme).Key;
+}
