@@ -82,7 +82,8 @@ internal static class KeboolaJobBody
 
         if (request.DelayedStartTime is { } startAt)
         {
-            body["delayedStartTime"] = startAt.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
+            // RFC 3339 with the caller's offset; at most microseconds, the finest the queue's PHP dates keep.
+            body["delayedStartTime"] = startAt.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFzzz", CultureInfo.InvariantCulture);
         }
 
         if (request.DelaySeconds is { } delay)

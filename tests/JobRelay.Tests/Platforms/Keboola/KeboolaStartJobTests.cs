@@ -67,6 +67,19 @@ public sealed class KeboolaStartJobTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_job_sends_a_delayed_start_time_with_its_fraction_of_a_second()
+    {
+        await using var server = await LoopbackServer.StartAsync(Answer(201, CreatedJob));
+        var startAt = new DateTimeOffset(2025, 3, 4, 21, 30, 0, TimeSpan.Zero).AddTicks(2_500_000);
+
+        await _kit.Platform(server).StartJobAsync(Job() with { DelayedStartTime = startAt }, CancellationToken.None);
+
+        Assert.Equal(
+            """{"component":"keboola.ex-db-snowflake","mode":"run","delayedStartTime":"2025-03-04T21:30:00.25+00:00"}""",
+            Assert.Single(server.Requests).Body);
+    }
+
+    [Fact]
     public async Task Start_job_with_only_a_component_sends_the_component_and_the_default_mode()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(201, CreatedJob));
