@@ -10,6 +10,7 @@ namespace JobRelay.Tests.Infra;
 /// Guards what drifts between the code and the templates in infra/: the settings the app reads, the roles it is
 /// granted, and the security properties of each resource.
 /// </summary>
+[Collection(InfrastructureTestGroup.Name)]
 public partial class InfrastructureDriftTests
 {
     /// <summary>Built-in role definition ids by role name, as published in the Azure built-in roles reference.</summary>
@@ -373,4 +374,14 @@ public partial class InfrastructureDriftTests
 
     [GeneratedRegex(@"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
     private static partial Regex GuidLiteral();
+}
+
+/// <summary>
+/// Runs the infrastructure tests on their own, after the parallel ones: the Bicep compile starts a restore and the
+/// CLI, which should not compete for the CPU with timing-sensitive tests.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class InfrastructureTestGroup
+{
+    public const string Name = "Infrastructure";
 }
