@@ -1,0 +1,172 @@
+// JobRelay on Azure: one resource group holding a Flex Consumption function app, its user-assigned identity, the
+// host/deployment storage account, Key Vault, Log Analytics and Application Insights, and the role assignments
+// that let the identity use them. No secret value is a parameter or an output: secrets are put into the vault
+// by the operator (see docs/deploy.md).
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; seeds the resource names and tags every resource with azd-env-name.')
+param environmentName string
+
+@minLength(1)
+@description('Region for every resource. It must offer the Flex Consumption plan.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Resource group name; empty for rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Object id of the person or group that loads secrets into the vault; azd passes the signed-in principal.')
+param vaultOperatorPrincipalId string = ''
+
+@description('Kind of principal vaultOperatorPrincipalId is.')
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+param vaultOperatorPrincipalType string = 'User'
+
+@description('Whether vaultOperatorPrincipalId gets Key Vault Secrets Officer on the vault. Pipelines set false so the deploying service principal cannot read or write secrets.')
+param grantVaultOperator bool = true
+
+@description('Public network access of the Key Vault. Disabled needs a private endpoint and VNet integration, which this template does not create.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param keyVaultPublicNetworkAccess string = 'Enabled'
+
+@description('Trigger catalog path, relative to the app folder (the catalog ships with the app) or absolute.')
+param catalogPath string = 'triggers.json'
+
+@description('NCRONTAB schedule (with seconds) of the Scheduler timer function.')
+param schedulerTick string = '0 * * * * *'
+
+@description('The Scheduler timer\'s period as a TimeSpan (hh:mm:ss); keep it equal to the period of schedulerTick.')
+param schedulerTickInterval string = '00:01:00'
+
+@description('Memory of each function app instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Upper bound on function app instances.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+  application: 'jobrelay'
+}
+var functionAppName = 'func-jobrelay-${resourceToken}'
+var deploymentContainerName = 'app-package'
+
+resource resourceGroup 'Microsoft.Resources/resourceGroups@2025-04-01' = {
+  name: empty(resourceGroupName) ? 'rg-${environmentName}' : resourceGroupName
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: resourceGroup
+  params: {
+    name: 'id-jobrelay-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: resourceGroup
+  params: {
+    logAnalyticsName: 'log-jobrelay-${resourceToken}'
+    applicationInsightsName: 'appi-jobrelay-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: resourceGroup
+  params: {
+    name: 'stjobrelay${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+  }
+}
+
+module keyVault 'app/keyvault.bicep' = {
+  name: 'keyVault'
+  scope: resourceGroup
+  params: {
+    name: 'kv-jobrelay-${take(resourceToken, 10)}'
+    location: location
+    tags: tags
+    publicNetworkAccess: keyVaultPublicNetworkAccess
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: resourceGroup
+  params: {
+    keyVaultName: keyVault.outputs.name
+    storageAccountName: storage.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    appPrincipalId: identity.outputs.principalId
+    vaultOperatorPrincipalId: grantVaultOperator ? vaultOperatorPrincipalId : ''
+    vaultOperatorPrincipalType: vaultOperatorPrincipalType
+  }
+}
+
+module functionApp 'app/function.bicep' = {
+  name: 'functionApp'
+  scope: resourceGroup
+  params: {
+    planName: 'plan-jobrelay-${resourceToken}'
+    name: functionAppName
+    location: location
+    tags: tags
+    serviceName: 'api'
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    keyVaultUri: keyVault.outputs.uri
+    catalogPath: catalogPath
+    schedulerTick: schedulerTick
+    schedulerTickInterval: schedulerTickInterval
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+  }
+  // The host reaches storage, the vault and Application Insights with the identity as soon as it starts.
+  dependsOn: [
+    rbac
+  ]
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = resourceGroup.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_FUNCTION_APP_URL string = functionApp.outputs.url
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_URI string = keyVault.outputs.uri
+output JOBRELAY_IDENTITY_CLIENT_ID string = identity.outputs.clientId
