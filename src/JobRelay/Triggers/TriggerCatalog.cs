@@ -36,6 +36,12 @@ public abstract record PlatformDefinition(string Name)
     /// <summary>The names of the secrets the platform itself needs (not counting per-trigger secrets).</summary>
     public abstract IEnumerable<string> SecretNames { get; }
 
+    /// <summary>
+    /// The secret that authenticates the platform's job-end events at <c>/api/events/{platform}</c> (chaining);
+    /// null when the platform sends none.
+    /// </summary>
+    public string? EventSecret { get; init; }
+
     /// <summary>The same platform at another endpoint.</summary>
     public abstract PlatformDefinition WithUrl(Uri url);
 }
@@ -48,7 +54,7 @@ public sealed record KeboolaPlatformDefinition(string Name, string? Stack, Uri Q
 
     public override Uri Url => QueueUrl;
 
-    public override IEnumerable<string> SecretNames => [TokenSecret];
+    public override IEnumerable<string> SecretNames => EventSecret is null ? [TokenSecret] : [TokenSecret, EventSecret];
 
     public override PlatformDefinition WithUrl(Uri url) => this with { QueueUrl = url };
 }
@@ -60,7 +66,7 @@ public sealed record TheEyePlatformDefinition(string Name, Uri SupervisorUrl, st
 
     public override Uri Url => SupervisorUrl;
 
-    public override IEnumerable<string> SecretNames => AccessTokenSecret is null ? [] : [AccessTokenSecret];
+    public override IEnumerable<string> SecretNames => new[] { AccessTokenSecret, EventSecret }.OfType<string>();
 
     public override PlatformDefinition WithUrl(Uri url) => this with { SupervisorUrl = url };
 }

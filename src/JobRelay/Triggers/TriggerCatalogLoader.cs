@@ -149,11 +149,12 @@ public static class TriggerCatalogLoader
         {
             case "keboola":
             {
-                reader.OnlyKnown(obj, path, "type", "description", "stack", "url", "tokenSecret");
+                reader.OnlyKnown(obj, path, "type", "description", "stack", "url", "tokenSecret", "eventSecret");
                 reader.String(obj, "description", path);
                 var stack = reader.String(obj, "stack", path);
                 var urlText = reader.String(obj, "url", path);
                 var token = reader.SecretName(obj, "tokenSecret", path, required: true);
+                var events = reader.SecretName(obj, "eventSecret", path, required: false);
                 Uri? queue = null;
                 if (stack is not null && urlText is not null)
                 {
@@ -175,18 +176,19 @@ public static class TriggerCatalogLoader
                     reader.Error(path, "needs 'stack' (one of " + string.Join(", ", KeboolaStacks.QueueUrls.Keys) + ") or 'url' (the stack's queue endpoint).");
                 }
 
-                return reader.ErrorCount == errorsBefore ? new KeboolaPlatformDefinition(name, stack, queue!, token!) : null;
+                return reader.ErrorCount == errorsBefore ? new KeboolaPlatformDefinition(name, stack, queue!, token!) { EventSecret = events } : null;
             }
 
             case "theeye":
             {
-                reader.OnlyKnown(obj, path, "type", "description", "url", "customer", "accessTokenSecret");
+                reader.OnlyKnown(obj, path, "type", "description", "url", "customer", "accessTokenSecret", "eventSecret");
                 reader.String(obj, "description", path);
                 var urlText = reader.String(obj, "url", path);
                 var url = urlText is null ? DefaultTheEyeUrl : reader.Endpoint(urlText, CatalogReader.Child(path, "url"));
                 var customer = reader.String(obj, "customer", path, required: true);
                 var token = reader.SecretName(obj, "accessTokenSecret", path, required: false);
-                return reader.ErrorCount == errorsBefore ? new TheEyePlatformDefinition(name, url!, customer!, token) : null;
+                var events = reader.SecretName(obj, "eventSecret", path, required: false);
+                return reader.ErrorCount == errorsBefore ? new TheEyePlatformDefinition(name, url!, customer!, token) { EventSecret = events } : null;
             }
 
             case null:

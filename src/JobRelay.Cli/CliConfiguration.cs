@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Microsoft.Extensions.Configuration;
+
+namespace JobRelay.Cli;
+
+/// <summary>
+/// Where the command's settings come from, lowest first: built-in defaults, <c>jobrelay.local.json</c> in the working
+/// folder, user secrets, environment variables, then the command's own options (and the sandbox's endpoints and
+/// credentials). Secrets come from this configuration unless <c>JobRelay:KeyVault:VaultUri</c> is set.
+/// </summary>
+internal static class CliConfiguration
+{
+    public const string LocalFile = "jobrelay.local.json";
+
+    public static IConfigurationRoot Build(ParseResult parse, IReadOnlyDictionary<string, string?>? sandbox)
+    {
+        var builder = new ConfigurationBuilder();
+        AddSources(builder, parse, sandbox);
+        return builder.Build();
+    }
+
+    public static void AddSources(IConfigurationBuilder builder, ParseResult parse, IReadOnlyDictionary<string, string?>? sandbox)
+    {
+        builder
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["JobRelay:Catalog:Path"] = "triggers.json" })
+            .AddJsonFile(Path.GetFullPath(LocalFile), optional: true, reloadOnChange: false)
+            .AddUserSecrets(typeof(CliConfiguration).Assembly, optional: true)
+            .AddEnvironmentVariables();
+        if (sandbox is not null)
+        {
+            builder.AddInMemoryCollection(sandbox);
+        }
+
+        if (parse.GetValue(JobRelayCommandLine.TriggersOption) is { } triggers)
+        {
+            builder.AddInMemoryCollection(new Dictionary<string, string?> { ["JobRelay:Catalog:Path"] = triggers.FullName });
+        }
+    }
+
+    public static string CatalogPath(this IConfiguration configuration)
+        => Path.GetFullPath(configuration["JobRelay:Catalog:Path"] ?? "triggers.json");
+}

@@ -1,0 +1,151 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using JobRelay.Http;
+using JobRelay.Platforms;
+using JobRelay.Runs;
+using JobRelay.Secrets;
+using JobRelay.Triggers;
+using JobRelay.Webhooks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace JobRelay.Chaining;
+
+/// <summary>
+/// <c>POST /api/events/{platform}</c>: a job ended on a platform (a Keboola notification, a TheEye outgoing-webhook
+/// task). The call is authenticated by the platform's <c>eventSecret</c> token (header <c>X-JobRelay-Token</c> or
+/// query <c>token</c>, since Keboola notifications cannot set headers), de-duplicated by job and end state, and
+/// starts every trigger whose <c>after</c> rule the event meets.
+/// </summary>
+public sealed class ChainIngress(
+    TriggerRunner runner,
+    ISecretStore secrets,
+    IWebhookVerifierFactory verifiers,
+    IDeliveryLedger ledger,
+    IOptions<WebhookOptions> options,
+    ILogger<ChainIngress> logger)
+{
+    public async Task<IResult> HandleAsync(HttpRequest request, string platformName, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var catalog = runner.Catalog;
+        if (!catalog.Platforms.TryGetValue(platformName, out var platform) || platform.EventSecret is not { } secretName)
+        {
+            throw new RelayException(RelayErrorKind.NotFound, $"Platform '{platformName}' takes no job-end events: it is not in the catalog or names no eventSecret.");
+        }
+
+        var body = await RequestBody.ReadAsync(request, options.Value.MaxBodyBytes, cancellationToken);
+        var delivery = new WebhookDelivery(request.Method, new Uri($"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{request.QueryString}"),
+            request.Headers.Select(h => KeyValuePair.Create(h.Key, h.Value.ToString())), body, request.ContentType);
+        var scheme = platform.Kind == PlatformKind.Keboola ? WebhookScheme.KeboolaNotification : WebhookScheme.TheEyeJobEnd;
+        var secret = await secrets.GetAsync(secretName, cancellationToken);
+        if (verifiers.Get(scheme).Verify(delivery, new WebhookVerifierSettings(scheme), [secret]) is WebhookRejected rejected)
+        {
+            ChainLog.Rejected(logger, platform.Name, rejected.Reason);
+            throw rejected.ToException();
+        }
+
+        if (!delivery.IsJson)
+        {
+            throw new RelayException(RelayErrorKind.UnsupportedMediaType, "A job-end event is a JSON body (Content-Type: application/json).");
+        }
+
+        var payload = RequestBody.ParseObject(body);
+        var jobEnd = platform.Kind == PlatformKind.Keboola
+            ? JobEndEvents.FromKeboola(platform.Name, payload, out var ignoredReason)
+            : JobEndEvents.FromTheEye(platform.Name, payload, out ignoredReason);
+        if (jobEnd is null)
+        {
+            ChainLog.Ignored(logger, platform.Name, ignoredReason!);
+            return TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "ignored", ["reason"] = ignoredReason });
+        }
+
+        var followers = ChainRules.Followers(catalog, jobEnd);
+        if (followers.Count == 0)
+        {
+            ChainLog.NoFollowers(logger, platform.Name, jobEnd.JobId, jobEnd.State);
+            return TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "ignored", ["reason"] = "no trigger follows this job" });
+        }
+
+        var results = new JsonArray();
+        var started = 0;
+        foreach (var follower in followers)
+        {
+            var (run, first) = await StartAsync(follower, jobEnd, cancellationToken);
+            started += first ? 1 : 0;
+            results.Add(run is null
+                ? new JsonObject { ["trigger"] = follower.Name, ["status"] = "duplicate" }
+                : JsonSerializerNodes.From(RunResponse.From(run)));
+        }
+
+        return TypedResults.Accepted((string?)null, new JsonObject { ["status"] = started > 0 ? "started" : "duplicate", ["runs"] = results });
+    }
+
+    /// <summary>Starts one follower once per event; a failure leaves the event to be delivered again.</summary>
+    private async Task<(RelayRun? Run, bool First)> StartAsync(TriggerDefinition follower, JobEndEvent jobEnd, CancellationToken cancellationToken)
+    {
+        var admission = await ledger.AdmitAsync($"after:{follower.Name}", $"{jobEnd.Platform}:{jobEnd.DeliveryId}", cancellationToken);
+        if (!admission.IsFirst)
+        {
+            return (admission.Outcome?.Run, false);
+        }
+
+        using var claim = admission.Claim!;
+        var arguments = TriggerJobFactory.MapArguments(follower, new EventValues(jobEnd.Payload));
+        try
+        {
+            var run = await runner.RunAsync(follower.Name, arguments, RunOrigin.Chain, cancellationToken);
+            claim.Complete(run);
+            ChainLog.Chained(logger, jobEnd.Platform, jobEnd.JobId, follower.Name, run.JobId);
+            return (run, true);
+        }
+        catch (RelayException ex) when (ex.Kind == RelayErrorKind.OutcomeUnknown)
+        {
+            claim.CompleteIgnored("the platform did not confirm the job; check the platform before starting it again");
+            throw;
+        }
+    }
+
+    private sealed class EventValues(JsonNode payload) : IValueContext
+    {
+        public JsonNode? Body => payload;
+
+        public JsonNode? JobEvent => payload;
+
+        public string? Header(string name) => null;
+
+        public string? Query(string name) => null;
+
+        public string? Route(string name) => null;
+    }
+}
+
+/// <summary>JSON object forms of response records.</summary>
+internal static class JsonSerializerNodes
+{
+    public static JsonObject From(RunResponse run) => new()
+    {
+        ["runId"] = run.RunId,
+        ["trigger"] = run.Trigger,
+        ["platform"] = run.Platform,
+        ["jobId"] = run.JobId,
+        ["status"] = run.Status,
+        ["jobUrl"] = run.JobUrl?.ToString(),
+    };
+}
+
+internal static partial class ChainLog
+{
+    [LoggerMessage(EventId = 1700, Level = LogLevel.Information, Message = "Job {JobId} on {Platform} ended; started trigger {Trigger} as job {FollowerJobId}")]
+    public static partial void Chained(ILogger logger, string platform, string jobId, string trigger, string followerJobId);
+
+    [LoggerMessage(EventId = 1701, Level = LogLevel.Information, Message = "Job {JobId} on {Platform} ended {State}; no trigger follows it")]
+    public static partial void NoFollowers(ILogger logger, string platform, string jobId, JobState state);
+
+    [LoggerMessage(EventId = 1702, Level = LogLevel.Information, Message = "Ignored an event from {Platform}: {Reason}")]
+    public static partial void Ignored(ILogger logger, string platform, string reason);
+
+    [LoggerMessage(EventId = 1703, Level = LogLevel.Warning, Message = "Refused an event for platform {Platform}: {Reason}")]
+    public static partial void Rejected(ILogger logger, string platform, WebhookRejectionReason reason);
+}

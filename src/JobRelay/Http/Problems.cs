@@ -1,0 +1,85 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+
+namespace JobRelay.Http;
+
+/// <summary>
+/// Errors leave the HTTP surface as RFC 9457 problem details with one stable <c>type</c> per kind of failure, so
+/// callers can branch on the type rather than on the wording.
+/// </summary>
+public static class Problems
+{
+    public const string TypePrefix = "urn:jobrelay:problem:";
+
+    /// <summary>The status, type and title a kind of failure is answered with.</summary>
+    public static (int Status, string Type, string Title) Describe(RelayErrorKind kind) => kind switch
+    {
+        RelayErrorKind.InvalidInput => (400, "invalid-input", "The request is not valid"),
+        RelayErrorKind.Unauthorized => (401, "unauthorized", "The request is not authenticated"),
+        RelayErrorKind.Forbidden => (403, "forbidden", "The request is not allowed"),
+        RelayErrorKind.NotFound => (404, "not-found", "Not found"),
+        RelayErrorKind.PayloadTooLarge => (413, "payload-too-large", "The request body is too large"),
+        RelayErrorKind.UnsupportedMediaType => (415, "unsupported-media-type", "The request body's content type is not accepted"),
+        RelayErrorKind.MappingFailed => (422, "mapping-failed", "The request could not be mapped to job parameters"),
+        RelayErrorKind.PlatformRejected => (502, "platform-rejected", "The platform refused the job"),
+        RelayErrorKind.PlatformAuthenticationFailed => (502, "platform-authentication-failed", "The platform refused JobRelay's credential"),
+        RelayErrorKind.InvalidPlatformResponse => (502, "platform-invalid-response", "The platform's answer could not be understood"),
+        RelayErrorKind.OutcomeUnknown => (502, "outcome-unknown", "The job may or may not have been started"),
+        RelayErrorKind.PlatformUnavailable => (503, "platform-unavailable", "The platform is unavailable"),
+        RelayErrorKind.SecretNotFound => (503, "secret-not-found", "A secret JobRelay needs does not exist"),
+        RelayErrorKind.SecretForbidden => (503, "secret-forbidden", "JobRelay may not read a secret it needs"),
+        RelayErrorKind.SecretStoreUnavailable => (503, "secret-store-unavailable", "The secret store is unavailable"),
+        RelayErrorKind.Timeout => (504, "timeout", "The platform did not answer in time"),
+        _ => (500, "internal", "Unexpected failure"),
+    };
+
+    /// <summary>The problem answer for a failure. Its detail is the exception's message, which never holds a secret.</summary>
+    public static IResult For(RelayException exception, string? instance = null)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var (status, type, title) = Describe(exception.Kind);
+        var extensions = new Dictionary<string, object?>();
+        if (exception.Platform is not null)
+        {
+            extensions["platform"] = exception.Platform;
+        }
+
+        if (exception.PlatformStatusCode is { } platformStatus)
+        {
+            extensions["platformStatus"] = platformStatus;
+        }
+
+        var problem = TypedResults.Problem(
+            detail: exception.Message,
+            instance: instance,
+            statusCode: status,
+            title: title,
+            type: TypePrefix + type,
+            extensions: extensions);
+        var retryAfter = exception.RetryAfter ?? (status == 503 ? TimeSpan.FromSeconds(30) : null);
+        return retryAfter is { } wait ? new WithRetryAfter(problem, wait) : problem;
+    }
+
+    /// <summary>A problem answer for a failure found by the HTTP layer itself.</summary>
+    public static IResult For(RelayErrorKind kind, string detail, string? instance = null)
+        => For(new RelayException(kind, detail), instance);
+
+    /// <summary>The answer to a failure nobody expected: a 500 whose detail says nothing of the failure itself.</summary>
+    public static IResult Internal(string? instance = null)
+        => TypedResults.Problem(
+            detail: "An unexpected failure occurred; it has been logged. Nothing was started unless a job status says otherwise.",
+            instance: instance,
+            statusCode: StatusCodes.Status500InternalServerError,
+            title: "Unexpected failure",
+            type: TypePrefix + "internal");
+
+    private sealed class WithRetryAfter(IResult inner, TimeSpan wait) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using JobRelay.Hosting;
+using JobRelay.Platforms;
+using JobRelay.Runs;
+using JobRelay.Secrets;
+using JobRelay.Triggers;
+using JobRelay.Webhooks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace JobRelay.Http;
+
+/// <summary>
+/// The HTTP surface, as handlers that take the request and give an <see cref="IResult"/>. The Functions app and
+/// <c>jobrelay serve</c> both call exactly these, so the two hosts behave the same.
+/// </summary>
+public sealed class RelayHttpHandlers(
+    TriggerRunner runner,
+    CatalogSource catalog,
+    WebhookIngress webhooks,
+    JobRelay.Chaining.ChainIngress chains,
+    ISecretStore secrets,
+    IOptions<WebhookOptions> webhookOptions,
+    ILogger<RelayHttpHandlers> logger)
+{
+    /// <summary><c>POST /api/hooks/{trigger}</c> (and the <c>OPTIONS</c> handshake): a webhook delivery.</summary>
+    public Task<IResult> HandleHookAsync(HttpRequest request, string trigger, CancellationToken cancellationToken)
+        => Guard(request, () => webhooks.HandleAsync(request, trigger, cancellationToken));
+
+    /// <summary><c>POST /api/events/{platform}</c>: a job ended on a platform; starts the triggers chained after it.</summary>
+    public Task<IResult> HandleJobEndAsync(HttpRequest request, string platform, CancellationToken cancellationToken)
+        => Guard(request, () => chains.HandleAsync(request, platform, cancellationToken));
+
+    /// <summary><c>POST /api/triggers/{trigger}/runs</c>: starts a trigger now, with optional argument overrides.</summary>
+    public Task<IResult> HandleRunAsync(HttpRequest request, string trigger, CancellationToken cancellationToken)
+        => Guard(request, async () =>
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            var definition = runner.GetTrigger(trigger);
+            var body = await RequestBody.ReadAsync(request, webhookOptions.Value.MaxBodyBytes, cancellationToken);
+            var overrides = ReadOverrides(RequestBody.ParseOptionalObject(request, body));
+            var arguments = TriggerJobFactory.ApplyOverrides(definition, overrides);
+            var run = await runner.RunAsync(definition.Name, arguments, RunOrigin.Api, cancellationToken);
+            return TypedResults.Accepted(StatusLocation(request, run), RunResponse.From(run));
+        });
+
+    /// <summary><c>GET /api/triggers</c>: the triggers and platforms of the catalog, without secret names.</summary>
+    public IResult ListTriggers(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return TypedResults.Json(CatalogView.Render(catalog.Catalog));
+    }
+
+    /// <summary><c>GET /api/triggers/{trigger}/jobs/{jobId}</c>: the job's current status, read from its platform.</summary>
+    public Task<IResult> GetJobStatusAsync(HttpRequest request, string trigger, string jobId, CancellationToken cancellationToken)
+        => Guard(request, async () =>
+        {
+            var definition = runner.GetTrigger(trigger);
+            var status = await runner.GetStatusAsync(definition.Name, jobId, cancellationToken);
+            return TypedResults.Ok(JobStatusResponse.From(definition.Name, definition.Platform, status));
+        });
+
+    /// <summary><c>GET /api/health</c>: the process answers.</summary>
+    public IResult Live(HttpRequest request)
+        => TypedResults.Ok(new JsonObject { ["status"] = "live", ["catalog"] = catalog.LoadResult.IsValid ? "valid" : "invalid" });
+
+    /// <summary>
+    /// <c>GET /api/health/ready</c>: the catalog is valid and every secret it names can be read. Secrets are reported
+    /// by name and outcome only.
+    /// </summary>
+    public async Task<IResult> ReadyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var load = catalog.LoadResult;
+        if (load.Catalog is null)
+        {
+            return TypedResults.Json(
+                new JsonObject { ["status"] = "not-ready", ["catalog"] = new JsonArray([.. load.Errors.Select(e => JsonValue.Create(e.ToString()))]) },
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
+        var checks = await Task.WhenAll(CatalogSecrets.Names(load.Catalog).Select(async name =>
+        {
+            try
+            {
+                await secrets.GetAsync(name, cancellationToken);
+                return (Name: name, Outcome: "readable");
+            }
+            catch (RelayException ex)
+            {
+                return (Name: name, Outcome: Problems.Describe(ex.Kind).Type);
+            }
+        }));
+        var ready = checks.All(c => c.Outcome == "readable");
+        var body = new JsonObject
+        {
+            ["status"] = ready ? "ready" : "not-ready",
+            ["catalog"] = "valid",
+            ["secrets"] = new JsonObject(checks.Select(c => KeyValuePair.Create(c.Name, (JsonNode?)c.Outcome))),
+        };
+        return TypedResults.Json(body, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static JsonObject? ReadOverrides(JsonObject? body)
+    {
+        if (body is null)
+        {
+            return null;
+        }
+
+        var unknown = body.Select(p => p.Key).Where(k => k != "arguments").ToList();
+        if (unknown.Count > 0)
+        {
+            throw new RelayException(RelayErrorKind.InvalidInput, $"Unknown field(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}: the body takes only \"arguments\": {{\"name\": value}}.");
+        }
+
+        return body["arguments"] switch
+        {
+            null => null,
+            JsonObject arguments => arguments,
+            _ => throw new RelayException(RelayErrorKind.InvalidInput, "\"arguments\" must be a JSON object of argument names to values."),
+        };
+    }
+
+    private static string StatusLocation(HttpRequest request, RelayRun run)
+    {
+        var prefix = request.PathBase.HasValue ? request.PathBase.Value : string.Empty;
+        return string.Create(CultureInfo.InvariantCulture, $"{prefix}/api/triggers/{Uri.EscapeDataString(run.Trigger)}/jobs/{Uri.EscapeDataString(run.JobId)}");
+    }
+
+    private async Task<IResult> Guard(HttpRequest request, Func<Task<IResult>> handle)
+    {
+        try
+        {
+            return await handle();
+        }
+        catch (RelayException ex)
+        {
+            return Problems.For(ex, request.Path);
+        }
+        catch (OperationCanceledException) when (request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            return TypedResults.StatusCode(499);
+        }
+        catch (Exception ex)
+        {
+            HttpLog.UnexpectedFailure(logger, request.Path, ex.GetType().Name);
+            return Problems.Internal(request.Path);
+        }
+    }
+}
+
+internal static partial class HttpLog
+{
+    [LoggerMessage(EventId = 1600, Level = LogLevel.Error, Message = "Unexpected {ExceptionType} while handling {Path}")]
+    public static partial void UnexpectedFailure(ILogger logger, string path, string exceptionType);
+}

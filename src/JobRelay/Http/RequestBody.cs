@@ -1,0 +1,107 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+
+namespace JobRelay.Http;
+
+/// <summary>Reads request bodies once, as raw bytes, within a size limit.</summary>
+public static class RequestBody
+{
+    /// <summary>
+    /// Reads the whole body. A declared or actual length over <paramref name="maxBytes"/> is a
+    /// <see cref="RelayErrorKind.PayloadTooLarge"/> failure; nothing past the limit is buffered.
+    /// </summary>
+    public static async Task<ReadOnlyMemory<byte>> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.ContentLength > maxBytes)
+        {
+            throw TooLarge(maxBytes);
+        }
+
+        var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeFeature is { IsReadOnly: false })
+        {
+            sizeFeature.MaxRequestBodySize = maxBytes + 1;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Clamp(request.ContentLength ?? 4096, 1, Math.Min(maxBytes + 1, 65_536)));
+        try
+        {
+            while (true)
+            {
+                var memory = buffer.GetMemory(4096);
+                var read = await request.Body.ReadAsync(memory, cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                buffer.Advance(read);
+                if (buffer.WrittenCount > maxBytes)
+                {
+                    throw TooLarge(maxBytes);
+                }
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw TooLarge(maxBytes);
+        }
+
+        return buffer.WrittenMemory;
+    }
+
+    /// <summary>
+    /// Parses an optional JSON object body: an empty body is null; a content type other than JSON, malformed JSON or a
+    /// value other than an object fails with a message that says what was expected.
+    /// </summary>
+    public static JsonObject? ParseOptionalObject(HttpRequest request, ReadOnlyMemory<byte> body)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (body.IsEmpty)
+        {
+            return null;
+        }
+
+        if (!IsJson(request.ContentType))
+        {
+            throw new RelayException(RelayErrorKind.UnsupportedMediaType, "The body must be JSON (Content-Type: application/json).");
+        }
+
+        return ParseObject(body);
+    }
+
+    /// <summary>Parses a JSON object, failing with <see cref="RelayErrorKind.InvalidInput"/> and the position of a syntax error.</summary>
+    public static JsonObject ParseObject(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            return JsonNode.Parse(body.Span) as JsonObject
+                ?? throw new RelayException(RelayErrorKind.InvalidInput, "The body must be a JSON object.");
+        }
+        catch (JsonException ex)
+        {
+            throw new RelayException(
+                RelayErrorKind.InvalidInput,
+                $"The body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).");
+        }
+    }
+
+    public static bool IsJson(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType) || mediaType.MediaType.Value is not { } value)
+        {
+            return false;
+        }
+
+        return value.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (value.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && value.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static RelayException TooLarge(long maxBytes)
+        => new(RelayErrorKind.PayloadTooLarge, $"The body is larger than the limit of {maxBytes} bytes.");
+}

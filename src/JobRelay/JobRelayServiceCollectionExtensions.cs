@@ -1,0 +1,61 @@
+using JobRelay.Hosting;
+using JobRelay.Http;
+using JobRelay.Platforms;
+using JobRelay.Runs;
+using JobRelay.Scheduling;
+using JobRelay.Secrets;
+using JobRelay.Webhooks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace JobRelay;
+
+/// <summary>The one registration every host calls: the Functions app and <c>jobrelay serve</c> get the same engine.</summary>
+public static class JobRelayServiceCollectionExtensions
+{
+    public static IServiceCollection AddJobRelay(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddOptions<CatalogOptions>().Bind(configuration.GetSection(CatalogOptions.SectionName)).ValidateOnStart();
+        services.TryAddSingleton<CatalogLoadOnce>();
+        services.TryAddSingleton<CatalogSource>();
+        services.AddSingleton<IValidateOptions<CatalogOptions>, CatalogOptionsValidator>();
+
+        services.AddOptions<PlatformHttpOptions>()
+            .Bind(configuration.GetSection(PlatformHttpOptions.SectionName))
+            .ValidateDataAnnotations()
+            .Validate(o => o.ConnectTimeout < o.AttemptTimeout, "JobRelay:Platforms:Http:ConnectTimeout must be shorter than AttemptTimeout.")
+            .Validate(o => o.AttemptTimeout <= o.TotalTimeout, "JobRelay:Platforms:Http:AttemptTimeout must not exceed TotalTimeout.")
+            .ValidateOnStart();
+        services.AddHttpClient(JobPlatforms.HttpClientName)
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
+            {
+                ConnectTimeout = provider.GetRequiredService<IOptions<PlatformHttpOptions>>().Value.ConnectTimeout,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                AutomaticDecompression = System.Net.DecompressionMethods.All,
+            })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+
+            // The default HttpClient logging writes request addresses, and TheEye task keys travel in the path.
+            .RemoveAllLoggers();
+        services.TryAddSingleton<JobPlatforms>();
+
+        services.AddJobRelaySecrets(configuration);
+        services.AddJobRelayWebhooks(configuration);
+        services.AddJobRelayScheduling(configuration);
+
+        services.TryAddSingleton<TriggerRunner>();
+        services.TryAddSingleton<WebhookIngress>();
+        services.TryAddSingleton<JobRelay.Chaining.ChainIngress>();
+        services.TryAddSingleton<RelayHttpHandlers>();
+        services.TryAddSingleton<IScheduleTarget, CatalogScheduleTarget>();
+        return services;
+    }
+}

@@ -1,0 +1,314 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using JobRelay.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace JobRelay.Tests.Http;
+
+public sealed class HttpSurfaceTests : IAsyncLifetime
+{
+    private const string Catalog = """
+        {
+          "platforms": {
+            "kbc": { "type": "keboola", "url": "http://127.0.0.1:1/", "tokenSecret": "kbc-token" },
+            "eye": { "type": "theeye", "url": "http://127.0.0.1:1/", "customer": "acme", "accessTokenSecret": "eye-token" }
+          },
+          "triggers": {
+            "load": {
+              "platform": "kbc",
+              "arguments": { "since": { "default": "yesterday", "overridable": true }, "fixed": { "default": "x" } },
+              "keboola": { "component": "keboola.ex-db", "config": "42", "variables": { "since": "{{since}}", "fixed": "{{fixed}}" } }
+            },
+            "token-hook": {
+              "platform": "eye",
+              "arguments": { "who": { "from": "body:$.who", "required": true } },
+              "theeye": { "task": "task-1", "taskArguments": ["{{who}}"] },
+              "webhook": { "scheme": "token", "secrets": ["hook-token"], "deliveryId": "header:X-Delivery" }
+            },
+            "signed-hook": {
+              "platform": "kbc",
+              "keboola": { "component": "keboola.orchestrator", "config": "9" },
+              "webhook": { "scheme": "hmac", "secrets": ["hmac-secret"], "header": "X-Signature", "prefix": "sha256=",
+                           "filters": [{ "field": "body:$.ref", "equals": "refs/heads/main" }] }
+            },
+            "off": { "platform": "kbc", "enabled": false, "keboola": { "component": "c" } }
+          }
+        }
+        """;
+
+    private LoopbackServer _keboola = null!;
+    private LoopbackServer _theEye = null!;
+    private RelayHost _host = null!;
+    private int _nextJob = 1000;
+
+    public async Task InitializeAsync()
+    {
+        _keboola = await LoopbackServer.StartAsync(app =>
+        {
+            app.MapPost("/jobs", () => KeboolaJob(Interlocked.Increment(ref _nextJob).ToString(System.Globalization.CultureInfo.InvariantCulture), "created", false));
+            app.MapGet("/jobs/{id}", (string id) => KeboolaJob(id, "success", true));
+        });
+        _theEye = await LoopbackServer.StartAsync(app => app.MapPost("/job", () => Results.Json(new JsonObject
+        {
+            ["id"] = "64f000000000000000000001",
+            ["task_id"] = "task-1",
+            ["state"] = "in_progress",
+            ["lifecycle"] = "ready",
+            ["secret"] = "job-secret-0001",
+        })));
+        _host = await RelayHost.StartAsync(Catalog, new Dictionary<string, Uri> { ["kbc"] = _keboola.BaseAddress, ["eye"] = _theEye.BaseAddress });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _keboola.DisposeAsync();
+        await _theEye.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task An_api_run_answers_202_with_the_run_and_a_location_to_its_status()
+    {
+        using var response = await _host.PostRunAsync("load");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var body = await RelayHost.JsonAsync(response);
+        Assert.Equal("load", (string?)body["trigger"]);
+        Assert.Equal("kbc", (string?)body["platform"]);
+        Assert.Equal("1001", (string?)body["jobId"]);
+        Assert.Equal("queued", (string?)body["status"]);
+        Assert.False(string.IsNullOrEmpty((string?)body["runId"]));
+        Assert.EndsWith("/jobs/1001", (string?)body["jobUrl"], StringComparison.Ordinal);
+        Assert.Equal("/api/triggers/load/jobs/1001", response.Headers.Location!.OriginalString);
+
+        var sent = Assert.Single(_keboola.Requests);
+        Assert.Equal(RelayHost.KeboolaToken, sent.Header("X-StorageApi-Token"));
+        var job = JsonNode.Parse(sent.Body)!;
+        Assert.Equal("keboola.ex-db", (string?)job["component"]);
+        Assert.Equal("42", (string?)job["config"]);
+        Assert.Equal("""{"values":[{"name":"since","value":"yesterday"},{"name":"fixed","value":"x"}]}""", job["variableValuesData"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task An_api_run_applies_overridable_arguments_from_the_body()
+    {
+        using var response = await _host.PostRunAsync("load", """{"arguments":{"since":"2026-01-01"}}""");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Contains("\"value\":\"2026-01-01\"", Assert.Single(_keboola.Requests).Body, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"arguments":{"fixed":"y"}}""", "application/json", 403, "forbidden")]
+    [InlineData("""{"arguments":{"nope":1}}""", "application/json", 400, "invalid-input")]
+    [InlineData("""{"since":"2026-01-01"}""", "application/json", 400, "invalid-input")]
+    [InlineData("""{"arguments":[1]}""", "application/json", 400, "invalid-input")]
+    [InlineData("""{"arguments":{"since":""", "application/json", 400, "invalid-input")]
+    [InlineData("""[1,2]""", "application/json", 400, "invalid-input")]
+    [InlineData("""since=2026""", "application/x-www-form-urlencoded", 415, "unsupported-media-type")]
+    public async Task A_bad_run_body_is_a_problem_and_starts_nothing(string body, string contentType, int status, string type)
+    {
+        using var response = await _host.PostRunAsync("load", body, contentType: contentType);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("urn:jobrelay:problem:" + type, (string?)(await RelayHost.JsonAsync(response))["type"]);
+        Assert.Empty(_keboola.Requests);
+    }
+
+    [Fact]
+    public async Task A_run_body_over_the_limit_is_413_and_starts_nothing()
+    {
+        var big = "{\"arguments\":{\"since\":\"" + new string('x', 1_100_000) + "\"}}";
+
+        using var response = await _host.PostRunAsync("load", big);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Empty(_keboola.Requests);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong-key")]
+    [InlineData("")]
+    public async Task Api_routes_refuse_a_missing_or_wrong_key(string? key)
+    {
+        using var run = await _host.PostRunAsync("load", apiKey: key);
+        using var list = await _host.GetAsync("/api/triggers", apiKey: key);
+        using var status = await _host.GetAsync("/api/triggers/load/jobs/1", apiKey: key);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, run.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, list.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, status.StatusCode);
+        Assert.Empty(_keboola.Requests);
+    }
+
+    [Fact]
+    public async Task An_unknown_trigger_is_404_and_a_disabled_one_403()
+    {
+        using var unknown = await _host.PostRunAsync("ghost");
+        using var disabled = await _host.PostRunAsync("off");
+
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, disabled.StatusCode);
+        Assert.Empty(_keboola.Requests);
+    }
+
+    [Fact]
+    public async Task The_status_route_answers_the_normalised_status()
+    {
+        using var response = await _host.GetAsync("/api/triggers/load/jobs/1234");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await RelayHost.JsonAsync(response);
+        Assert.Equal("succeeded", (string?)body["state"]);
+        Assert.Equal("success", (string?)body["rawStatus"]);
+        Assert.True((bool)body["isFinal"]!);
+        Assert.Equal("1234", (string?)body["jobId"]);
+    }
+
+    [Fact]
+    public async Task The_catalog_route_lists_triggers_without_secret_names()
+    {
+        using var response = await _host.GetAsync("/api/triggers");
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"signed-hook\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("hmac-secret", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_token_hook_maps_the_body_into_task_arguments()
+    {
+        using var response = await _host.PostHookAsync("token-hook", """{"who":"ops"}""", ("X-JobRelay-Token", RelayHost.HookToken));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var sent = Assert.Single(_theEye.Requests);
+        Assert.Equal("/job", sent.Path);
+        Assert.Equal("?customer=acme", sent.QueryString);
+        Assert.Equal("""{"task":"task-1","task_arguments":["ops"]}""", sent.Body);
+    }
+
+    [Fact]
+    public async Task A_hook_with_a_wrong_token_is_401_and_starts_nothing()
+    {
+        using var response = await _host.PostHookAsync("token-hook", """{"who":"ops"}""", ("X-JobRelay-Token", "guess"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Empty(_theEye.Requests);
+    }
+
+    [Fact]
+    public async Task A_hook_missing_a_required_value_is_422_naming_the_path()
+    {
+        using var response = await _host.PostHookAsync("token-hook", """{"someone":"ops"}""", ("X-JobRelay-Token", RelayHost.HookToken));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("body:$.who", (string?)(await RelayHost.JsonAsync(response))["detail"], StringComparison.Ordinal);
+        Assert.Empty(_theEye.Requests);
+    }
+
+    [Fact]
+    public async Task A_redelivered_hook_starts_no_second_job_and_answers_the_original_run()
+    {
+        using var first = await _host.PostHookAsync("token-hook", """{"who":"ops"}""", ("X-JobRelay-Token", RelayHost.HookToken), ("X-Delivery", "d-1"));
+        using var second = await _host.PostHookAsync("token-hook", """{"who":"ops"}""", ("X-JobRelay-Token", RelayHost.HookToken), ("X-Delivery", "d-1"));
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal((string?)(await RelayHost.JsonAsync(first))["runId"], (string?)(await RelayHost.JsonAsync(second))["runId"]);
+        Assert.Single(_theEye.Requests);
+    }
+
+    [Fact]
+    public async Task Concurrent_identical_deliveries_start_exactly_one_job()
+    {
+        var posts = Enumerable.Range(0, 10).Select(_ =>
+            _host.PostHookAsync("token-hook", """{"who":"ops"}""", ("X-JobRelay-Token", RelayHost.HookToken), ("X-Delivery", "same")));
+
+        var responses = await Task.WhenAll(posts);
+
+        Assert.All(responses, r => Assert.True(r.IsSuccessStatusCode));
+        Assert.Single(_theEye.Requests);
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_signed_hook_starts_its_job_and_a_filtered_out_one_is_ignored()
+    {
+        const string main = """{"ref":"refs/heads/main"}""";
+        const string branch = """{"ref":"refs/heads/feature"}""";
+
+        using var started = await _host.PostHookAsync("signed-hook", main, ("X-Signature", "sha256=" + Sign(main)));
+        using var ignored = await _host.PostHookAsync("signed-hook", branch, ("X-Signature", "sha256=" + Sign(branch)));
+        using var forged = await _host.PostHookAsync("signed-hook", main, ("X-Signature", "sha256=" + Sign(branch)));
+
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, ignored.StatusCode);
+        Assert.Equal("ignored", (string?)(await RelayHost.JsonAsync(ignored))["status"]);
+        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        Assert.Single(_keboola.Requests);
+    }
+
+    [Fact]
+    public async Task A_trigger_without_a_webhook_block_is_not_reachable_as_a_hook()
+    {
+        using var response = await _host.PostHookAsync("load", "{}");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Empty(_keboola.Requests);
+    }
+
+    [Fact]
+    public async Task Liveness_is_open_and_readiness_reads_every_secret_by_name()
+    {
+        using var live = await _host.GetAsync("/api/health", apiKey: null);
+        using var ready = await _host.GetAsync("/api/health/ready");
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        var body = await RelayHost.JsonAsync(ready);
+        Assert.Equal("readable", (string?)body["secrets"]!["kbc-token"]);
+        Assert.DoesNotContain(RelayHost.KeboolaToken, body.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task No_secret_reaches_a_log_line_or_a_response_across_runs_and_hooks()
+    {
+        var texts = new List<string>();
+        foreach (var response in new[]
+        {
+            await _host.PostRunAsync("load"),
+            await _host.PostHookAsync("token-hook", """{"who":"ops"}""", ("X-JobRelay-Token", RelayHost.HookToken)),
+            await _host.PostHookAsync("token-hook", "{}", ("X-JobRelay-Token", RelayHost.HookToken + "x")),
+            await _host.GetAsync("/api/health/ready"),
+        })
+        {
+            texts.Add(await response.Content.ReadAsStringAsync());
+            response.Dispose();
+        }
+
+        _host.Logs.AssertContainsNone(RelayHost.KeboolaToken, RelayHost.TheEyeToken, RelayHost.HookToken, RelayHost.HmacSecret);
+        Assert.DoesNotContain(texts, t => t.Contains(RelayHost.HookToken, StringComparison.Ordinal) || t.Contains(RelayHost.KeboolaToken, StringComparison.Ordinal));
+    }
+
+    private static IResult KeboolaJob(string id, string status, bool finished) => Results.Json(new JsonObject
+    {
+        ["id"] = id,
+        ["runId"] = id,
+        ["status"] = status,
+        ["isFinished"] = finished,
+        ["url"] = $"https://queue.example.com/jobs/{id}",
+        ["result"] = new JsonArray(),
+    }, statusCode: finished ? 200 : 201);
+
+    private static string Sign(string body)
+        => Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(RelayHost.HmacSecret), Encoding.UTF8.GetBytes(body)));
+}
