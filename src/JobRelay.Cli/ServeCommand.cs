@@ -62,6 +62,10 @@ internal static class ServeCommand
             {
                 throw new CliStartupException(ex.Failures);
             }
+            catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                throw new CliStartupException([$"{parse.GetValue(urls)} is already in use: stop the other process or pass --urls http://127.0.0.1:<port>."]);
+            }
 
             Banner.Print(app, key, sandbox, builder.Configuration);
             await app.WaitForShutdownAsync(cancellationToken);
