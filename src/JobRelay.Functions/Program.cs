@@ -26,4 +26,7 @@ builder.Logging.Services.Configure<LoggerFilterOptions>(options =>
 
 builder.Services.AddJobRelay(builder.Configuration);
 
+// In Azure every credential comes from Key Vault: the app refuses to start without one.
+builder.Services.Configure<JobRelay.Secrets.SecretsOptions>(options => options.RequireKeyVault = true);
+
 builder.Build().Run();

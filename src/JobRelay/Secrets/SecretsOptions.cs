@@ -13,6 +13,9 @@ public sealed class SecretsOptions
     /// <summary>How long the last good value keeps being used while the store cannot be reached.</summary>
     public TimeSpan StaleGrace { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Refuse to start without a Key Vault: set by the Functions app, where secrets never come from settings.</summary>
+    public bool RequireKeyVault { get; set; }
+
     /// <summary>Secret values by name, read only when no Key Vault is configured (local runs and the sandbox).</summary>
     public Dictionary<string, string> Values { get; } = new(StringComparer.Ordinal);
 }

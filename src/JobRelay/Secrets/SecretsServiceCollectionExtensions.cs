@@ -14,7 +14,15 @@ public static class SecretsServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<SecretsOptions>().Bind(configuration.GetSection(SecretsOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<SecretsOptions>()
+            .Bind(configuration.GetSection(SecretsOptions.SectionName))
+            .Validate(
+                o => !o.RequireKeyVault || UsesKeyVault(configuration),
+                $"No Key Vault is configured: set {Hosting.AppSettingNames.KeyVaultUri} to the vault's URI (https://<name>.vault.azure.net/). This host never reads secrets from settings.")
+            .Validate(
+                o => !o.RequireKeyVault || o.Values.Count == 0,
+                "JobRelay:Secrets:Values is set, but this host reads secrets only from Key Vault: remove the values from the settings and put them in the vault.")
+            .ValidateOnStart();
         services.AddOptions<KeyVaultOptions>().Bind(configuration.GetSection(KeyVaultOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SecretsOptions>, SecretsOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KeyVaultOptions>, SecretsOptionsValidator>());

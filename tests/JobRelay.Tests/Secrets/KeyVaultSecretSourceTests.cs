@@ -1,0 +1,168 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Security.KeyVault.Secrets;
+using JobRelay.Secrets;
+using JobRelay.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace JobRelay.Tests.Secrets;
+
+/// <summary>The real <see cref="SecretClient"/> against a vault played over HTTPS on 127.0.0.1, bearer challenge included.</summary>
+public sealed class KeyVaultSecretSourceTests : IAsyncLifetime
+{
+    private const string SecretText = "kv-secret-value-9d8c7b";
+    private const string BearerToken = "fake-entra-token";
+
+    private readonly X509Certificate2 _certificate = CreateCertificate();
+    private LoopbackServer _vault = null!;
+
+    public async Task InitializeAsync()
+    {
+        _vault = await LoopbackServer.StartAsync(
+            app => app.MapGet("/secrets/{name}/{**rest}", (HttpContext context, string name) =>
+            {
+                if (context.Request.Headers.Authorization.ToString() != $"Bearer {BearerToken}")
+                {
+                    context.Response.Headers.WWWAuthenticate = "Bearer authorization=\"https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001\", resource=\"https://vault.azure.net\"";
+                    return Results.StatusCode(401);
+                }
+
+                return name switch
+                {
+                    "platform-token" => Results.Json(new JsonObject
+                    {
+                        ["value"] = SecretText,
+                        ["id"] = $"{context.Request.Scheme}://{context.Request.Host}/secrets/platform-token/v42",
+                        ["attributes"] = new JsonObject { ["enabled"] = true },
+                    }),
+                    "forbidden" => Results.Json(new JsonObject { ["error"] = new JsonObject { ["code"] = "Forbidden", ["message"] = "Caller is not authorized" } }, statusCode: 403),
+                    "disabled" => Results.Json(new JsonObject { ["error"] = new JsonObject { ["code"] = "SecretDisabled", ["message"] = "Operation get is not allowed on a disabled secret." } }, statusCode: 403),
+                    _ => Results.Json(new JsonObject { ["error"] = new JsonObject { ["code"] = "SecretNotFound", ["message"] = $"A secret with (name/id) {name} was not found in this key vault." } }, statusCode: 404),
+                };
+            }),
+            _certificate);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _vault.DisposeAsync();
+        _certificate.Dispose();
+    }
+
+    [Fact]
+    public async Task A_secret_is_read_with_the_bearer_token_after_the_challenge()
+    {
+        var source = Source(_vault.BaseAddress);
+
+        var secret = await source.ReadAsync("platform-token", CancellationToken.None);
+
+        Assert.Equal(SecretText, secret.Value);
+        Assert.Equal("v42", secret.Version);
+        var requests = _vault.Requests;
+        Assert.Equal(2, requests.Count);
+        Assert.Null(requests[0].Header("Authorization"));
+        Assert.Equal("GET", requests[1].Method);
+        Assert.StartsWith("/secrets/platform-token", requests[1].Path, StringComparison.Ordinal);
+        Assert.Contains("api-version=", requests[1].QueryString, StringComparison.Ordinal);
+        Assert.Equal($"Bearer {BearerToken}", requests[1].Header("Authorization"));
+    }
+
+    [Theory]
+    [InlineData("missing-secret", RelayErrorKind.SecretNotFound, "does not exist in Key Vault")]
+    [InlineData("forbidden", RelayErrorKind.SecretForbidden, "'Key Vault Secrets User' role")]
+    [InlineData("disabled", RelayErrorKind.SecretForbidden, "is disabled")]
+    public async Task Vault_refusals_are_distinct_errors_that_name_the_secret(string name, RelayErrorKind kind, string message)
+    {
+        var source = Source(_vault.BaseAddress);
+
+        var ex = await Assert.ThrowsAsync<RelayException>(() => source.ReadAsync(name, CancellationToken.None));
+
+        Assert.Equal(kind, ex.Kind);
+        Assert.Contains($"'{name}'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unreachable_vault_is_unavailable_not_missing()
+    {
+        var closed = new Uri($"https://127.0.0.1:{FreePort()}/");
+        var source = Source(closed, retries: 0);
+
+        var ex = await Assert.ThrowsAsync<RelayException>(() => source.ReadAsync("platform-token", CancellationToken.None));
+
+        Assert.Equal(RelayErrorKind.SecretStoreUnavailable, ex.Kind);
+        Assert.Contains("'platform-token'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_name_key_vault_cannot_hold_is_refused_before_any_call()
+    {
+        var source = Source(_vault.BaseAddress);
+
+        var ex = await Assert.ThrowsAsync<RelayException>(() => source.ReadAsync("has_underscore", CancellationToken.None));
+
+        Assert.Equal(RelayErrorKind.InvalidInput, ex.Kind);
+        Assert.Empty(_vault.Requests);
+    }
+
+    [Fact]
+    public async Task The_value_never_reaches_a_log_line()
+    {
+        using var logs = new CapturingLoggerProvider();
+        var source = Source(_vault.BaseAddress, logs: logs);
+
+        await source.ReadAsync("platform-token", CancellationToken.None);
+        await Assert.ThrowsAsync<RelayException>(() => source.ReadAsync("forbidden", CancellationToken.None));
+
+        Assert.NotEmpty(logs.Logs);
+        logs.AssertContainsNone(SecretText, BearerToken);
+    }
+
+    private KeyVaultSecretSource Source(Uri vault, int retries = 1, CapturingLoggerProvider? logs = null)
+    {
+        var thumbprint = _certificate.Thumbprint;
+#pragma warning disable CA2000 // The client owns the handler for the test's lifetime.
+        var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert?.Thumbprint == thumbprint };
+#pragma warning restore CA2000
+        var options = new SecretClientOptions { DisableChallengeResourceVerification = true, Transport = new HttpClientTransport(handler) };
+        options.Retry.MaxRetries = retries;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(10);
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(5);
+        var client = new SecretClient(vault, new FakeCredential(), options);
+        var factory = (logs ?? new CapturingLoggerProvider()).CreateFactory();
+        return new KeyVaultSecretSource(client, TimeProvider.System, factory.CreateLogger<KeyVaultSecretSource>());
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static X509Certificate2 CreateCertificate()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), password: null);
+    }
+
+    private sealed class FakeCredential : TokenCredential
+    {
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
+            => new(BearerToken, DateTimeOffset.UtcNow.AddHours(1));
+
+        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
+            => ValueTask.FromResult(GetToken(requestContext, cancellationToken));
+    }
+}
