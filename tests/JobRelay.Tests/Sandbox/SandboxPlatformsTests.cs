@@ -1,0 +1,155 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using JobRelay.Sandbox;
+using JobRelay.Tests.Scheduling;
+
+namespace JobRelay.Tests.Sandbox;
+
+public sealed class SandboxPlatformsTests : IAsyncLifetime, IDisposable
+{
+    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
+    private readonly HttpClient _http = new();
+    private SandboxPlatforms _sandbox = null!;
+
+    public async Task InitializeAsync()
+        => _sandbox = await SandboxPlatforms.StartAsync(new SandboxOptions { TimeProvider = _clock, JobDuration = TimeSpan.FromSeconds(6) }, CancellationToken.None);
+
+    public async Task DisposeAsync() => await _sandbox.DisposeAsync();
+
+    public void Dispose() => _http.Dispose();
+
+    [Fact]
+    public void The_sandbox_listens_on_loopback_only()
+    {
+        Assert.Equal("127.0.0.1", _sandbox.KeboolaUrl.Host);
+        Assert.Equal("127.0.0.1", _sandbox.TheEyeUrl.Host);
+    }
+
+    [Fact]
+    public async Task A_keboola_job_moves_from_created_to_success_with_the_documented_quirks()
+    {
+        using var created = await Keboola(HttpMethod.Post, "jobs", """{"component":"keboola.ex-db","config":"1"}""");
+        var job = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
+        var id = (string)job["id"]!;
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("[]", job["result"]!.ToJsonString());
+        Assert.Equal("[]", job["configData"]!.ToJsonString());
+        Assert.Equal(string.Empty, (string?)job["parentRunId"]);
+        Assert.Equal("waiting", (string?)(await Read(id))["status"]);
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal("processing", (string?)(await Read(id))["status"]);
+        _clock.Advance(TimeSpan.FromSeconds(4));
+        var done = await Read(id);
+        Assert.Equal("success", (string?)done["status"]);
+        Assert.True((bool)done["isFinished"]!);
+    }
+
+    [Fact]
+    public async Task Keboola_refuses_a_wrong_token_and_a_body_without_a_component()
+    {
+        using var wrongToken = await Keboola(HttpMethod.Post, "jobs", """{"component":"c"}""", token: "nope");
+        using var noComponent = await Keboola(HttpMethod.Post, "jobs", """{"config":"1"}""");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongToken.StatusCode);
+        Assert.Equal("Invalid access token", (string?)(await wrongToken.Content.ReadFromJsonAsync<JsonObject>())!["error"]);
+        Assert.Equal(HttpStatusCode.BadRequest, noComponent.StatusCode);
+        Assert.Empty(_sandbox.Jobs);
+    }
+
+    [Fact]
+    public async Task A_killed_keboola_job_ends_terminated_and_sandbox_fail_ends_in_error()
+    {
+        using var first = await Keboola(HttpMethod.Post, "jobs", """{"component":"keboola.ex-db"}""");
+        using var second = await Keboola(HttpMethod.Post, "jobs", """{"component":"sandbox.fail"}""");
+        var killed = (string)(await first.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+        var failing = (string)(await second.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+
+        using var kill = await Keboola(HttpMethod.Post, $"jobs/{killed}/kill");
+        _clock.Advance(TimeSpan.FromSeconds(7));
+
+        Assert.Equal(HttpStatusCode.Accepted, kill.StatusCode);
+        Assert.Equal("terminated", (string?)(await Read(killed))["status"]);
+        Assert.Equal("error", (string?)(await Read(failing))["status"]);
+    }
+
+    [Fact]
+    public async Task Theeye_takes_all_three_routes_and_answers_errors_as_bare_strings()
+    {
+        using var token = await TheEye("job?customer=sandbox", """{"task":"t1","task_arguments":[]}""", bearer: SandboxCredentials.TheEyeAccessToken);
+        using var secret = await TheEye($"job/secret/{SandboxCredentials.TheEyeTaskSecretKey}?customer=sandbox", """{"task":"t1","task_arguments":[]}""");
+        using var taskRoute = await TheEye($"task/t1/secret/{SandboxCredentials.TheEyeTaskSecretKey}/job", """{"task":"t1","task_arguments":[]}""");
+        using var badSecret = await TheEye("job/secret/wrong?customer=sandbox", """{"task":"t1","task_arguments":[]}""");
+        using var noCustomer = await TheEye($"job/secret/{SandboxCredentials.TheEyeTaskSecretKey}", """{"task":"t1","task_arguments":[]}""");
+        using var missing = await TheEye("job?customer=sandbox", """{"task":"sandbox-missing","task_arguments":[]}""", bearer: SandboxCredentials.TheEyeAccessToken);
+
+        Assert.Equal(HttpStatusCode.OK, token.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, secret.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, taskRoute.StatusCode);
+        Assert.Equal("\"invalid secret\"", await badSecret.Content.ReadAsStringAsync());
+        Assert.Equal("\"organization is required\"", await noCustomer.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(3, _sandbox.Jobs.Count);
+    }
+
+    [Fact]
+    public async Task Theeye_status_comes_by_token_and_by_job_secret()
+    {
+        using var created = await TheEye("job?customer=sandbox", """{"task":"t1","task_arguments":["x"]}""", bearer: SandboxCredentials.TheEyeAccessToken);
+        var job = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
+        var id = (string)job["id"]!;
+        var jobSecret = (string)job["secret"]!;
+
+        using var running = await _http.GetAsync(new Uri(_sandbox.TheEyeUrl, $"job/{id}/secret/{jobSecret}/result?full&timeout=0"));
+        _clock.Advance(TimeSpan.FromSeconds(6));
+        using var done = await _http.GetAsync(new Uri(_sandbox.TheEyeUrl, $"job/{id}/secret/{jobSecret}/result?full&timeout=0"));
+        using var byToken = new HttpRequestMessage(HttpMethod.Get, new Uri(_sandbox.TheEyeUrl, $"sandbox/job/{id}"));
+        byToken.Headers.Authorization = new("Bearer", SandboxCredentials.TheEyeAccessToken);
+        using var status = await _http.SendAsync(byToken);
+
+        Assert.Equal(HttpStatusCode.RequestTimeout, running.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        Assert.Equal("finished", (string?)(await status.Content.ReadFromJsonAsync<JsonObject>())!["lifecycle"]);
+    }
+
+    [Fact]
+    public async Task A_bad_arguments_task_is_created_already_failed()
+    {
+        using var created = await TheEye("job?customer=sandbox", """{"task":"sandbox-bad-args","task_arguments":[]}""", bearer: SandboxCredentials.TheEyeAccessToken);
+        var job = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
+
+        Assert.Equal("terminated", (string?)job["lifecycle"]);
+        Assert.Equal("error", (string?)job["state"]);
+    }
+
+    private async Task<JsonObject> Read(string id)
+    {
+        using var response = await Keboola(HttpMethod.Get, $"jobs/{id}");
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+    }
+
+    private Task<HttpResponseMessage> Keboola(HttpMethod method, string path, string? body = null, string token = SandboxCredentials.KeboolaToken)
+    {
+        var request = new HttpRequestMessage(method, new Uri(_sandbox.KeboolaUrl, path));
+        request.Headers.Add("X-StorageApi-Token", token);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        return _http.SendAsync(request);
+    }
+
+    private Task<HttpResponseMessage> TheEye(string path, string body, string? bearer = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_sandbox.TheEyeUrl, path)) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new("Bearer", bearer);
+        }
+
+        return _http.SendAsync(request);
+    }
+}
