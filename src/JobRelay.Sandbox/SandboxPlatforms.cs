@@ -36,6 +36,34 @@ public sealed class SandboxOptions
     public ILoggerFactory? LoggerFactory { get; set; }
 
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// TheEye tasks by id with the number of arguments each takes: a shorter <c>task_arguments</c> array is refused
+    /// as TheEye refuses it. Tasks not listed take any number.
+    /// </summary>
+    public Dictionary<string, int> TheEyeTaskArguments { get; } = new(StringComparer.Ordinal)
+    {
+        ["sandbox-hello"] = 1,
+        ["sandbox-notify"] = 2,
+    };
+}
+
+/// <summary>
+/// A fault the sandbox plays on its next <see cref="Count"/> requests to a platform: a delay, an error status (with
+/// <c>Retry-After</c> for 429 and 503), or a connection dropped without an answer.
+/// </summary>
+public sealed record SandboxFault(string Platform)
+{
+    public int Count { get; init; } = 1;
+
+    public TimeSpan Latency { get; init; }
+
+    public int? Status { get; init; }
+
+    public int? RetryAfterSeconds { get; init; }
+
+    /// <summary>Close the connection without answering (after reading the request).</summary>
+    public bool Drop { get; init; }
 }
 
 /// <summary>A job the sandbox created.</summary>
@@ -54,6 +82,7 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
     private readonly SandboxOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, Job> _jobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<SandboxFault> _faults = new();
     private long _nextKeboolaId = 1_000_000;
 
     private SandboxPlatforms(WebApplication app, SandboxOptions options)
@@ -70,6 +99,13 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
     /// <summary>Every job created so far, oldest first.</summary>
     public IReadOnlyList<SandboxJob> Jobs => [.. _jobs.Values.OrderBy(j => j.Sequence).Select(j => new SandboxJob(j.Platform, j.Id, j.Name, StateOf(j), j.CreatedAt, j.RequestBody))];
 
+    /// <summary>Plays <paramref name="fault"/> on the next requests to its platform (<c>keboola</c> or <c>theeye</c>).</summary>
+    public void InjectFault(SandboxFault fault)
+    {
+        ArgumentNullException.ThrowIfNull(fault);
+        _faults.Enqueue(fault with { });
+    }
+
     public static async Task<SandboxPlatforms> StartAsync(SandboxOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -82,6 +118,12 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
         });
         var app = builder.Build();
         var sandbox = new SandboxPlatforms(app, options);
+        app.Use(sandbox.PlayFaultsAsync);
+        app.MapPost("/sandbox/faults", (SandboxFault fault) =>
+        {
+            sandbox.InjectFault(fault);
+            return Results.Accepted();
+        });
         sandbox.MapKeboola(app);
         sandbox.MapTheEye(app);
         await app.StartAsync(cancellationToken);
@@ -96,6 +138,73 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    private async Task PlayFaultsAsync(HttpContext context, RequestDelegate next)
+    {
+        var platform = context.Request.Path.StartsWithSegments("/keboola", StringComparison.Ordinal) ? "keboola"
+            : context.Request.Path.StartsWithSegments("/theeye", StringComparison.Ordinal) ? "theeye"
+            : null;
+        if (platform is not null && TakeFault(platform) is { } fault)
+        {
+            SandboxLog.Fault(_logger, platform, fault.Status ?? 0, fault.Drop, (long)fault.Latency.TotalMilliseconds);
+            if (fault.Latency > TimeSpan.Zero)
+            {
+                await Task.Delay(fault.Latency, context.RequestAborted);
+            }
+
+            if (fault.Drop)
+            {
+                await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+                context.Abort();
+                return;
+            }
+
+            if (fault.Status is { } status)
+            {
+                context.Response.StatusCode = status;
+                if (fault.RetryAfterSeconds is { } retryAfter)
+                {
+                    context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+                }
+
+                await context.Response.WriteAsJsonAsync(platform == "keboola"
+                    ? new JsonObject { ["error"] = "The sandbox was asked to fail this request.", ["code"] = status, ["status"] = "error" }
+                    : (JsonNode)JsonValue.Create("The sandbox was asked to fail this request."), context.RequestAborted);
+                return;
+            }
+        }
+
+        await next(context);
+    }
+
+    private SandboxFault? TakeFault(string platform)
+    {
+        lock (_faults)
+        {
+            if (!_faults.TryPeek(out var fault) || fault.Platform != platform)
+            {
+                return null;
+            }
+
+            if (fault.Count <= 1)
+            {
+                _faults.TryDequeue(out _);
+            }
+            else
+            {
+                _faults.TryDequeue(out _);
+                var rest = _faults.ToArray();
+                _faults.Clear();
+                _faults.Enqueue(fault with { Count = fault.Count - 1 });
+                foreach (var other in rest)
+                {
+                    _faults.Enqueue(other);
+                }
+            }
+
+            return fault;
+        }
     }
 
     // ---- Keboola -------------------------------------------------------------------------------------------------
@@ -134,8 +243,15 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
 
             var id = Interlocked.Increment(ref _nextKeboolaId).ToString(CultureInfo.InvariantCulture);
             var parentRun = context.Request.Headers["X-KBC-RunId"].ToString();
-            var job = new Job("keboola", id, $"{(string?)body["component"]}/{(string?)body["config"]}", _options.TimeProvider.GetUtcNow(), text, Interlocked.Increment(ref _sequence))
+            var now = _options.TimeProvider.GetUtcNow();
+            var name = $"{(string?)body["component"]}/{(string?)body["config"]}";
+
+            // A second job of the same configuration waits on the configuration lock until the first one ends.
+            var lockedUntil = _jobs.Values.Where(j => j.Platform == "keboola" && j.Name == name && body["config"] is not null && j.KilledAt is null)
+                .Select(EndOf).Where(end => end > now).DefaultIfEmpty(now).Max();
+            var job = new Job("keboola", id, name, now, text, Interlocked.Increment(ref _sequence))
             {
+                StartAt = lockedUntil,
                 Fails = (string?)body["component"] == "sandbox.fail",
                 Details = body,
                 RunId = parentRun.Length > 0 ? $"{parentRun}.{id}" : id,
@@ -224,7 +340,7 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
             ["branchId"] = details["branchId"]?.DeepClone(),
             ["configData"] = details["configData"]?.DeepClone() ?? new JsonArray(),
             ["createdTime"] = Iso(job.CreatedAt),
-            ["startTime"] = state is "created" or "waiting" ? null : Iso(job.CreatedAt + (_options.JobDuration / 3)),
+            ["startTime"] = state is "created" or "waiting" ? null : Iso(job.StartAt + (_options.JobDuration / 3)),
             ["endTime"] = finished ? Iso(EndOf(job)) : null,
             ["result"] = finished
                 ? new JsonObject { ["message"] = state switch { "success" => "Component processing finished.", "terminated" => "Job was terminated.", _ => "The sandbox was asked to fail." } }
@@ -304,9 +420,10 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
             return Results.Json(new JsonObject { ["statusCode"] = 400, ["message"] = "task is required" }, statusCode: 400);
         }
 
-        if (body["task_arguments"] is not JsonArray)
+        var expected = _options.TheEyeTaskArguments.GetValueOrDefault(task, 0);
+        if (body["task_arguments"] is not JsonArray arguments || arguments.Count < expected)
         {
-            return Results.Json(new JsonObject { ["statusCode"] = 400, ["message"] = "Invalid Task Arguments. An array of length 1 is required" }, statusCode: 400);
+            return Results.Json(new JsonObject { ["statusCode"] = 400, ["message"] = $"Invalid Task Arguments. An array of length {Math.Max(expected, 1)} is required" }, statusCode: 400);
         }
 
         if (task == "sandbox-missing")
@@ -360,8 +477,9 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
                 return now - killed >= TimeSpan.FromSeconds(1) ? "terminated" : "terminating";
             }
 
-            return elapsed >= _options.JobDuration ? (job.Fails ? "error" : "success")
-                : elapsed >= _options.JobDuration / 3 ? "processing"
+            var running = now - job.StartAt;
+            return running >= _options.JobDuration ? (job.Fails ? "error" : "success")
+                : running >= _options.JobDuration / 3 ? "processing"
                 : "waiting";
         }
 
@@ -375,7 +493,7 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
             : "ready/in_progress";
     }
 
-    private DateTimeOffset EndOf(Job job) => job.KilledAt is { } killed ? killed.AddSeconds(1) : job.CreatedAt + _options.JobDuration;
+    private DateTimeOffset EndOf(Job job) => job.KilledAt is { } killed ? killed.AddSeconds(1) : job.StartAt + _options.JobDuration;
 
     private static IResult KeboolaError(int status, string error) => Results.Json(new JsonObject
     {
@@ -402,11 +520,17 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
         public JsonObject? Details { get; init; }
 
         public DateTimeOffset? KilledAt { get; set; }
+
+        /// <summary>When the job may start running: its creation, or the end of the job holding its configuration lock.</summary>
+        public DateTimeOffset StartAt { get; init; } = CreatedAt;
     }
 
     private static partial class SandboxLog
     {
         [LoggerMessage(EventId = 1800, Level = LogLevel.Information, Message = "Sandbox {Platform} created job {JobId} ({Name})")]
         public static partial void Created(ILogger logger, string platform, string jobId, string name);
+
+        [LoggerMessage(EventId = 1801, Level = LogLevel.Information, Message = "Sandbox {Platform} plays a fault: status {Status}, dropped {Dropped}, latency {LatencyMs} ms")]
+        public static partial void Fault(ILogger logger, string platform, int status, bool dropped, long latencyMs);
     }
 }
