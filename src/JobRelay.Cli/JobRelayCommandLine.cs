@@ -22,6 +22,7 @@ public static class JobRelayCommandLine
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(FireCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(SubscribeCommand.Create());
         return root;
     }
 }

@@ -1,5 +1,10 @@
+using JobRelay.Chaining;
+using JobRelay.Hosting;
 using JobRelay.Sandbox;
 using JobRelay.Triggers;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace JobRelay.Cli;
 
@@ -85,6 +90,42 @@ internal sealed class SandboxSession : IAsyncDisposable
             : $"{catalogPath}, against the sandbox (webhook secrets and tokens: {WebhookSecret})";
         return new SandboxSession(platforms, settings, description);
     }
+
+    /// <summary>
+    /// Subscribes the sandbox Keboola's job-end notifications for every chained trigger, delivered to this host, so
+    /// that chains run in the sandbox exactly as they would against a real stack.
+    /// </summary>
+    public async Task SubscribeChainsAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var address = services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        if (address is null)
+        {
+            return;
+        }
+
+        var subscriptions = services.GetRequiredService<KeboolaSubscriptions>();
+        var catalog = services.GetRequiredService<CatalogSource>().Catalog;
+        foreach (var trigger in catalog.Triggers.Values.Where(t => t.After.Count > 0))
+        {
+            IReadOnlyList<KeboolaSubscriptionPlan> plans;
+            try
+            {
+                plans = KeboolaSubscriptions.Plan(catalog, trigger.Name);
+            }
+            catch (RelayException)
+            {
+                continue;
+            }
+
+            if (plans.All(p => catalog.Platforms[p.Platform].EventSecret is not null))
+            {
+                ChainedTriggers += (await subscriptions.SubscribeAsync(trigger.Name, new Uri(address), cancellationToken)).Count > 0 ? 1 : 0;
+            }
+        }
+    }
+
+    /// <summary>How many chained triggers the sandbox Keboola notifies.</summary>
+    public int ChainedTriggers { get; private set; }
 
     public ValueTask DisposeAsync() => _platforms.DisposeAsync();
 }

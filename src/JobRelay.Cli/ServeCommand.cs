@@ -67,6 +67,11 @@ internal static class ServeCommand
                 throw new CliStartupException([$"{parse.GetValue(urls)} is already in use: stop the other process or pass --urls http://127.0.0.1:<port>."]);
             }
 
+            if (sandbox is not null)
+            {
+                await sandbox.SubscribeChainsAsync(app.Services, cancellationToken);
+            }
+
             Banner.Print(app, key, sandbox, builder.Configuration);
             await app.WaitForShutdownAsync(cancellationToken);
             return 0;

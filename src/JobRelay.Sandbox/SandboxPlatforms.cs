@@ -83,6 +83,10 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, Job> _jobs = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<SandboxFault> _faults = new();
+    private readonly ConcurrentDictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly HttpClient _notifications = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private Task _notifier = Task.CompletedTask;
     private long _nextKeboolaId = 1_000_000;
 
     private SandboxPlatforms(WebApplication app, SandboxOptions options)
@@ -131,11 +135,27 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
         var root = new Uri(address.TrimEnd('/') + "/");
         sandbox.KeboolaUrl = new Uri(root, "keboola/");
         sandbox.TheEyeUrl = new Uri(root, "theeye/");
+        sandbox._notifier = sandbox.NotifyAsync(sandbox._stopping.Token);
         return sandbox;
     }
 
+    /// <summary>The notification subscriptions created so far.</summary>
+    public int SubscriptionCount => _subscriptions.Count;
+
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync();
+        try
+        {
+            await _notifier;
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+
+        _stopping.Dispose();
+        _notifications.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
@@ -260,6 +280,35 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
             SandboxLog.Created(_logger, "keboola", id, job.Name);
             return Results.Json(KeboolaJob(context, job), statusCode: 201);
         });
+        keboola.MapPost("/project-subscriptions", async (HttpContext context) =>
+        {
+            if (KeboolaAuth(context) is { } refused)
+            {
+                return refused;
+            }
+
+            JsonObject? body;
+            try
+            {
+                body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
+            }
+            catch (JsonException)
+            {
+                body = null;
+            }
+
+            var url = (string?)body?["recipient"]?["url"];
+            if (body is null || (string?)body["event"] is not { } eventType || (string?)body["recipient"]?["channel"] != "webhook" || !Uri.TryCreate(url, UriKind.Absolute, out var recipient))
+            {
+                return KeboolaError(400, "A subscription needs \"event\" and a webhook \"recipient\" with a \"url\".");
+            }
+
+            var filters = (body["filters"] as JsonArray ?? []).OfType<JsonObject>()
+                .Select(f => KeyValuePair.Create((string?)f["field"] ?? string.Empty, (string?)f["value"] ?? string.Empty)).ToList();
+            var id = Guid.NewGuid().ToString("n");
+            _subscriptions[id] = new Subscription(id, eventType, filters, recipient);
+            return Results.Json(new JsonObject { ["id"] = id, ["event"] = eventType, ["filters"] = body["filters"]?.DeepClone(), ["recipient"] = new JsonObject { ["channel"] = "webhook" } }, statusCode: 201);
+        });
         keboola.MapGet("/jobs/{id}", (HttpContext context, string id) =>
             KeboolaAuth(context) ?? (_jobs.TryGetValue(id, out var job) && job.Platform == "keboola"
                 ? Results.Json(KeboolaJob(context, job))
@@ -347,6 +396,68 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
                 : new JsonArray(),
             ["parentRunId"] = string.Empty,
         };
+    }
+
+    /// <summary>Delivers a Keboola notification to every matching subscription when a job ends, as the Notification API does.</summary>
+    private async Task NotifyAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+        while (await timer.WaitForNextTickAsync(cancellationToken))
+        {
+            foreach (var job in _jobs.Values.Where(j => j.Platform == "keboola" && !j.Notified).ToList())
+            {
+                var eventType = StateOf(job) switch
+                {
+                    "success" => "job-succeeded",
+                    "error" => "job-failed",
+                    "terminated" => "job-terminated",
+                    _ => null,
+                };
+                if (eventType is null)
+                {
+                    continue;
+                }
+
+                job.Notified = true;
+                var component = (string?)job.Details?["component"];
+                var config = (string?)job.Details?["config"];
+                foreach (var subscription in _subscriptions.Values.Where(s => s.Event == eventType && s.Filters.All(f =>
+                    f.Key switch
+                    {
+                        "job.component.id" => f.Value == component,
+                        "job.configuration.id" => f.Value == config,
+                        _ => true,
+                    })))
+                {
+                    var payload = new JsonObject
+                    {
+                        ["job"] = new JsonObject
+                        {
+                            ["id"] = job.Id,
+                            ["url"] = new Uri(KeboolaUrl, $"jobs/{job.Id}").ToString(),
+                            ["startTime"] = Iso(job.StartAt),
+                            ["endTime"] = Iso(EndOf(job)),
+                            ["component"] = new JsonObject { ["id"] = component },
+                            ["configuration"] = new JsonObject { ["id"] = config },
+                            ["tasks"] = new JsonArray(),
+                        },
+                        ["branch"] = new JsonObject { ["id"] = "default" },
+                        ["project"] = new JsonObject { ["id"] = "sandbox", ["name"] = "Sandbox" },
+                        ["eventType"] = eventType,
+                    };
+                    try
+                    {
+                        using var content = new StringContent(payload.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+                        using var response = await _notifications.PostAsync(subscription.Url, content, cancellationToken);
+                        SandboxLog.Notified(_logger, job.Id, eventType, (int)response.StatusCode);
+                    }
+                    catch (HttpRequestException ex)
+                    {
+                        SandboxLog.NotificationFailed(_logger, job.Id, eventType, ex.GetType().Name);
+                    }
+                }
+            }
+        }
     }
 
     // ---- TheEye --------------------------------------------------------------------------------------------------
@@ -521,12 +632,22 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
 
         public DateTimeOffset? KilledAt { get; set; }
 
+        public bool Notified { get; set; }
+
         /// <summary>When the job may start running: its creation, or the end of the job holding its configuration lock.</summary>
         public DateTimeOffset StartAt { get; init; } = CreatedAt;
     }
 
+    private sealed record Subscription(string Id, string Event, IReadOnlyList<KeyValuePair<string, string>> Filters, Uri Url);
+
     private static partial class SandboxLog
     {
+        [LoggerMessage(EventId = 1802, Level = LogLevel.Information, Message = "Sandbox keboola notified {EventType} of job {JobId}: HTTP {Status}")]
+        public static partial void Notified(ILogger logger, string jobId, string eventType, int status);
+
+        [LoggerMessage(EventId = 1803, Level = LogLevel.Warning, Message = "Sandbox keboola could not deliver {EventType} of job {JobId}: {Failure}")]
+        public static partial void NotificationFailed(ILogger logger, string jobId, string eventType, string failure);
+
         [LoggerMessage(EventId = 1800, Level = LogLevel.Information, Message = "Sandbox {Platform} created job {JobId} ({Name})")]
         public static partial void Created(ILogger logger, string platform, string jobId, string name);
 

@@ -54,6 +54,7 @@ public static class JobRelayServiceCollectionExtensions
         services.TryAddSingleton<TriggerRunner>();
         services.TryAddSingleton<WebhookIngress>();
         services.TryAddSingleton<JobRelay.Chaining.ChainIngress>();
+        services.TryAddSingleton<JobRelay.Chaining.KeboolaSubscriptions>();
         services.TryAddSingleton<RelayHttpHandlers>();
         services.TryAddSingleton<IScheduleTarget, CatalogScheduleTarget>();
         return services;
