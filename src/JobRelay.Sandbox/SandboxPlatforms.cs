@@ -240,16 +240,7 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
                 return refused;
             }
 
-            var text = await new StreamReader(context.Request.Body).ReadToEndAsync(context.RequestAborted);
-            JsonObject? body;
-            try
-            {
-                body = JsonNode.Parse(text) as JsonObject;
-            }
-            catch (JsonException)
-            {
-                body = null;
-            }
+            var (text, body) = await ReadBodyAsync(context);
 
             if (body is null)
             {
@@ -514,16 +505,7 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
 
     private async Task<IResult> CreateTheEyeJobAsync(HttpContext context, string? pathTask)
     {
-        var text = await new StreamReader(context.Request.Body).ReadToEndAsync(context.RequestAborted);
-        JsonObject? body;
-        try
-        {
-            body = JsonNode.Parse(text) as JsonObject;
-        }
-        catch (JsonException)
-        {
-            body = null;
-        }
+        var (text, body) = await ReadBodyAsync(context);
 
         var task = (string?)body?["task"] ?? pathTask;
         if (body is null || task is null || (pathTask is not null && task != pathTask))
@@ -613,6 +595,20 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
         ["status"] = "error",
         ["exceptionId"] = "sandbox-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)),
     }, statusCode: status);
+
+    /// <summary>The request body as text and, when it is one, as a JSON object.</summary>
+    private static async Task<(string Text, JsonObject? Body)> ReadBodyAsync(HttpContext context)
+    {
+        var text = await new StreamReader(context.Request.Body).ReadToEndAsync(context.RequestAborted);
+        try
+        {
+            return (text, JsonNode.Parse(text) as JsonObject);
+        }
+        catch (JsonException)
+        {
+            return (text, null);
+        }
+    }
 
     private static IResult Bare(int status, string message) => Results.Json(message, statusCode: status);
 

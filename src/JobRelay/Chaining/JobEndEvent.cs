@@ -98,14 +98,7 @@ public static class JobEndEvents
         _ => Text(node),
     };
 
-    private static string? Text(JsonNode? node) => node is JsonValue value
-        ? value.GetValueKind() switch
-        {
-            JsonValueKind.String => value.GetValue<string>() is { Length: > 0 } text ? text : null,
-            JsonValueKind.Number => value.ToJsonString(),
-            _ => null,
-        }
-        : null;
+    private static string? Text(JsonNode? node) => JsonScalars.Text(node);
 
     private static RelayException Invalid(string expectation)
         => new(RelayErrorKind.InvalidInput, $"The event is not a job-end event: {expectation}.");

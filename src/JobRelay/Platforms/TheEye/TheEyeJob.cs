@@ -75,14 +75,7 @@ internal static class TheEyeJob
     private static string? Message(JsonObject job)
         => Text(job["output"] is JsonArray output && output.Count > 0 ? output[^1] : null) ?? Text(job["result"]?["message"]);
 
-    private static string? Text(JsonNode? node) => node is JsonValue value
-        ? value.GetValueKind() switch
-        {
-            JsonValueKind.String => value.GetValue<string>() is { Length: > 0 } text ? text : null,
-            JsonValueKind.Number => value.ToJsonString(),
-            _ => null,
-        }
-        : null;
+    private static string? Text(JsonNode? node) => JsonScalars.Text(node);
 
     private static DateTimeOffset? Date(JsonNode? node)
         => Text(node) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date) ? date : null;
