@@ -75,6 +75,21 @@ public static class RequestBody
         return ParseObject(body);
     }
 
+    /// <summary>Parses any JSON value (an Event Grid delivery is an array), failing with the position of a syntax error.</summary>
+    public static JsonNode ParseJson(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            return JsonNode.Parse(body.Span) ?? throw new RelayException(RelayErrorKind.InvalidInput, "The body is the JSON null; a value was expected.");
+        }
+        catch (JsonException ex)
+        {
+            throw new RelayException(
+                RelayErrorKind.InvalidInput,
+                $"The body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).");
+        }
+    }
+
     /// <summary>Parses a JSON object, failing with <see cref="RelayErrorKind.InvalidInput"/> and the position of a syntax error.</summary>
     public static JsonObject ParseObject(ReadOnlyMemory<byte> body)
     {

@@ -110,8 +110,8 @@ public sealed class WebhookIngress(
         return values;
     }
 
-    private static JsonObject? ParsePayload(WebhookDelivery delivery)
-        => delivery.IsJson && !delivery.Body.IsEmpty ? RequestBody.ParseObject(delivery.Body) : null;
+    private static JsonNode? ParsePayload(WebhookDelivery delivery)
+        => delivery.IsJson && !delivery.Body.IsEmpty ? RequestBody.ParseJson(delivery.Body) : null;
 
     private static IEnumerable<KeyValuePair<string, string>> Headers(HttpRequest request)
         => request.Headers.Select(h => KeyValuePair.Create(h.Key, h.Value.ToString()));
