@@ -227,7 +227,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     [Fact]
     public async Task Concurrent_identical_deliveries_start_exactly_one_job()
     {
-        var posts = Enumerable.Range(0, 10).Select(_ =>
+        var posts = Enumerable.Range(0, 50).Select(_ =>
             _host.PostHookAsync("token-hook", """{"who":"ops"}""", ("X-JobRelay-Token", RelayHost.HookToken), ("X-Delivery", "same")));
 
         var responses = await Task.WhenAll(posts);
