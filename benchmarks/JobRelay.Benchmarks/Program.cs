@@ -1,0 +1,22 @@
+using BenchmarkDotNet.Running;
+using JobRelay.Benchmarks;
+
+return args.FirstOrDefault() switch
+{
+    "micro" => RunMicro(args[1..]),
+    "load" => await LoadHarness.RunAsync(args[1..]),
+    "faults" => await FaultSuite.RunAsync(),
+    _ => Usage(),
+};
+
+static int RunMicro(string[] rest)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(HotPathBenchmarks).Assembly).Run(rest.Length == 0 ? ["--filter", "*"] : rest);
+    return 0;
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/JobRelay.Benchmarks -- micro|load|faults");
+    return 2;
+}
