@@ -125,7 +125,6 @@ internal sealed class Rig : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         var next = 0L;
-        var created = Encoding.UTF8.GetBytes("""{"status":"created","isFinished":false,"result":[]}""");
         app.MapPost("/jobs", async (HttpContext context) =>
         {
             await context.Request.Body.CopyToAsync(Stream.Null);
@@ -134,7 +133,6 @@ internal sealed class Rig : IAsyncDisposable
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync($$"""{"id":"{{id}}","runId":"{{id}}","status":"created","isFinished":false,"result":[]}""");
         });
-        _ = created;
         await app.StartAsync();
         return app;
     }
