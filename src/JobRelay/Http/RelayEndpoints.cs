@@ -24,7 +24,7 @@ public static class RelayEndpoints
         ArgumentException.ThrowIfNullOrEmpty(apiKey);
         var expectedKey = Encoding.UTF8.GetBytes(apiKey);
         var api = endpoints.MapGroup("/api");
-        var guarded = api.MapGroup(string.Empty).AddEndpointFilter(async (context, next) =>
+        var guarded = api.MapGroup(string.Empty).WithMetadata(ApiKeyRequired.Instance).AddEndpointFilter(async (context, next) =>
         {
             var presented = Encoding.UTF8.GetBytes(context.HttpContext.Request.Headers[ApiKeyHeader].ToString());
             return CryptographicOperations.FixedTimeEquals(presented, expectedKey)
@@ -46,4 +46,17 @@ public static class RelayEndpoints
             => handlers.ReadyAsync(request, cancellationToken));
         return endpoints;
     }
+}
+
+/// <summary>
+/// Marks an endpoint that only answers callers presenting the API key: the routes that are function-level
+/// (<c>AuthorizationLevel.Function</c>) in the Functions app.
+/// </summary>
+public sealed class ApiKeyRequired
+{
+    private ApiKeyRequired()
+    {
+    }
+
+    public static ApiKeyRequired Instance { get; } = new();
 }

@@ -1,0 +1,45 @@
+using JobRelay.Secrets;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.ApplicationInsights;
+
+namespace JobRelay.Functions;
+
+/// <summary>
+/// Everything the Functions app adds to the builder between <c>CreateBuilder</c> and <c>Build</c>. Program.cs calls
+/// it and nothing else, so the tests that build the app's container validate exactly what runs in Azure.
+/// </summary>
+public static class FunctionsAppSetup
+{
+    public static FunctionsApplicationBuilder ConfigureJobRelayFunctions(this FunctionsApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        builder.ConfigureFunctionsWebApplication();
+
+        builder.Services
+            .AddApplicationInsightsTelemetryWorkerService()
+            .ConfigureFunctionsApplicationInsights();
+
+        // The Application Insights worker package adds a rule that drops everything below Warning for its provider;
+        // JobRelay's Information lines (job started, delivery ignored, schedule fired) are its audit trail.
+        builder.Logging.Services.Configure<LoggerFilterOptions>(RemoveApplicationInsightsWarningRule);
+
+        builder.Services.AddJobRelay(builder.Configuration);
+
+        // In Azure every credential comes from Key Vault: the app refuses to start without one.
+        builder.Services.Configure<SecretsOptions>(options => options.RequireKeyVault = true);
+        return builder;
+    }
+
+    internal static void RemoveApplicationInsightsWarningRule(LoggerFilterOptions options)
+    {
+        var provider = typeof(ApplicationInsightsLoggerProvider).FullName;
+        options.Rules
+            .Where(rule => rule.ProviderName == provider && rule.CategoryName is null && rule.Filter is null)
+            .ToList()
+            .ForEach(rule => options.Rules.Remove(rule));
+    }
+}
