@@ -1,4 +1,5 @@
 using JobRelay.Secrets;
+using Microsoft.ApplicationInsights.Extensibility;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,6 +23,7 @@ public static class FunctionsAppSetup
         builder.Services
             .AddApplicationInsightsTelemetryWorkerService()
             .ConfigureFunctionsApplicationInsights();
+        builder.Services.AddSingleton<ITelemetryInitializer, SecretRedactingTelemetryInitializer>();
 
         // The Application Insights worker package adds a rule that drops everything below Warning for its provider;
         // JobRelay's Information lines (job started, delivery ignored, schedule fired) are its audit trail.

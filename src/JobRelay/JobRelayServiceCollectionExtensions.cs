@@ -8,6 +8,7 @@ using JobRelay.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace JobRelay;
@@ -15,12 +16,20 @@ namespace JobRelay;
 /// <summary>The one registration every host calls: the Functions app and <c>jobrelay serve</c> get the same engine.</summary>
 public static class JobRelayServiceCollectionExtensions
 {
+    /// <summary>The category of ASP.NET Core's per-request start and finish lines.</summary>
+    public const string RequestLineCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
     public static IServiceCollection AddJobRelay(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
 
         services.TryAddSingleton(TimeProvider.System);
+
+        // ASP.NET Core's request lines ("Request starting POST https://…/api/events/kbc?token=…") carry the query
+        // string, where Keboola job-end notifications and CloudEvents senders put their tokens. JobRelay writes its own
+        // audit line for every request it handles, so those lines are held back in every host, whatever the level set.
+        services.AddLogging(logging => logging.AddFilter(RequestLineCategory, level => level >= LogLevel.Warning));
 
         services.AddOptions<CatalogOptions>().Bind(configuration.GetSection(CatalogOptions.SectionName)).ValidateOnStart();
         services.TryAddSingleton<CatalogLoadOnce>();

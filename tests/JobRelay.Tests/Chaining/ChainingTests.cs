@@ -167,6 +167,22 @@ public sealed class ChainingTests : IAsyncLifetime
         Assert.Empty(ChainRules.Followers(catalog, ended with { Platform = "eye" }));
     }
 
+    [Fact]
+    public async Task TheEventTokenInTheQueryStringReachesNoLogLine()
+    {
+        using var accepted = await PostEvent("kbc", KeboolaEvent("1101", "job-succeeded"));
+        using var redelivered = await PostEvent("kbc", KeboolaEvent("1101", "job-succeeded"));
+        using var refused = await _host.Client.PostAsync(new Uri($"/api/events/kbc?token={EventToken}x", UriKind.Relative), Json(KeboolaEvent("1102", "job-succeeded")));
+        using var malformed = await PostEvent("kbc", "{\"job\":");
+
+        Assert.True(accepted.IsSuccessStatusCode);
+        Assert.True(redelivered.IsSuccessStatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Contains(_host.Logs.Logs, log => log.Category.StartsWith("JobRelay", StringComparison.Ordinal));
+        _host.Logs.AssertContainsNone(EventToken);
+    }
+
     private static string KeboolaEvent(string jobId, string eventType)
         => $$$"""{"job":{"id":"{{{jobId}}}","url":"https://queue.keboola.com/jobs/{{{jobId}}}","component":{"id":"keboola.ex-db"},"configuration":{"id":"42"}},"branch":{"id":"1"},"project":{"id":"7","name":"p"},"eventType":"{{{eventType}}}"}""";
 

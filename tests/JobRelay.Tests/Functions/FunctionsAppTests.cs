@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 using JobRelay.Functions;
+using Microsoft.ApplicationInsights;
 using Microsoft.ApplicationInsights.Channel;
 using Microsoft.ApplicationInsights.DataContracts;
 using Microsoft.Azure.Functions.Worker;
@@ -81,6 +82,20 @@ public class FunctionsAppTests
     }
 
     [Fact]
+    public void RequestLinesThatCarryQueryStringsDoNotReachApplicationInsights()
+    {
+        var channel = new CapturingTelemetryChannel();
+        using var host = FunctionsAppHost.Build(channel);
+        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(JobRelayServiceCollectionExtensions.RequestLineCategory);
+
+#pragma warning disable CA1848 // One line, written as ASP.NET Core writes it.
+        logger.LogInformation("Request starting HTTP/1.1 POST https://jobrelay.azurewebsites.net/api/events/kbc?token=kbc-event-token-1 - application/json 120");
+#pragma warning restore CA1848
+
+        Assert.DoesNotContain(channel.Items.OfType<TraceTelemetry>(), trace => trace.Message.Contains("kbc-event-token-1", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void TheSetupRemovesTheApplicationInsightsWarningRuleAndNothingElse()
     {
         var provider = typeof(ApplicationInsightsLoggerProvider).FullName;
@@ -93,6 +108,37 @@ public class FunctionsAppTests
 
         Assert.Equal(2, options.Rules.Count);
         Assert.DoesNotContain(options.Rules, rule => rule.ProviderName == provider && rule.CategoryName is null);
+    }
+
+    [Fact]
+    public void TokensInUrlsNeverLeaveTheAppInRequestOrDependencyTelemetry()
+    {
+        const string eventToken = "kbc-event-token-9d8c7b";
+        const string taskKey = "eye-task-secret-3e2f1a";
+        const string accessToken = "eye-access-token-0a0b0c";
+        var channel = new CapturingTelemetryChannel();
+        using var host = FunctionsAppHost.Build(channel);
+        var telemetry = host.Services.GetRequiredService<TelemetryClient>();
+
+        telemetry.TrackRequest(new RequestTelemetry("POST events/keboola", DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(3), "202", true)
+        {
+            Url = new Uri($"https://jobrelay.azurewebsites.net/api/events/keboola?token={eventToken}"),
+        });
+        telemetry.TrackDependency(new DependencyTelemetry("Http", "supervisor.theeye.io", $"POST /job/secret/{taskKey}", $"https://supervisor.theeye.io/job/secret/{taskKey}?customer=acme"));
+        telemetry.TrackDependency(new DependencyTelemetry("Http", "supervisor.theeye.io", "POST /job", $"https://supervisor.theeye.io/job?access_token={accessToken}&customer=acme"));
+
+        var sent = string.Join('\n', channel.Items.Select(item => item switch
+        {
+            RequestTelemetry request => $"{request.Name} {request.Url}",
+            DependencyTelemetry dependency => $"{dependency.Name} {dependency.Data} {dependency.Target}",
+            _ => string.Empty,
+        }));
+        Assert.Equal(3, channel.Items.Count(item => item is RequestTelemetry or DependencyTelemetry));
+        Assert.DoesNotContain(eventToken, sent, StringComparison.Ordinal);
+        Assert.DoesNotContain(taskKey, sent, StringComparison.Ordinal);
+        Assert.DoesNotContain(accessToken, sent, StringComparison.Ordinal);
+        Assert.Contains("/api/events/keboola?token=REDACTED", sent, StringComparison.Ordinal);
+        Assert.Contains("/job/secret/REDACTED?customer=REDACTED", sent, StringComparison.Ordinal);
     }
 
     internal static IReadOnlyList<Type> FunctionClasses() =>
