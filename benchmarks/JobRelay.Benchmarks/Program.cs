@@ -1,11 +1,15 @@
 using BenchmarkDotNet.Running;
 using JobRelay.Benchmarks;
+using JobRelay.Benchmarks.OutOfProcess;
 
 return args.FirstOrDefault() switch
 {
     "micro" => RunMicro(args[1..]),
     "load" => await LoadHarness.RunAsync(args[1..]),
     "faults" => await FaultSuite.RunAsync(),
+    "oop" => await OutOfProcessSuite.RunAsync(args[1..]),
+    "stand-in" => await Servers.RunStandInAsync(args[1..]),
+    "bare-relay" => await Servers.RunBareRelayAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -17,6 +21,6 @@ static int RunMicro(string[] rest)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/JobRelay.Benchmarks -- micro|load|faults");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/JobRelay.Benchmarks -- oop|micro|load|faults");
     return 2;
 }

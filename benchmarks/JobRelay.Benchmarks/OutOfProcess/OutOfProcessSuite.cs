@@ -1,0 +1,382 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace JobRelay.Benchmarks.OutOfProcess;
+
+/// <summary>
+/// <c>-- oop</c>: the stand-in platform, the bare relay and <c>jobrelay serve</c> each run as a process of their own,
+/// loaded over loopback by this process's one client. Systems are measured interleaved, repetition by repetition, and
+/// every figure is reported as the median and range of its ratio to the bare relay measured in the same repetition.
+/// </summary>
+internal static class OutOfProcessSuite
+{
+    private const string ApiKey = "bench-key";
+    private const string HookToken = "bench-hook-token-5e5e";
+    private const string GitHubSecret = "bench-github-secret-0f0f";
+    private const string KeboolaToken = "bench-keboola-token-1e1e";
+    private static readonly byte[] StandardWebhooksKey = RandomNumberGenerator.GetBytes(32);
+    private static readonly string Padding = new('x', 1024);
+    private static long _sequence;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = SuiteOptions.Parse(args);
+        var repository = RepositoryRoot();
+        var cli = Path.Combine(repository, "src", "JobRelay.Cli", "bin", "Release", "net10.0", "JobRelay.Cli.dll");
+        if (!File.Exists(cli))
+        {
+            Console.Error.WriteLine($"Build the CLI first: dotnet build -c Release src/JobRelay.Cli ({cli} is missing).");
+            return 2;
+        }
+
+        var work = Directory.CreateTempSubdirectory("jobrelay-oop-").FullName;
+        var self = typeof(OutOfProcessSuite).Assembly.Location;
+        await using var standIn = await ServerProcess.StartAsync("stand-in", self, ["stand-in"], work, new Dictionary<string, string>(), "/health");
+        await using var bare = await ServerProcess.StartAsync("bare-relay", self, ["bare-relay", "--target", standIn.Address.ToString()], work, new Dictionary<string, string>(), "/health");
+        var catalog = await WriteCatalogAsync(work);
+        var serveEnvironment = ServeEnvironment(standIn.Address);
+        await using var relay = await ServerProcess.StartAsync("jobrelay", cli, ["serve", "--triggers", catalog, "--api-key", ApiKey], work, serveEnvironment, "/api/health");
+
+        var systems = new List<SystemUnderTest>
+        {
+            new("direct POST to the stand-in", () => Direct(standIn.Address)),
+            new("bare relay", () => Post(bare.Address, "relay", Body())),
+            new("JobRelay, token webhook", () => Token(relay.Address)),
+            new("JobRelay, GitHub webhook", () => GitHub(relay.Address)),
+            new("JobRelay, Standard Webhooks", () => StandardWebhooks(relay.Address)),
+        };
+        const int BareRelay = 1;
+
+        Console.WriteLine($"# Out-of-process suite: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {options.Repetitions} repetitions, {options.Seconds} s per measurement");
+        Console.WriteLine();
+        using var client = new LoadClient(options.Connections);
+        foreach (var system in systems)
+        {
+            await client.ClosedLoopAsync(system.Request, options.Connections, TimeSpan.FromSeconds(2), CancellationToken.None);
+        }
+
+        var saturation = systems.ToDictionary(s => s, _ => new List<LoadResult>());
+        var atRate = options.Rates.ToDictionary(rate => rate, _ => systems.ToDictionary(s => s, _ => new List<LoadResult>()));
+        for (var repetition = 0; repetition < options.Repetitions; repetition++)
+        {
+            foreach (var system in systems)
+            {
+                await client.ClosedLoopAsync(system.Request, options.Connections, TimeSpan.FromSeconds(1), CancellationToken.None);
+                saturation[system].Add(await client.ClosedLoopAsync(system.Request, options.Connections, TimeSpan.FromSeconds(options.Seconds), CancellationToken.None));
+            }
+
+            foreach (var rate in options.Rates)
+            {
+                foreach (var system in systems)
+                {
+                    atRate[rate][system].Add(await client.OpenLoopAsync(system.Request, rate, TimeSpan.FromSeconds(options.Seconds), CancellationToken.None));
+                }
+            }
+        }
+
+        Console.WriteLine($"## Throughput at saturation ({options.Connections} connections, closed loop)");
+        Console.WriteLine();
+        Console.WriteLine("| system | requests/s (median) | range | ratio to bare relay (median) | ratio range | errors |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach (var system in systems)
+        {
+            var runs = saturation[system];
+            var ratios = runs.Select((run, i) => run.RequestsPerSecond / saturation[systems[BareRelay]][i].RequestsPerSecond).ToList();
+            Console.WriteLine($"| {system.Name} | {Median(runs.Select(r => r.RequestsPerSecond)):N0} | {runs.Min(r => r.RequestsPerSecond):N0}–{runs.Max(r => r.RequestsPerSecond):N0} | **{Median(ratios):0.00}** | {ratios.Min():0.00}–{ratios.Max():0.00} | {runs.Sum(r => r.Errors)} |");
+        }
+
+        foreach (var rate in options.Rates)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"## Latency at {rate:N0} requests/s (open loop, timed from the scheduled send)");
+            Console.WriteLine();
+            Console.WriteLine("| system | p50 ms | p99 ms | added p50 over the bare relay, ms (median) | range | errors |");
+            Console.WriteLine("|---|---|---|---|---|---|");
+            foreach (var system in systems)
+            {
+                var runs = atRate[rate][system];
+                var added = runs.Select((run, i) => run.Percentile(50) - atRate[rate][systems[BareRelay]][i].Percentile(50)).ToList();
+                Console.WriteLine($"| {system.Name} | {Median(runs.Select(r => r.Percentile(50))):0.000} | {Median(runs.Select(r => r.Percentile(99))):0.000} | **{Median(added):0.000}** | {added.Min():0.000}–{added.Max():0.000} | {runs.Sum(r => r.Errors)} |");
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("## Memory and cold start");
+        Console.WriteLine();
+        var relayPeak = relay.PeakWorkingSetMiB();
+        var barePeak = bare.PeakWorkingSetMiB();
+        Console.WriteLine($"- Peak RSS after the runs: JobRelay serve {relayPeak:0} MiB; bare relay {barePeak:0} MiB (ratio {relayPeak / barePeak:0.00}).");
+
+        var coldRelay = new List<double>();
+        var coldBare = new List<double>();
+        for (var i = 0; i < options.ColdStarts; i++)
+        {
+            coldBare.Add(await ColdStartAsync(self, ["bare-relay", "--target", standIn.Address.ToString()], work, new Dictionary<string, string>(), address => Post(address, "relay", Body())));
+            coldRelay.Add(await ColdStartAsync(cli, ["serve", "--triggers", catalog, "--api-key", ApiKey], work, serveEnvironment, Token));
+        }
+
+        Console.WriteLine($"- Cold start to the first 2xx (median of {options.ColdStarts}): JobRelay serve {Median(coldRelay):0} ms ({coldRelay.Min():0}–{coldRelay.Max():0}); bare relay {Median(coldBare):0} ms ({coldBare.Min():0}–{coldBare.Max():0}); ratio {Median(coldRelay) / Median(coldBare):0.00}.");
+        Console.WriteLine($"- Logs of the servers: {work}");
+        return 0;
+    }
+
+    private static async Task<double> ColdStartAsync(string dll, string[] arguments, string work, IReadOnlyDictionary<string, string> environment, Func<Uri, HttpRequestMessage> request)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var server = ServerProcess.Launch("cold-start", dll, arguments, work, environment);
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            try
+            {
+                using var message = request(server.Address);
+                using var response = await client.SendAsync(message);
+                if (response.IsSuccessStatusCode)
+                {
+                    return clock.Elapsed.TotalMilliseconds;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(2);
+        }
+
+        throw new TimeoutException($"{dll} gave no 2xx within 30 s; see {work}.");
+    }
+
+    private static Dictionary<string, string> ServeEnvironment(Uri standIn) => new()
+    {
+        ["JobRelay__Catalog__PlatformUrls__kbc"] = standIn.ToString(),
+        ["JobRelay__Secrets__Values__kbc_token"] = KeboolaToken,
+        ["JobRelay__Secrets__Values__hook_token"] = HookToken,
+        ["JobRelay__Secrets__Values__github_secret"] = GitHubSecret,
+        ["JobRelay__Secrets__Values__standard_secret"] = "whsec_" + Convert.ToBase64String(StandardWebhooksKey),
+        ["JobRelay__KeyVault__VaultUri"] = string.Empty,
+    };
+
+    private static async Task<string> WriteCatalogAsync(string folder)
+    {
+        var path = Path.Combine(folder, "bench.triggers.json");
+        await File.WriteAllTextAsync(path, """
+            {
+              "platforms": { "kbc": { "type": "keboola", "url": "http://127.0.0.1:1/", "tokenSecret": "kbc-token" } },
+              "triggers": {
+                "bench-token": {
+                  "platform": "kbc",
+                  "arguments": { "who": { "from": "body:$.who", "required": true } },
+                  "keboola": { "component": "keboola.orchestrator", "config": "1", "variables": { "who": "{{who}}" } },
+                  "webhook": { "scheme": "token", "secrets": ["hook-token"] }
+                },
+                "bench-github": {
+                  "platform": "kbc",
+                  "arguments": { "commit": { "from": "body:$.after", "required": true } },
+                  "keboola": { "component": "keboola.orchestrator", "config": "2", "variables": { "commit": "{{commit}}" } },
+                  "webhook": { "scheme": "github", "secrets": ["github-secret"], "events": ["push"], "filters": [{ "field": "body:$.ref", "equals": "refs/heads/main" }] }
+                },
+                "bench-standard": {
+                  "platform": "kbc",
+                  "arguments": { "who": { "from": "body:$.who", "required": true } },
+                  "keboola": { "component": "keboola.orchestrator", "config": "3", "variables": { "who": "{{who}}" } },
+                  "webhook": { "scheme": "standardWebhooks", "secrets": ["standard-secret"] }
+                }
+              }
+            }
+            """);
+        return path;
+    }
+
+    private static byte[] Body()
+    {
+        var id = Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture);
+        return Encoding.UTF8.GetBytes($$"""{"ref":"refs/heads/main","after":"c{{id}}","who":"w{{id}}","pad":"{{Padding}}"}""");
+    }
+
+    private static HttpRequestMessage Direct(Uri standIn)
+    {
+        var message = Post(standIn, "jobs", Body());
+        message.Headers.Add(Servers.TokenHeader, KeboolaToken);
+        return message;
+    }
+
+    private static HttpRequestMessage Token(Uri relay)
+    {
+        var message = Post(relay, "api/hooks/bench-token", Body());
+        message.Headers.Add("X-JobRelay-Token", HookToken);
+        return message;
+    }
+
+    private static HttpRequestMessage GitHub(Uri relay)
+    {
+        var body = Body();
+        var message = Post(relay, "api/hooks/bench-github", body);
+        message.Headers.Add("X-GitHub-Event", "push");
+        message.Headers.Add("X-GitHub-Delivery", Guid.NewGuid().ToString());
+        message.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(GitHubSecret), body)));
+        return message;
+    }
+
+    private static HttpRequestMessage StandardWebhooks(Uri relay)
+    {
+        var body = Body();
+        var id = "msg_" + Guid.NewGuid().ToString("N");
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var signed = Encoding.UTF8.GetBytes($"{id}.{timestamp}.").Concat(body).ToArray();
+        var message = Post(relay, "api/hooks/bench-standard", body);
+        message.Headers.Add("webhook-id", id);
+        message.Headers.Add("webhook-timestamp", timestamp);
+        message.Headers.Add("webhook-signature", "v1," + Convert.ToBase64String(HMACSHA256.HashData(StandardWebhooksKey, signed)));
+        return message;
+    }
+
+    private static HttpRequestMessage Post(Uri server, string path, byte[] body)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return new HttpRequestMessage(HttpMethod.Post, new Uri(server, path)) { Content = content };
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Functions.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Run the suite from a build inside the repository.");
+    }
+
+    private sealed record SystemUnderTest(string Name, Func<HttpRequestMessage> Request);
+
+    private sealed record SuiteOptions(int Repetitions, int Seconds, int Connections, int[] Rates, int ColdStarts)
+    {
+        public static SuiteOptions Parse(string[] args)
+        {
+            int Number(string name, int fallback)
+            {
+                var index = Array.IndexOf(args, name);
+                return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+            }
+
+            var rates = Array.IndexOf(args, "--rates") is var r and >= 0 && r + 1 < args.Length
+                ? args[r + 1].Split(',').Select(rate => int.Parse(rate, CultureInfo.InvariantCulture)).ToArray()
+                : [100, 1000];
+            return new SuiteOptions(Number("--repetitions", 3), Number("--seconds", 5), Number("--connections", 64), rates, Number("--cold-starts", 5));
+        }
+    }
+}
+
+/// <summary>A server started as its own process on a free loopback port, its output written to a file.</summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, Uri address)
+    {
+        _process = process;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public static ServerProcess Launch(string name, string dll, IEnumerable<string> arguments, string logFolder, IReadOnlyDictionary<string, string> environment)
+    {
+        var address = new Uri($"http://127.0.0.1:{FreePort()}/");
+        var log = Path.Combine(logFolder, $"{name}-{address.Port}.log");
+        var start = new ProcessStartInfo("/bin/sh")
+        {
+            UseShellExecute = false,
+            ArgumentList = { "-c", "exec dotnet \"$@\" >\"$JOBRELAY_BENCH_LOG\" 2>&1", "sh", dll },
+        };
+        foreach (var argument in arguments.Concat(["--urls", address.ToString().TrimEnd('/')]))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["JOBRELAY_BENCH_LOG"] = log;
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        return new ServerProcess(Process.Start(start) ?? throw new InvalidOperationException($"{name} did not start."), address);
+    }
+
+    public static async Task<ServerProcess> StartAsync(string name, string dll, IEnumerable<string> arguments, string logFolder, IReadOnlyDictionary<string, string> environment, string healthPath)
+    {
+        var server = Launch(name, dll, arguments, logFolder, environment);
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (server._process.HasExited)
+            {
+                throw new InvalidOperationException($"{name} exited with {server._process.ExitCode}; see its log in {logFolder}.");
+            }
+
+            try
+            {
+                using var response = await client.GetAsync(new Uri(server.Address, healthPath.TrimStart('/')));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return server;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(20);
+        }
+
+        await server.DisposeAsync();
+        throw new TimeoutException($"{name} was not healthy within 60 s; see its log in {logFolder}.");
+    }
+
+    /// <summary>The process's peak resident set (VmHWM), in MiB.</summary>
+    public double PeakWorkingSetMiB()
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                return double.Parse(line["VmHWM:".Length..].Replace("kB", string.Empty, StringComparison.Ordinal).Trim(), CultureInfo.InvariantCulture) / 1024;
+            }
+        }
+
+        return double.NaN;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
