@@ -1,7 +1,7 @@
 // JobRelay on Azure: one resource group holding a Flex Consumption function app, its user-assigned identity, the
 // host/deployment storage account, Key Vault, Log Analytics and Application Insights, and the role assignments
 // that let the identity use them. No secret value is a parameter or an output: secrets are put into the vault
-// by the operator (see docs/deploy.md).
+// by the operator (see docs/deploy.md). Parameter values come from infra/main.bicepparam.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -42,7 +42,7 @@ param grantVaultOperator bool = true
 ])
 param keyVaultPublicNetworkAccess string = 'Enabled'
 
-@description('Trigger catalog path, relative to the app folder (the catalog ships with the app) or absolute.')
+@description('Trigger catalog file inside the deployment package, relative to the app folder. Flex Consumption has no persistent content share: the catalog ships with each deployment.')
 param catalogPath string = 'triggers.json'
 
 @description('NCRONTAB schedule (with seconds) of the Scheduler timer function.')
@@ -59,8 +59,8 @@ param schedulerTickInterval string = '00:01:00'
 ])
 param instanceMemoryMB int = 2048
 
-@description('Upper bound on function app instances.')
-@minValue(40)
+@description('Upper bound on function app instances; Flex Consumption allows 1 to 1000.')
+@minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
