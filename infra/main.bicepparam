@@ -8,6 +8,7 @@ using 'main.bicep'
 
 param environmentName = readEnvironmentVariable('AZURE_ENV_NAME')
 param location = readEnvironmentVariable('AZURE_LOCATION')
+param alertEmailAddress = readEnvironmentVariable('JOBRELAY_ALERT_EMAIL')
 
 param vaultOperatorPrincipalId = readEnvironmentVariable('AZURE_PRINCIPAL_ID', '')
 param vaultOperatorPrincipalType = readEnvironmentVariable('JOBRELAY_VAULT_OPERATOR_TYPE', 'User')

@@ -272,7 +272,11 @@ public partial class InfrastructureDriftTests
 
         Assert.NotEmpty(resources);
         // Child resources declared inside their parent (`resource x 'config'`) take the parent's version.
-        Assert.All(resources.Where(r => r.Type.Contains('/', StringComparison.Ordinal)), r => Assert.Matches(@"^\d{4}-\d{2}-\d{2}$", r.ApiVersion));
+        // Diagnostic settings have no generally available version that can target a workspace.
+        Assert.All(
+            resources.Where(r => r.Type.Contains('/', StringComparison.Ordinal) && r.Type != "Microsoft.Insights/diagnosticSettings"),
+            r => Assert.Matches(@"^\d{4}-\d{2}-\d{2}$", r.ApiVersion));
+        Assert.All(resources.Where(r => r.Type == "Microsoft.Insights/diagnosticSettings"), r => Assert.Equal("2021-05-01-preview", r.ApiVersion));
     }
 
     [Fact]

@@ -41,6 +41,7 @@ public partial class ParametersFileTests
         Assert.Equal(AzdEnvironment.Typical["AZURE_ENV_NAME"], compiled["environmentName"].GetString());
         Assert.Equal(AzdEnvironment.Typical["AZURE_LOCATION"], compiled["location"].GetString());
         Assert.Equal(AzdEnvironment.Typical["AZURE_PRINCIPAL_ID"], compiled["vaultOperatorPrincipalId"].GetString());
+        Assert.Equal(AzdEnvironment.Typical["JOBRELAY_ALERT_EMAIL"], compiled["alertEmailAddress"].GetString());
     }
 
     [Fact]
@@ -91,7 +92,7 @@ public partial class ParametersFileTests
         var result = await BicepCli.RunAsync(bicep, ["build-params", InfraFiles.PathOf(InfraFiles.ParametersFile), "--stdout"], environment);
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Equal(["AZURE_ENV_NAME", "AZURE_LOCATION"], required.Order(StringComparer.Ordinal));
+        Assert.Equal(["AZURE_ENV_NAME", "AZURE_LOCATION", "JOBRELAY_ALERT_EMAIL"], required.Order(StringComparer.Ordinal));
         Assert.All(required, variable => Assert.Contains($"Environment variable \"{variable}\" does not exist", result.Diagnostics, StringComparison.Ordinal));
     }
 
@@ -108,7 +109,7 @@ public partial class ParametersFileTests
         var file = Path.Combine(folder, $"instances-{count}-{Guid.NewGuid():N}.bicepparam");
         await File.WriteAllTextAsync(
             file,
-            $"using '../main.bicep'\nparam environmentName = 'e'\nparam location = 'swedencentral'\nparam maximumInstanceCount = {count}\n");
+            $"using '../main.bicep'\nparam environmentName = 'e'\nparam location = 'swedencentral'\nparam alertEmailAddress = 'ops@example.com'\nparam maximumInstanceCount = {count}\n");
         try
         {
             var bicep = await BicepCli.LocateAsync();
@@ -183,12 +184,13 @@ public partial class ParametersFileTests
 /// <summary>Environment variables as azd sets them when it compiles the parameters file.</summary>
 internal static class AzdEnvironment
 {
-    /// <summary>A fresh azd environment: name, region and signed-in principal.</summary>
+    /// <summary>A fresh azd environment: name, region and signed-in principal, plus the alert address set with <c>azd env set</c>.</summary>
     public static readonly IReadOnlyDictionary<string, string?> Typical = new Dictionary<string, string?>(StringComparer.Ordinal)
     {
         ["AZURE_ENV_NAME"] = "jobrelay-drift",
         ["AZURE_LOCATION"] = "northeurope",
         ["AZURE_PRINCIPAL_ID"] = "6f0e8d2c-3b1a-4c5d-9e7f-0a1b2c3d4e5f",
+        ["JOBRELAY_ALERT_EMAIL"] = "ops@example.com",
         ["JOBRELAY_VAULT_OPERATOR_TYPE"] = null,
         ["JOBRELAY_GRANT_VAULT_OPERATOR"] = null,
         ["JOBRELAY_KEY_VAULT_PUBLIC_ACCESS"] = null,
