@@ -295,6 +295,29 @@ public partial class InfrastructureDriftTests
     }
 
     [Fact]
+    public void TheCatalogShipsInsideTheDeploymentPackageAndTheGuideNeverPointsOutsideIt()
+    {
+        // Flex Consumption has no persistent content share: the catalog reaches an instance only inside the package.
+        var catalogPath = InfraFiles.Parameters("infra/main.bicep").Single(p => p.Name == "catalogPath").Default!.Trim('\'');
+        var project = System.Xml.Linq.XDocument.Parse(InfraFiles.Read("src/JobRelay.Functions/JobRelay.Functions.csproj"));
+        var shipped = project.Descendants("None")
+            .Where(item => (string?)item.Attribute("Link") == catalogPath)
+            .ToList();
+
+        Assert.False(Path.IsPathRooted(catalogPath));
+        Assert.Equal(new CatalogOptions().Path, catalogPath);
+        var item = Assert.Single(shipped);
+        Assert.Equal(@"..\..\triggers.json", (string?)item.Attribute("Include"));
+        Assert.Equal("PreserveNewest", (string?)item.Attribute("CopyToPublishDirectory"));
+        Assert.Equal("catalogPath", InfraFiles.TopLevelKeys(InfraFiles.FunctionAppSettingsBlock()).Single(p => p.Key == AppSettingNames.CatalogPath).Value);
+
+        var guide = InfraFiles.Read("docs/deploy.md");
+        Assert.DoesNotMatch(@"(?i)absolute", guide);
+        Assert.Contains("azd deploy api", guide, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?i)absolute", string.Join('\n', InfraFiles.BicepFiles().Select(InfraFiles.Read)));
+    }
+
+    [Fact]
     public void TheDeployWorkflowSignsInWithOidcAndStoresNoAzureSecret()
     {
         var deploy = InfraFiles.Read(".github/workflows/deploy.yml");
