@@ -1,7 +1,8 @@
 // JobRelay on Azure: one resource group holding a Flex Consumption function app, its user-assigned identity, the
-// host/deployment storage account, Key Vault, Log Analytics and Application Insights, and the role assignments
-// that let the identity use them. No secret value is a parameter or an output: secrets are put into the vault
-// by the operator (see docs/deploy.md).
+// host/deployment storage account, Key Vault, Log Analytics and Application Insights, the role assignments that
+// let the identity use them, the diagnostic settings that send vault, app and storage logs to the workspace, and
+// the alert rules that mail the operator. No secret value is a parameter or an output: secrets are put into the
+// vault by the operator (see docs/deploy.md). Parameter values come from infra/main.bicepparam.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -42,7 +43,7 @@ param grantVaultOperator bool = true
 ])
 param keyVaultPublicNetworkAccess string = 'Enabled'
 
-@description('Trigger catalog path, relative to the app folder (the catalog ships with the app) or absolute.')
+@description('Trigger catalog file inside the deployment package, relative to the app folder. Flex Consumption has no persistent content share: the catalog ships with each deployment.')
 param catalogPath string = 'triggers.json'
 
 @description('NCRONTAB schedule (with seconds) of the Scheduler timer function.')
@@ -59,10 +60,14 @@ param schedulerTickInterval string = '00:01:00'
 ])
 param instanceMemoryMB int = 2048
 
-@description('Upper bound on function app instances.')
-@minValue(40)
+@description('Upper bound on function app instances; Flex Consumption allows 1 to 1000.')
+@minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
+
+@description('E-mail address the alert rules notify: failed job starts, 5xx answers, Key Vault access denied.')
+@minLength(3)
+param alertEmailAddress string
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -160,6 +165,28 @@ module functionApp 'app/function.bicep' = {
   dependsOn: [
     rbac
   ]
+}
+
+module diagnostics 'app/diagnostics.bicep' = {
+  name: 'diagnostics'
+  scope: resourceGroup
+  params: {
+    workspaceName: monitoring.outputs.workspaceName
+    keyVaultName: keyVault.outputs.name
+    functionAppName: functionApp.outputs.name
+    storageAccountName: storage.outputs.name
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: resourceGroup
+  params: {
+    workspaceName: monitoring.outputs.workspaceName
+    location: location
+    tags: tags
+    alertEmailAddress: alertEmailAddress
+  }
 }
 
 output AZURE_LOCATION string = location

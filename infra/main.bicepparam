@@ -1,19 +1,17 @@
-// Parameters for a deployment without azd:
-//   az deployment sub create --location <region> --template-file infra/main.bicep --parameters infra/main.bicepparam
-// Values come from environment variables where one is set, so the same file serves every environment.
+// The one parameters file of infra/main.bicep. azd compiles it (it prefers main.bicepparam over any
+// main.parameters.json) with its environment's values as environment variables: AZURE_ENV_NAME, AZURE_LOCATION,
+// AZURE_PRINCIPAL_ID (the signed-in principal) and whatever `azd env set` added. Without azd, export the same
+// variables and pass this file to `az deployment sub create` (see docs/deploy.md).
+// A variable read without a default stops the compile with its name when it is missing, rather than deploying a
+// value nobody chose.
 using 'main.bicep'
 
-param environmentName = readEnvironmentVariable('JOBRELAY_ENV_NAME', 'jobrelay-dev')
-param location = readEnvironmentVariable('JOBRELAY_LOCATION', 'swedencentral')
+param environmentName = readEnvironmentVariable('AZURE_ENV_NAME')
+param location = readEnvironmentVariable('AZURE_LOCATION')
+param alertEmailAddress = readEnvironmentVariable('JOBRELAY_ALERT_EMAIL')
 
-// Object id of whoever loads the platform tokens into the vault, e.g. `az ad signed-in-user show --query id -o tsv`.
-param vaultOperatorPrincipalId = readEnvironmentVariable('JOBRELAY_VAULT_OPERATOR_ID', '')
-param vaultOperatorPrincipalType = 'User'
-param grantVaultOperator = true
-
-param keyVaultPublicNetworkAccess = 'Enabled'
-param catalogPath = 'triggers.json'
-param schedulerTick = '0 * * * * *'
-param schedulerTickInterval = '00:01:00'
-param instanceMemoryMB = 2048
-param maximumInstanceCount = 40
+param vaultOperatorPrincipalId = readEnvironmentVariable('AZURE_PRINCIPAL_ID', '')
+param vaultOperatorPrincipalType = readEnvironmentVariable('JOBRELAY_VAULT_OPERATOR_TYPE', 'User')
+param grantVaultOperator = bool(readEnvironmentVariable('JOBRELAY_GRANT_VAULT_OPERATOR', 'true'))
+param keyVaultPublicNetworkAccess = readEnvironmentVariable('JOBRELAY_KEY_VAULT_PUBLIC_ACCESS', 'Enabled')
+param maximumInstanceCount = int(readEnvironmentVariable('JOBRELAY_MAX_INSTANCES', '40'))

@@ -18,7 +18,7 @@ param deploymentContainerName string
 param applicationInsightsName string
 param keyVaultUri string
 
-@description('Trigger catalog path, relative to the app folder or absolute.')
+@description('Trigger catalog file inside the deployment package, relative to the app folder.')
 param catalogPath string
 
 @description('NCRONTAB schedule (with seconds) of the Scheduler timer function.')
@@ -35,8 +35,8 @@ param schedulerTickInterval string
 ])
 param instanceMemoryMB int
 
-@description('Upper bound on instances the plan scales out to.')
-@minValue(40)
+@description('Upper bound on instances the plan scales out to; Flex Consumption allows 1 to 1000.')
+@minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int
 

@@ -14,14 +14,19 @@ internal static class BicepCli
     private static readonly TimeSpan RestoreTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan CompileTimeout = TimeSpan.FromMinutes(2);
 
-    /// <summary>Restores the CLI package and returns the path of the bicep executable.</summary>
-    public static async Task<string> LocateAsync()
+    private static readonly Lazy<Task<string>> Located = new(LocateOnceAsync);
+
+    /// <summary>Restores the CLI package (once per test run) and returns the path of the bicep executable.</summary>
+    public static Task<string> LocateAsync() => Located.Value;
+
+    private static async Task<string> LocateOnceAsync()
     {
         var runtimeIdentifier = RuntimeIdentifier();
         var restore = await RunAsync(
             DotnetExecutable(),
             ["restore", InfraFiles.PathOf(ToolProject), $"-p:BicepRuntimeIdentifier={runtimeIdentifier}", "--nologo", "-v", "quiet"],
-            RestoreTimeout);
+            RestoreTimeout,
+            new Dictionary<string, string?>());
         Assert.True(restore.ExitCode == 0, $"dotnet restore {ToolProject} failed:\n{restore.Output}");
 
         var project = File.ReadAllText(InfraFiles.PathOf(ToolProject));
@@ -46,7 +51,14 @@ internal static class BicepCli
 
     /// <summary>Runs <c>bicep</c> with the arguments; returns the exit code and everything it printed.</summary>
     public static Task<ProcessResult> RunAsync(string bicep, IReadOnlyList<string> arguments) =>
-        RunAsync(bicep, arguments, CompileTimeout);
+        RunAsync(bicep, arguments, CompileTimeout, new Dictionary<string, string?>());
+
+    /// <summary>
+    /// Runs <c>bicep</c> with the arguments and these environment variables set (a null value removes the variable),
+    /// as azd runs it to compile a .bicepparam file with its environment's values.
+    /// </summary>
+    public static Task<ProcessResult> RunAsync(string bicep, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> environment) =>
+        RunAsync(bicep, arguments, CompileTimeout, environment);
 
     private static IEnumerable<string> PackageFolders()
     {
@@ -73,7 +85,7 @@ internal static class BicepCli
         return host is not null && string.Equals(name, "dotnet", StringComparison.OrdinalIgnoreCase) ? host : "dotnet";
     }
 
-    private static async Task<ProcessResult> RunAsync(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout)
+    private static async Task<ProcessResult> RunAsync(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string?> environment)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -95,6 +107,17 @@ internal static class BicepCli
 
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment)
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {fileName}.");
         using var cancellation = new CancellationTokenSource(timeout);

@@ -9,6 +9,9 @@ internal static partial class InfraFiles
 
     public static string RepoRoot => Root.Value;
 
+    /// <summary>The parameters file azd compiles for infra/main.bicep (it prefers a .bicepparam over a .json).</summary>
+    public const string ParametersFile = "infra/main.bicepparam";
+
     public static string PathOf(string relativePath) => Path.Combine(RepoRoot, relativePath.Replace('/', Path.DirectorySeparatorChar));
 
     public static string Read(string relativePath) => File.ReadAllText(PathOf(relativePath));

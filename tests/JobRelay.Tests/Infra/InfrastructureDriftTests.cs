@@ -106,7 +106,7 @@ public partial class InfrastructureDriftTests
     [Fact]
     public void TheSchedulerDefaultsTickEveryMinuteAndTheTickIntervalIsThatPeriod()
     {
-        foreach (var (tick, interval) in new[] { ParameterDefaults("infra/main.bicep"), ParameterDefaults("infra/main.bicepparam") })
+        foreach (var (tick, interval) in new[] { ParameterDefaults("infra/main.bicep") })
         {
             var schedule = new CronSchedule(tick, TimeZoneInfo.Utc);
             var start = new DateTimeOffset(2026, 1, 1, 0, 0, 30, TimeSpan.Zero);
@@ -272,7 +272,11 @@ public partial class InfrastructureDriftTests
 
         Assert.NotEmpty(resources);
         // Child resources declared inside their parent (`resource x 'config'`) take the parent's version.
-        Assert.All(resources.Where(r => r.Type.Contains('/', StringComparison.Ordinal)), r => Assert.Matches(@"^\d{4}-\d{2}-\d{2}$", r.ApiVersion));
+        // Diagnostic settings have no generally available version that can target a workspace.
+        Assert.All(
+            resources.Where(r => r.Type.Contains('/', StringComparison.Ordinal) && r.Type != "Microsoft.Insights/diagnosticSettings"),
+            r => Assert.Matches(@"^\d{4}-\d{2}-\d{2}$", r.ApiVersion));
+        Assert.All(resources.Where(r => r.Type == "Microsoft.Insights/diagnosticSettings"), r => Assert.Equal("2021-05-01-preview", r.ApiVersion));
     }
 
     [Fact]
@@ -291,16 +295,26 @@ public partial class InfrastructureDriftTests
     }
 
     [Fact]
-    public void TheAzdParametersFileSuppliesEveryParameterWithoutADefaultAndNamesOnlyDeclaredOnes()
+    public void TheCatalogShipsInsideTheDeploymentPackageAndTheGuideNeverPointsOutsideIt()
     {
-        var declared = InfraFiles.Parameters("infra/main.bicep");
-        using var parameters = JsonDocument.Parse(InfraFiles.Read("infra/main.parameters.json"));
-        var supplied = parameters.RootElement.GetProperty("parameters").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetProperty("value").GetString(), StringComparer.Ordinal);
+        // Flex Consumption has no persistent content share: the catalog reaches an instance only inside the package.
+        var catalogPath = InfraFiles.Parameters("infra/main.bicep").Single(p => p.Name == "catalogPath").Default!.Trim('\'');
+        var project = System.Xml.Linq.XDocument.Parse(InfraFiles.Read("src/JobRelay.Functions/JobRelay.Functions.csproj"));
+        var shipped = project.Descendants("None")
+            .Where(item => (string?)item.Attribute("Link") == catalogPath)
+            .ToList();
 
-        Assert.Empty(declared.Where(p => p.Default is null).Select(p => p.Name).Except(supplied.Keys, StringComparer.Ordinal));
-        Assert.Empty(supplied.Keys.Except(declared.Select(p => p.Name), StringComparer.Ordinal));
-        Assert.Equal("${AZURE_ENV_NAME}", supplied["environmentName"]);
-        Assert.Equal("${AZURE_LOCATION}", supplied["location"]);
+        Assert.False(Path.IsPathRooted(catalogPath));
+        Assert.Equal(new CatalogOptions().Path, catalogPath);
+        var item = Assert.Single(shipped);
+        Assert.Equal(@"..\..\triggers.json", (string?)item.Attribute("Include"));
+        Assert.Equal("PreserveNewest", (string?)item.Attribute("CopyToPublishDirectory"));
+        Assert.Equal("catalogPath", InfraFiles.TopLevelKeys(InfraFiles.FunctionAppSettingsBlock()).Single(p => p.Key == AppSettingNames.CatalogPath).Value);
+
+        var guide = InfraFiles.Read("docs/deploy.md");
+        Assert.DoesNotMatch(@"(?i)absolute", guide);
+        Assert.Contains("azd deploy api", guide, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?i)absolute", string.Join('\n', InfraFiles.BicepFiles().Select(InfraFiles.Read)));
     }
 
     [Fact]
@@ -314,7 +328,7 @@ public partial class InfrastructureDriftTests
         Assert.Contains("azd provision --no-prompt", deploy, StringComparison.Ordinal);
         Assert.Contains("azd deploy --no-prompt", deploy, StringComparison.Ordinal);
         Assert.Matches(@"JOBRELAY_GRANT_VAULT_OPERATOR:\s*'false'", deploy);
-        Assert.Contains("${JOBRELAY_GRANT_VAULT_OPERATOR=true}", InfraFiles.Read("infra/main.parameters.json"), StringComparison.Ordinal);
+        Assert.Contains("bool(readEnvironmentVariable('JOBRELAY_GRANT_VAULT_OPERATOR', 'true'))", InfraFiles.Read(InfraFiles.ParametersFile), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -322,9 +336,9 @@ public partial class InfrastructureDriftTests
     {
         var bicep = await BicepCli.LocateAsync();
 
-        foreach (var (verb, file) in new[] { ("build", "infra/main.bicep"), ("build-params", "infra/main.bicepparam") })
+        foreach (var (verb, file) in new[] { ("build", "infra/main.bicep"), ("build-params", InfraFiles.ParametersFile) })
         {
-            var result = await BicepCli.RunAsync(bicep, [verb, InfraFiles.PathOf(file), "--stdout"]);
+            var result = await BicepCli.RunAsync(bicep, [verb, InfraFiles.PathOf(file), "--stdout"], AzdEnvironment.Typical);
 
             Assert.True(result.ExitCode == 0, $"bicep {verb} {file} failed:\n{result.Diagnostics}");
             // API-version age is measured against today's date, so it is reported by `bicep lint`, not failed on here.
