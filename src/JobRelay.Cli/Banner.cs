@@ -1,4 +1,5 @@
 using JobRelay.Hosting;
+using JobRelay.Triggers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -10,16 +11,19 @@ namespace JobRelay.Cli;
 /// <summary>What <c>jobrelay serve</c> prints once it listens: where, with which key, and what it serves.</summary>
 internal static class Banner
 {
-    public static void Print(WebApplication app, string apiKey, SandboxSession? sandbox, IConfiguration configuration)
+    public static void Print(WebApplication app, ServeApiKey apiKey, SandboxSession? sandbox, IConfiguration configuration)
     {
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? ServeCommand.DefaultUrl;
-        var catalog = app.Services.GetRequiredService<CatalogSource>().Catalog;
-        var output = Console.Out;
+        Write(Console.Out, address, app.Services.GetRequiredService<CatalogSource>().Catalog, apiKey, sandbox, configuration);
+    }
+
+    public static void Write(TextWriter output, string address, TriggerCatalog catalog, ServeApiKey apiKey, SandboxSession? sandbox, IConfiguration configuration)
+    {
         output.WriteLine();
         output.WriteLine($"JobRelay is listening on {address}");
         output.WriteLine($"  catalog   {(sandbox is null ? configuration.CatalogPath() : sandbox.CatalogDescription)}");
         output.WriteLine($"  secrets   {(string.IsNullOrEmpty(configuration["JobRelay:KeyVault:VaultUri"]) ? "from configuration (jobrelay.local.json, user secrets, environment)" : "from Key Vault " + configuration["JobRelay:KeyVault:VaultUri"])}");
-        output.WriteLine($"  API key   x-functions-key: {apiKey}");
+        output.WriteLine($"  API key   x-functions-key: {apiKey.Shown}");
         if (sandbox is not null)
         {
             output.WriteLine($"  sandbox   Keboola emulator {sandbox.KeboolaUrl}, TheEye emulator {sandbox.TheEyeUrl}");

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Security.Cryptography;
 using JobRelay.Http;
 using JobRelay.Scheduling;
 using Microsoft.AspNetCore.Builder;
@@ -21,7 +20,7 @@ internal static class ServeCommand
     public static Command Create()
     {
         var urls = new Option<string>("--urls") { Description = "Where to listen.", DefaultValueFactory = _ => DefaultUrl };
-        var apiKey = new Option<string?>("--api-key") { Description = "The key the runs, catalog, status and readiness routes require in x-functions-key (default: JobRelay:Serve:ApiKey; 'sandbox' with --sandbox; otherwise a random key, printed at start)." };
+        var apiKey = new Option<string?>("--api-key") { Description = "The key the runs, catalog, status and readiness routes require in x-functions-key (default: JobRelay:Serve:ApiKey; 'sandbox' with --sandbox; otherwise a random key, printed at start; a key you give is never printed)." };
         var command = new Command("serve", "Serve webhooks, API runs, job status and cron schedules locally.")
         {
             JobRelayCommandLine.TriggersOption, urls, JobRelayCommandLine.SandboxOption, apiKey,
@@ -47,13 +46,11 @@ internal static class ServeCommand
             builder.Services.AddJobRelaySchedulerLoop();
             builder.Services.AddProblemDetails();
 
-            var key = parse.GetValue(apiKey)
-                ?? builder.Configuration["JobRelay:Serve:ApiKey"]
-                ?? (sandboxMode ? SandboxApiKey : Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+            var key = ServeApiKey.Choose(parse.GetValue(apiKey), builder.Configuration["JobRelay:Serve:ApiKey"], sandboxMode);
 
             var app = builder.Build();
             app.UseStatusCodePages();
-            app.MapJobRelay(key);
+            app.MapJobRelay(key.Value);
             try
             {
                 await app.StartAsync(cancellationToken);

@@ -49,6 +49,10 @@ public static class JobRelayServiceCollectionExtensions
                 ConnectTimeout = provider.GetRequiredService<IOptions<PlatformHttpOptions>>().Value.ConnectTimeout,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
                 AutomaticDecompression = System.Net.DecompressionMethods.All,
+
+                // A redirect is an answer to read (TheEye's 303 means "still running"); following one could carry a
+                // platform token to another host.
+                AllowAutoRedirect = false,
             })
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
 

@@ -39,6 +39,19 @@ public sealed class CatalogSource
         }
 
         var result = TriggerCatalogLoader.Parse(json, path);
+        var overrideErrors = options.PlatformUrls
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => (p.Key, Problem: CatalogReader.EndpointProblem(p.Value)))
+            .Where(p => p.Problem is not null)
+            .Select(p => new CatalogError(
+                $"{CatalogOptions.SectionName}:PlatformUrls:{p.Key}",
+                $"overrides the endpoint of platform '{p.Key}' (environment variable JobRelay__Catalog__PlatformUrls__{p.Key}) and is refused: it {p.Problem}"))
+            .ToList();
+        if (overrideErrors.Count > 0)
+        {
+            return new CatalogLoadResult(null, [.. result.Errors, .. overrideErrors]);
+        }
+
         return result.Catalog is null || options.PlatformUrls.Count == 0
             ? result
             : result with { Catalog = result.Catalog.WithPlatformUrls(options.PlatformUrls) };

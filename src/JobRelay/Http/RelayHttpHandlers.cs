@@ -68,38 +68,74 @@ public sealed class RelayHttpHandlers(
 
     /// <summary>
     /// <c>GET /api/health/ready</c>: the catalog is valid and every secret it names can be read. Secrets are reported
-    /// by name and outcome only.
+    /// by name and outcome only. Not ready is a 503 problem (type <c>urn:jobrelay:problem:not-ready</c>) that carries
+    /// the same <c>catalog</c> and <c>secrets</c> members as the ready answer.
     /// </summary>
     public async Task<IResult> ReadyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        var load = catalog.LoadResult;
-        if (load.Catalog is null)
+        ArgumentNullException.ThrowIfNull(request);
+        try
         {
-            return TypedResults.Json(
-                new JsonObject { ["status"] = "not-ready", ["catalog"] = new JsonArray([.. load.Errors.Select(e => JsonValue.Create(e.ToString()))]) },
-                statusCode: StatusCodes.Status503ServiceUnavailable);
+            var load = catalog.LoadResult;
+            if (load.Catalog is null)
+            {
+                return NotReady(request, "The trigger catalog is not valid.", new JsonArray([.. load.Errors.Select(e => JsonValue.Create(e.ToString()))]), secrets: null);
+            }
+
+            var checks = await Task.WhenAll(CatalogSecrets.Names(load.Catalog).Select(name => CheckSecretAsync(request, name, cancellationToken)));
+            var secretOutcomes = new JsonObject(checks.Select(c => KeyValuePair.Create(c.Name, (JsonNode?)c.Outcome)));
+            if (checks.All(c => c.Outcome == "readable"))
+            {
+                return TypedResults.Json(new JsonObject { ["status"] = "ready", ["catalog"] = "valid", ["secrets"] = secretOutcomes });
+            }
+
+            var unreadable = checks.Where(c => c.Outcome != "readable").Select(c => $"'{c.Name}' ({c.Outcome})");
+            return NotReady(request, $"Secrets that cannot be read: {string.Join(", ", unreadable)}.", JsonValue.Create("valid"), secretOutcomes);
+        }
+        catch (OperationCanceledException) when (request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            return TypedResults.StatusCode(499);
+        }
+        catch (Exception ex)
+        {
+            HttpLog.UnexpectedFailure(logger, request.Path, ex.GetType().Name);
+            return Problems.Internal(request.Path);
+        }
+    }
+
+    private async Task<(string Name, string Outcome)> CheckSecretAsync(HttpRequest request, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await secrets.GetAsync(name, cancellationToken);
+            return (name, "readable");
+        }
+        catch (RelayException ex)
+        {
+            return (name, Problems.Describe(ex.Kind).Type);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            HttpLog.UnexpectedFailure(logger, request.Path, ex.GetType().Name);
+            return (name, "internal");
+        }
+    }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotReady(HttpRequest request, string detail, JsonNode catalogState, JsonObject? secrets)
+    {
+        var extensions = new Dictionary<string, object?> { ["catalog"] = catalogState };
+        if (secrets is not null)
+        {
+            extensions["secrets"] = secrets;
         }
 
-        var checks = await Task.WhenAll(CatalogSecrets.Names(load.Catalog).Select(async name =>
-        {
-            try
-            {
-                await secrets.GetAsync(name, cancellationToken);
-                return (Name: name, Outcome: "readable");
-            }
-            catch (RelayException ex)
-            {
-                return (Name: name, Outcome: Problems.Describe(ex.Kind).Type);
-            }
-        }));
-        var ready = checks.All(c => c.Outcome == "readable");
-        var body = new JsonObject
-        {
-            ["status"] = ready ? "ready" : "not-ready",
-            ["catalog"] = "valid",
-            ["secrets"] = new JsonObject(checks.Select(c => KeyValuePair.Create(c.Name, (JsonNode?)c.Outcome))),
-        };
-        return TypedResults.Json(body, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        return TypedResults.Problem(
+            detail: detail,
+            instance: request.Path,
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "JobRelay is not ready",
+            type: Problems.TypePrefix + "not-ready",
+            extensions: extensions);
     }
 
     private static JsonObject? ReadOverrides(JsonObject? body)

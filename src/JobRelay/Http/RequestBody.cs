@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Unicode;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -10,6 +11,8 @@ namespace JobRelay.Http;
 /// <summary>Reads request bodies once, as raw bytes, within a size limit.</summary>
 public static class RequestBody
 {
+    private static readonly JsonDocumentOptions StrictDocument = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
+
     /// <summary>
     /// Reads the whole body. A declared or actual length over <paramref name="maxBytes"/> is a
     /// <see cref="RelayErrorKind.PayloadTooLarge"/> failure; nothing past the limit is buffered.
@@ -77,32 +80,60 @@ public static class RequestBody
 
     /// <summary>Parses any JSON value (an Event Grid delivery is an array), failing with the position of a syntax error.</summary>
     public static JsonNode ParseJson(ReadOnlyMemory<byte> body)
-    {
-        try
-        {
-            return JsonNode.Parse(body.Span) ?? throw new RelayException(RelayErrorKind.InvalidInput, "The body is the JSON null; a value was expected.");
-        }
-        catch (JsonException ex)
-        {
-            throw new RelayException(
-                RelayErrorKind.InvalidInput,
-                $"The body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).");
-        }
-    }
+        => ParseStrict(body.Span) ?? throw new RelayException(RelayErrorKind.InvalidInput, "The body is the JSON null; a value was expected.");
 
     /// <summary>Parses a JSON object, failing with <see cref="RelayErrorKind.InvalidInput"/> and the position of a syntax error.</summary>
     public static JsonObject ParseObject(ReadOnlyMemory<byte> body)
+        => ParseStrict(body.Span) as JsonObject
+            ?? throw new RelayException(RelayErrorKind.InvalidInput, "The body must be a JSON object.");
+
+    /// <summary>
+    /// Parses strictly and completely, so that no error is left for later: <see cref="JsonNode"/> builds objects and
+    /// decodes strings lazily, and a property named twice or a string that is not Unicode would otherwise fail only
+    /// when a mapping first reads it, far from any 400.
+    /// </summary>
+    private static JsonNode? ParseStrict(ReadOnlySpan<byte> json)
     {
+        if (!Utf8.IsValid(json))
+        {
+            throw new RelayException(RelayErrorKind.InvalidInput, "The body is not valid JSON: it is not UTF-8 text.");
+        }
+
         try
         {
-            return JsonNode.Parse(body.Span) as JsonObject
-                ?? throw new RelayException(RelayErrorKind.InvalidInput, "The body must be a JSON object.");
+            if (json.IndexOf("\\u"u8) >= 0)
+            {
+                RequireUnicodeEscapes(json);
+            }
+
+            return JsonNode.Parse(json, nodeOptions: null, StrictDocument);
+        }
+        catch (JsonException ex) when (ex.LineNumber is null)
+        {
+            throw new RelayException(RelayErrorKind.InvalidInput, "The body is not valid JSON: an object names the same property more than once.");
         }
         catch (JsonException ex)
         {
             throw new RelayException(
                 RelayErrorKind.InvalidInput,
                 $"The body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).");
+        }
+        catch (InvalidOperationException)
+        {
+            throw new RelayException(RelayErrorKind.InvalidInput, "The body is not valid JSON: a \\u escape is not Unicode text (a lone surrogate).");
+        }
+    }
+
+    /// <summary>Decodes every escaped string and name once, which throws for an escape that is not Unicode text.</summary>
+    private static void RequireUnicodeEscapes(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = StrictDocument.MaxDepth });
+        while (reader.Read())
+        {
+            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+            {
+                _ = reader.GetString();
+            }
         }
     }
 

@@ -81,14 +81,124 @@ public sealed class KeyVaultSecretSource : ISecretSource
         {
             throw Fail(RelayErrorKind.SecretStoreUnavailable, name, ex.Status, $"Key Vault {_vault} did not accept this identity's token while reading secret '{name}': check the tenant and the identity.");
         }
-        catch (AuthenticationFailedException ex)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            throw Fail(RelayErrorKind.SecretStoreUnavailable, name, null, $"No Azure identity could sign in to read secret '{name}' from Key Vault {_vault}: in Azure, check the managed identity (AZURE_CLIENT_ID); locally, run 'az login'.", ex);
+            throw;
         }
-        catch (RequestFailedException ex)
+        catch (RequestFailedException ex) when (ex.Status != 0)
         {
-            throw Fail(RelayErrorKind.SecretStoreUnavailable, name, ex.Status == 0 ? null : ex.Status, $"Key Vault {_vault} could not be reached to read secret '{name}'{(ex.Status == 0 ? string.Empty : $" (status {ex.Status})")}.", ex);
+            throw Unavailable(name, ex, ex.Status, RetryAfter(ex));
         }
+        catch (Exception ex)
+        {
+            // After its retries the SDK throws an AggregateException of every attempt's failure; a network timeout
+            // surfaces as a cancellation nobody asked for. Whatever the shape, the vault or the identity failed,
+            // and that is an outage to answer as one (and to bridge with the last good value), never a crash.
+            throw Unavailable(name, ex, status: null, retryAfter: null);
+        }
+    }
+
+    private RelayException Unavailable(string name, Exception failure, int? status, TimeSpan? retryAfter)
+    {
+        var message = FindIdentityFailure(failure) is not null
+            ? $"No Azure identity could sign in to read secret '{name}' from Key Vault {_vault}: in Azure, check the managed identity (AZURE_CLIENT_ID) and that the identity endpoint answers; locally, run 'az login'."
+            : $"Key Vault {_vault} could not be reached to read secret '{name}': {Cause(failure, status)}.";
+        SecretLog.ReadFailed(_logger, name, _vault, RelayErrorKind.SecretStoreUnavailable, status ?? 0, Innermost(failure).GetType().Name);
+        return new RelayException(RelayErrorKind.SecretStoreUnavailable, message) { RetryAfter = retryAfter };
+    }
+
+    private static AuthenticationFailedException? FindIdentityFailure(Exception failure)
+        => Flatten(failure).OfType<AuthenticationFailedException>().FirstOrDefault();
+
+    /// <summary>The failure in words an operator can act on, naming no URL (one could carry a token).</summary>
+    private static string Cause(Exception failure, int? status)
+    {
+        if (status is 429)
+        {
+            return "it is throttling requests (HTTP 429)";
+        }
+
+        if (status is { } code)
+        {
+            return $"it answered HTTP {code}";
+        }
+
+        var all = Flatten(failure).ToList();
+        if (all.OfType<RequestFailedException>().LastOrDefault(e => e.Status != 0) is { } answered)
+        {
+            return answered.Status == 429 ? "it is throttling requests (HTTP 429)" : $"it answered HTTP {answered.Status}";
+        }
+
+        if (all.OfType<HttpRequestException>().Select(e => e.HttpRequestError).FirstOrDefault(e => e != HttpRequestError.Unknown) is var error and not HttpRequestError.Unknown)
+        {
+            return error switch
+            {
+                HttpRequestError.NameResolutionError => "its host name does not resolve (check JobRelay:KeyVault:VaultUri and DNS)",
+                HttpRequestError.ConnectionError => "the connection was refused or dropped",
+                HttpRequestError.SecureConnectionError => "the TLS handshake failed (check the certificate and any proxy in between)",
+                _ => $"the request failed ({error})",
+            };
+        }
+
+        if (all.Any(e => e is System.Security.Authentication.AuthenticationException))
+        {
+            return "the TLS handshake failed (check the certificate and any proxy in between)";
+        }
+
+        if (all.Any(e => e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.TryAgain or System.Net.Sockets.SocketError.NoData }))
+        {
+            return "its host name does not resolve (check JobRelay:KeyVault:VaultUri and DNS)";
+        }
+
+        // A network timeout cancels the request, which also aborts its socket: the cancellation is the cause.
+        if (all.Any(e => e is OperationCanceledException or TimeoutException))
+        {
+            return "it did not answer in time";
+        }
+
+        return all.Any(e => e is System.Net.Sockets.SocketException or IOException)
+            ? "the connection was refused or dropped"
+            : "the request failed";
+    }
+
+    private static IEnumerable<Exception> Flatten(Exception failure)
+    {
+        var pending = new Stack<Exception>([failure]);
+        while (pending.TryPop(out var current))
+        {
+            yield return current;
+            if (current is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions)
+                {
+                    pending.Push(inner);
+                }
+            }
+            else if (current.InnerException is { } inner)
+            {
+                pending.Push(inner);
+            }
+        }
+    }
+
+    private static Exception Innermost(Exception failure) => Flatten(failure).Last();
+
+    private static TimeSpan? RetryAfter(RequestFailedException failure)
+    {
+        var response = failure.GetRawResponse();
+        if (response is null || !response.Headers.TryGetValue("Retry-After", out var value))
+        {
+            return null;
+        }
+
+        if (int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+        {
+            return TimeSpan.FromSeconds(Math.Clamp(seconds, 1, 3600));
+        }
+
+        return DateTimeOffset.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+            ? TimeSpan.FromSeconds(Math.Clamp((at - DateTimeOffset.UtcNow).TotalSeconds, 1, 3600))
+            : null;
     }
 
     private string VaultName => _vault.Split('.')[0];

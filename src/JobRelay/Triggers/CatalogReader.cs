@@ -216,19 +216,38 @@ internal sealed class CatalogReader
             return null;
         }
 
-        if (uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback)
+        if (EndpointProblem(uri) is { } problem)
         {
-            Error(path, $"must use https; plain http is allowed only for a loopback host (localhost, 127.0.0.1).");
-            return null;
-        }
-
-        if (uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
-        {
-            Error(path, "must not carry credentials, a query or a fragment: secrets are named in the catalog, never written in it.");
+            Error(path, problem);
             return null;
         }
 
         return uri.AbsolutePath.EndsWith('/') ? uri : new Uri(uri.GetLeftPart(UriPartial.Path) + "/");
+    }
+
+    /// <summary>
+    /// Why <paramref name="uri"/> cannot be a platform endpoint, or null when it can. Every source of a platform URL
+    /// (the catalog, a setting that overrides it) is held to these rules, since the platform's token travels to it.
+    /// </summary>
+    public static string? EndpointProblem(Uri uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        if (!uri.IsAbsoluteUri || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            return "must be an absolute http(s) URL.";
+        }
+
+        if (uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback)
+        {
+            return "must use https; plain http is allowed only for a loopback host (localhost, 127.0.0.1).";
+        }
+
+        if (uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+        {
+            return "must not carry credentials, a query or a fragment: secrets are named in the catalog, never written in it.";
+        }
+
+        return null;
     }
 
     public string? SecretName(JsonObject obj, string name, string path, bool required)

@@ -16,8 +16,9 @@ internal static class JsonPeek
             var reader = new Utf8JsonReader(json);
             return reader.Read() && reader.TokenType == JsonTokenType.StartObject ? Find(ref reader, name, nested) : null;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // Malformed JSON, or a string that is not Unicode text: the body parse that follows answers it as a 400.
             return null;
         }
     }

@@ -27,9 +27,12 @@ public sealed class WebhookIngress(
     public async Task<IResult> HandleAsync(HttpRequest request, string triggerName, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var trigger = runner.GetTrigger(triggerName);
-        var webhook = trigger.Webhook
-            ?? throw new RelayException(RelayErrorKind.NotFound, $"Trigger '{trigger.Name}' takes no webhooks: it has no webhook block in the catalog.");
+        // One answer for a trigger that takes no webhooks and for one that does not exist, so that the hook route
+        // does not tell anonymous callers which trigger names the catalog holds.
+        if (!runner.Catalog.Triggers.TryGetValue(triggerName, out var trigger) || trigger.Webhook is not { } webhook)
+        {
+            throw new RelayException(RelayErrorKind.NotFound, "No trigger of this name takes webhooks: a trigger takes them only with a webhook block in the catalog.");
+        }
 
         var body = HttpMethods.IsOptions(request.Method)
             ? ReadOnlyMemory<byte>.Empty

@@ -45,7 +45,8 @@ internal sealed class RelayHost : IAsyncDisposable
     public static async Task<RelayHost> StartAsync(
         string catalogJson,
         IReadOnlyDictionary<string, Uri> platformUrls,
-        IReadOnlyDictionary<string, string?>? settings = null)
+        IReadOnlyDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
         var folder = Directory.CreateTempSubdirectory("jobrelay-test-").FullName;
         var catalogPath = Path.Combine(folder, "triggers.json");
@@ -76,6 +77,7 @@ internal sealed class RelayHost : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
+        services?.Invoke(builder.Services);
         builder.Services.AddJobRelay(builder.Configuration);
         var app = builder.Build();
         app.MapJobRelay(ApiKey);

@@ -67,7 +67,7 @@ internal sealed class EventGridWebhookVerifier(ILogger logger) : WebhookVerifier
 
             return (StringOf(element, "id"), StringOf(element, "eventType"), validationCode);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             return default;
         }
