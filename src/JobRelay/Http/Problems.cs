@@ -69,10 +69,14 @@ public static class Problems
 
     /// <summary>The problem answer for a failure. Its detail is the exception's message, which never holds a secret.</summary>
     public static IResult For(RelayException exception, string? instance = null)
+        => For(exception, instance, null);
+
+    /// <summary>The problem answer for a failure, with members of its own (a batch's per-event outcomes).</summary>
+    public static IResult For(RelayException exception, string? instance, IReadOnlyDictionary<string, object?>? members)
     {
         ArgumentNullException.ThrowIfNull(exception);
         var (status, type, title) = Describe(exception.Kind);
-        var extensions = new Dictionary<string, object?>();
+        var extensions = members is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(members);
         if (exception.Platform is not null)
         {
             extensions["platform"] = exception.Platform;

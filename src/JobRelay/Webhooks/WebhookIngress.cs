@@ -45,6 +45,8 @@ public sealed class WebhookIngress(
             case WebhookHandshake handshake:
                 IngressLog.Handshake(logger, trigger.Name, handshake.StatusCode);
                 return new HandshakeResult(handshake);
+            case WebhookVerified when HttpMethods.IsPost(request.Method) && EventBatch.Events(settings.Scheme, delivery) is { } events:
+                return await new EventBatch(runner, ledger, logger).StartAsync(trigger, webhook, delivery, events, request.Path, cancellationToken);
             case WebhookVerified verified when HttpMethods.IsPost(request.Method):
                 return await StartAsync(trigger, webhook, delivery, verified, cancellationToken);
             default:
@@ -160,4 +162,7 @@ internal static partial class IngressLog
 
     [LoggerMessage(EventId = 1613, Level = LogLevel.Information, Message = "Ignored a delivery for trigger {Trigger}: {Reason}")]
     public static partial void Ignored(ILogger logger, string trigger, string reason);
+
+    [LoggerMessage(EventId = 1614, Level = LogLevel.Warning, Message = "Event {Index} of a batch for trigger {Trigger} failed: {ProblemType}")]
+    public static partial void EventFailed(ILogger logger, string trigger, int index, string problemType);
 }
