@@ -32,9 +32,10 @@ internal sealed class CliEngine : IAsyncDisposable
         var host = builder.Build();
         try
         {
+            CliStartup.Validate(host.Services);
             await host.StartAsync(cancellationToken);
         }
-        catch (OptionsValidationException ex)
+        catch (Exception ex) when (ex is OptionsValidationException or CliStartupException)
         {
             host.Dispose();
             if (sandbox is not null)
@@ -42,7 +43,7 @@ internal sealed class CliEngine : IAsyncDisposable
                 await sandbox.DisposeAsync();
             }
 
-            throw new CliStartupException(ex.Failures);
+            throw ex as CliStartupException ?? new CliStartupException(((OptionsValidationException)ex).Failures);
         }
 
         return new CliEngine(host, sandbox);
@@ -55,6 +56,30 @@ internal sealed class CliEngine : IAsyncDisposable
         if (_sandbox is not null)
         {
             await _sandbox.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Checks settings and catalog before the host starts, so that a bad one is reported as its errors alone.</summary>
+internal static class CliStartup
+{
+    /// <summary>
+    /// Runs every start-up validation (the catalog's among them) ahead of the host, whose own start would log the
+    /// failure with a stack trace before the command could print it.
+    /// </summary>
+    public static void Validate(IServiceProvider services)
+    {
+        try
+        {
+            services.GetService<IStartupValidator>()?.Validate();
+        }
+        catch (OptionsValidationException ex)
+        {
+            throw new CliStartupException(ex.Failures);
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
+        {
+            throw new CliStartupException(ex.InnerExceptions.SelectMany(e => ((OptionsValidationException)e).Failures));
         }
     }
 }

@@ -35,7 +35,6 @@ internal static class ServeCommand
             var builder = WebApplication.CreateSlimBuilder();
             CliConfiguration.AddSources(builder.Configuration, parse, sandbox?.Configuration);
             builder.WebHost.UseUrls(parse.GetValue(urls)!);
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
             builder.Logging.ClearProviders().AddSimpleConsole(o =>
             {
                 o.SingleLine = true;
@@ -44,12 +43,22 @@ internal static class ServeCommand
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("System", LogLevel.Warning);
             builder.Services.AddJobRelay(builder.Configuration);
             builder.Services.AddJobRelaySchedulerLoop();
-            builder.Services.AddProblemDetails();
+            builder.Services.AddJobRelayWebHost(builder.Configuration);
 
             var key = ServeApiKey.Choose(parse.GetValue(apiKey), builder.Configuration["JobRelay:Serve:ApiKey"], sandboxMode);
 
-            var app = builder.Build();
-            app.UseStatusCodePages();
+            WebApplication app;
+            try
+            {
+                app = builder.Build();
+            }
+            catch (OptionsValidationException ex)
+            {
+                throw new CliStartupException(ex.Failures);
+            }
+
+            CliStartup.Validate(app.Services);
+            app.UseJobRelayWebHost();
             app.MapJobRelay(key.Value);
             try
             {
@@ -70,6 +79,9 @@ internal static class ServeCommand
             }
 
             Banner.Print(app, key, sandbox, builder.Configuration);
+
+            // SIGTERM and Ctrl+C reach the host's console lifetime (Program.cs leaves them to it for serve), which
+            // stops accepting and lets requests in flight finish within JobRelay:Serve:ShutdownTimeout.
             await app.WaitForShutdownAsync(cancellationToken);
             return 0;
         });

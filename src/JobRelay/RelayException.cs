@@ -50,6 +50,9 @@ public enum RelayErrorKind
 
     /// <summary>The secret store could not be reached.</summary>
     SecretStoreUnavailable,
+
+    /// <summary>The caller did not send the request body in time (it stalled or trickled under the minimum rate).</summary>
+    RequestTimeout,
 }
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using JobRelay.Http;
 using JobRelay.Platforms;
@@ -36,7 +35,7 @@ public sealed class ChainIngress(
         }
 
         var body = await RequestBody.ReadAsync(request, options.Value.MaxBodyBytes, cancellationToken);
-        var delivery = new WebhookDelivery(request.Method, new Uri($"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{request.QueryString}"),
+        var delivery = new WebhookDelivery(request.Method, RequestUrl.Of(request, options.Value.PublicBaseUrl),
             request.Headers.Select(h => KeyValuePair.Create(h.Key, h.Value.ToString())), body, request.ContentType);
         var scheme = platform.Kind == PlatformKind.Keboola ? WebhookScheme.KeboolaNotification : WebhookScheme.TheEyeJobEnd;
         var secret = await secrets.GetAsync(secretName, cancellationToken);

@@ -30,15 +30,53 @@ public static class Problems
         RelayErrorKind.SecretForbidden => (503, "secret-forbidden", "JobRelay may not read a secret it needs"),
         RelayErrorKind.SecretStoreUnavailable => (503, "secret-store-unavailable", "The secret store is unavailable"),
         RelayErrorKind.Timeout => (504, "timeout", "The platform did not answer in time"),
+        RelayErrorKind.RequestTimeout => (408, "request-timeout", "The request did not arrive in time"),
         _ => (500, "internal", "Unexpected failure"),
     };
 
+    /// <summary>
+    /// The type and title of an error status that no handler chose (routing, the server's own refusals), so that
+    /// every error, whoever answers it, has the same shape.
+    /// </summary>
+    public static (string Type, string Title, string Detail) DescribeStatus(int status) => status switch
+    {
+        400 => ("invalid-input", "The request is not valid", "The request is malformed."),
+        401 => ("unauthorized", "The request is not authenticated", "This route needs credentials."),
+        403 => ("forbidden", "The request is not allowed", "This route is not allowed."),
+        404 => ("not-found", "Not found", "No route matches this path."),
+        405 => ("method-not-allowed", "Method not allowed", "This route does not take this method; the Allow header lists those it takes."),
+        408 => ("request-timeout", "The request did not arrive in time", "The request was not received in time."),
+        411 => ("length-required", "Length required", "The request body needs a Content-Length or chunked framing."),
+        413 => ("payload-too-large", "The request body is too large", "The request body is larger than the limit."),
+        414 => ("uri-too-long", "The request URI is too long", "The request target is longer than the limit."),
+        415 => ("unsupported-media-type", "The request body's content type is not accepted", "The request body's content type is not accepted."),
+        431 => ("headers-too-large", "The request headers are too large", "The request headers are larger than the limit."),
+        >= 500 => ("internal", "Unexpected failure", "An unexpected failure occurred; it has been logged. Nothing was started unless a job status says otherwise."),
+        _ => ("http-" + status.ToString(CultureInfo.InvariantCulture), "The request failed", "The request failed."),
+    };
+
+    /// <summary>The problem answer for an error status found outside the handlers.</summary>
+    public static IResult ForStatus(int status, string? instance = null, string? detail = null)
+    {
+        var (type, title, standardDetail) = DescribeStatus(status);
+        return TypedResults.Problem(
+            detail: detail ?? standardDetail,
+            instance: instance,
+            statusCode: status,
+            title: title,
+            type: TypePrefix + type);
+    }
+
     /// <summary>The problem answer for a failure. Its detail is the exception's message, which never holds a secret.</summary>
     public static IResult For(RelayException exception, string? instance = null)
+        => For(exception, instance, null);
+
+    /// <summary>The problem answer for a failure, with members of its own (a batch's per-event outcomes).</summary>
+    public static IResult For(RelayException exception, string? instance, IReadOnlyDictionary<string, object?>? members)
     {
         ArgumentNullException.ThrowIfNull(exception);
         var (status, type, title) = Describe(exception.Kind);
-        var extensions = new Dictionary<string, object?>();
+        var extensions = members is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(members);
         if (exception.Platform is not null)
         {
             extensions["platform"] = exception.Platform;

@@ -175,6 +175,10 @@ public sealed class RelayHttpHandlers(
         {
             return Problems.For(ex, request.Path);
         }
+        catch (BadHttpRequestException ex)
+        {
+            return Problems.For(RequestBody.FromServer(ex, webhookOptions.Value.MaxBodyBytes), request.Path);
+        }
         catch (OperationCanceledException) when (request.HttpContext.RequestAborted.IsCancellationRequested)
         {
             return TypedResults.StatusCode(499);

@@ -50,9 +50,9 @@ public static class RequestBody
                 }
             }
         }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (BadHttpRequestException ex)
         {
-            throw TooLarge(maxBytes);
+            throw FromServer(ex, maxBytes);
         }
 
         return buffer.WrittenMemory;
@@ -147,6 +147,17 @@ public static class RequestBody
         return value.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || (value.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && value.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
     }
+
+    /// <summary>
+    /// The server's refusal of the body's framing or pace, as the caller's failure it is: never a 500, since an
+    /// anonymous client can cause it at will.
+    /// </summary>
+    internal static RelayException FromServer(BadHttpRequestException exception, long maxBytes) => exception.StatusCode switch
+    {
+        StatusCodes.Status413PayloadTooLarge => TooLarge(maxBytes),
+        StatusCodes.Status408RequestTimeout => new RelayException(RelayErrorKind.RequestTimeout, "The request body did not arrive in time.", exception),
+        _ => new RelayException(RelayErrorKind.InvalidInput, "The request body is malformed: " + exception.Message, exception),
+    };
 
     private static RelayException TooLarge(long maxBytes)
         => new(RelayErrorKind.PayloadTooLarge, $"The body is larger than the limit of {maxBytes} bytes.");

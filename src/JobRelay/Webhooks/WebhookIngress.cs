@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using JobRelay.Http;
 using JobRelay.Runs;
@@ -37,7 +36,7 @@ public sealed class WebhookIngress(
         var body = HttpMethods.IsOptions(request.Method)
             ? ReadOnlyMemory<byte>.Empty
             : await RequestBody.ReadAsync(request, options.Value.MaxBodyBytes, cancellationToken);
-        var delivery = new WebhookDelivery(request.Method, PublicUrl(request), Headers(request), body, request.ContentType);
+        var delivery = new WebhookDelivery(request.Method, RequestUrl.Of(request, options.Value.PublicBaseUrl), Headers(request), body, request.ContentType);
         var activeSecrets = await ReadSecretsAsync(webhook.Secrets, cancellationToken);
         var settings = WebhookSettings.From(webhook, options.Value.DefaultTolerance);
 
@@ -49,6 +48,8 @@ public sealed class WebhookIngress(
             case WebhookHandshake handshake:
                 IngressLog.Handshake(logger, trigger.Name, handshake.StatusCode);
                 return new HandshakeResult(handshake);
+            case WebhookVerified when HttpMethods.IsPost(request.Method) && EventBatch.Events(settings.Scheme, delivery) is { } events:
+                return await new EventBatch(runner, ledger, logger).StartAsync(trigger, webhook, delivery, events, request.Path, cancellationToken);
             case WebhookVerified verified when HttpMethods.IsPost(request.Method):
                 return await StartAsync(trigger, webhook, delivery, verified, cancellationToken);
             default:
@@ -119,16 +120,6 @@ public sealed class WebhookIngress(
     private static IEnumerable<KeyValuePair<string, string>> Headers(HttpRequest request)
         => request.Headers.Select(h => KeyValuePair.Create(h.Key, h.Value.ToString()));
 
-    /// <summary>The URL as the sender addressed it (Twilio signs it), honouring a proxy's forwarded host and scheme.</summary>
-    private static Uri PublicUrl(HttpRequest request)
-    {
-        var scheme = request.Headers["X-Forwarded-Proto"].FirstOrDefault() ?? request.Scheme;
-        var host = request.Headers["X-Forwarded-Host"].FirstOrDefault() ?? request.Host.Value ?? "localhost";
-        var url = new StringBuilder().Append(scheme).Append("://").Append(host)
-            .Append(request.PathBase.Value).Append(request.Path.Value).Append(request.QueryString.Value);
-        return new Uri(url.ToString());
-    }
-
     /// <summary>Disposing abandons an unfinished claim, so that a failed delivery can be retried by its sender.</summary>
     private sealed class ClaimHandle(DeliveryAdmission admission) : IDisposable
     {
@@ -174,4 +165,7 @@ internal static partial class IngressLog
 
     [LoggerMessage(EventId = 1613, Level = LogLevel.Information, Message = "Ignored a delivery for trigger {Trigger}: {Reason}")]
     public static partial void Ignored(ILogger logger, string trigger, string reason);
+
+    [LoggerMessage(EventId = 1614, Level = LogLevel.Warning, Message = "Event {Index} of a batch for trigger {Trigger} failed: {ProblemType}")]
+    public static partial void EventFailed(ILogger logger, string trigger, int index, string problemType);
 }

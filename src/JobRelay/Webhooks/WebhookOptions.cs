@@ -18,6 +18,13 @@ public sealed class WebhookOptions
 
     /// <summary>The most delivery ids remembered at once; the oldest is forgotten first.</summary>
     public int DeduplicationCapacity { get; set; } = 100_000;
+
+    /// <summary>
+    /// The address the senders are given, up to <c>/api</c> (<c>https://relay.example.net</c>). When set, URLs that
+    /// senders sign (Twilio) are rebuilt on it rather than on the scheme and host the request arrived with, which a
+    /// TLS-terminating front end or a proxy changes.
+    /// </summary>
+    public Uri? PublicBaseUrl { get; set; }
 }
 
 /// <summary>Checks <see cref="WebhookOptions"/> at start, listing every problem by its configuration key.</summary>
@@ -45,6 +52,15 @@ public sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
         if (options.DeduplicationCapacity is < 1 or > 10_000_000)
         {
             failures.Add($"{WebhookOptions.SectionName}:{nameof(WebhookOptions.DeduplicationCapacity)} must be between 1 and 10000000.");
+        }
+
+        if (options.PublicBaseUrl is { } publicBaseUrl
+            && (!publicBaseUrl.IsAbsoluteUri
+                || (publicBaseUrl.Scheme != Uri.UriSchemeHttps && publicBaseUrl.Scheme != Uri.UriSchemeHttp)
+                || !string.IsNullOrEmpty(publicBaseUrl.Query)
+                || !string.IsNullOrEmpty(publicBaseUrl.Fragment)))
+        {
+            failures.Add($"{WebhookOptions.SectionName}:{nameof(WebhookOptions.PublicBaseUrl)} must be an absolute http or https URL without query or fragment, such as https://relay.example.net.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -17,7 +17,7 @@ public sealed class WebhookHandshakeTests : IAsyncLifetime
           "triggers": {
             "grid": {
               "platform": "kbc",
-              "arguments": { "blob": { "from": "body:$[0].data.url", "required": true } },
+              "arguments": { "blob": { "from": "body:$.data.url", "required": true } },
               "keboola": { "component": "keboola.ex-storage", "variables": { "blob": "{{blob}}" } },
               "webhook": { "scheme": "eventGrid", "secrets": ["hook-token"] }
             },

@@ -7,7 +7,9 @@ namespace JobRelay.Webhooks.Schemes;
 /// CloudEvents over HTTP webhooks (Event Grid with the CloudEvents schema). The abuse-protection handshake is an
 /// <c>OPTIONS</c> request with <c>WebHook-Request-Origin</c>, answered with <c>WebHook-Allowed-Origin</c> and, when a
 /// rate was requested, <c>WebHook-Allowed-Rate</c>. Events come in binary mode (<c>ce-id</c>, <c>ce-type</c> headers)
-/// or structured mode (a JSON event). When the trigger has secrets, every request must carry the shared token.
+/// or structured mode (a JSON event), or as a batch (<c>application/cloudevents-batch+json</c>, an array of
+/// structured events). When the trigger has secrets, every request must carry the shared token: in the configured
+/// header, <c>Authorization: Bearer</c>, or the <c>token</c> or <c>access_token</c> query parameter.
 /// </summary>
 internal sealed class CloudEventsWebhookVerifier(ILogger logger) : WebhookVerifier(WebhookScheme.CloudEvents, logger)
 {
@@ -23,7 +25,7 @@ internal sealed class CloudEventsWebhookVerifier(ILogger logger) : WebhookVerifi
         string? secretName = null;
         if (secrets.Count > 0)
         {
-            (secretName, var rejection) = SharedToken.Check(delivery, settings, secrets, queryAllowed: true);
+            (secretName, var rejection) = SharedToken.Check(delivery, settings, secrets, queryAllowed: true, specForms: true);
             if (rejection is not null)
             {
                 return rejection;

@@ -1,0 +1,163 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using JobRelay.Http;
+using JobRelay.Runs;
+using JobRelay.Triggers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace JobRelay.Webhooks;
+
+/// <summary>
+/// An Event Grid delivery, or a CloudEvents batch, is an array of events, and the sender retries a failed batch
+/// whole. Each event is therefore its own delivery: its <c>id</c> is the delivery key, the trigger's event types,
+/// filters and <c>body:$.x</c> mappings address the event, and the answer reports every event's outcome. A batch
+/// in which an event failed is answered with that failure's status (the highest, when several failed), so the
+/// sender retries it; the events that were started are then recognised as duplicates.
+/// </summary>
+internal sealed class EventBatch(TriggerRunner runner, IDeliveryLedger ledger, ILogger logger)
+{
+    /// <summary>The events of a delivery that is a batch for its scheme, or null when it is a single delivery.</summary>
+    public static JsonArray? Events(WebhookScheme scheme, WebhookDelivery delivery)
+    {
+        if (scheme is not (WebhookScheme.EventGrid or WebhookScheme.CloudEvents) || !delivery.IsJson || !StartsAsArray(delivery.Body.Span))
+        {
+            return null;
+        }
+
+        return RequestBody.ParseJson(delivery.Body) as JsonArray;
+    }
+
+    public async Task<IResult> StartAsync(TriggerDefinition trigger, WebhookDefinition webhook, WebhookDelivery delivery, JsonArray events, string path, CancellationToken cancellationToken)
+    {
+        var outcomes = new JsonArray();
+        RelayException? worst = null;
+        var typeField = webhook.Scheme == WebhookScheme.EventGrid ? "eventType" : "type";
+        for (var i = 0; i < events.Count; i++)
+        {
+            var (outcome, failure) = await StartOneAsync(trigger, webhook, delivery, events[i], i, typeField, cancellationToken);
+            outcomes.Add(outcome);
+            if (failure is not null && (worst is null || Problems.Describe(failure.Kind).Status > Problems.Describe(worst.Kind).Status))
+            {
+                worst = failure;
+            }
+        }
+
+        if (worst is null)
+        {
+            return TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "accepted", ["trigger"] = trigger.Name, ["events"] = outcomes });
+        }
+
+        var failed = outcomes.Count(o => (string?)o!["status"] == "failed");
+        var summary = new RelayException(
+            worst.Kind,
+            string.Create(CultureInfo.InvariantCulture, $"{failed} of {events.Count} events failed; each event's outcome is in \"events\". The others need no resend: a resent batch starts only what has not been started."))
+        {
+            Platform = worst.Platform,
+            PlatformStatusCode = worst.PlatformStatusCode,
+            RetryAfter = worst.RetryAfter,
+        };
+        return Problems.For(summary, path, new Dictionary<string, object?> { ["trigger"] = trigger.Name, ["events"] = outcomes });
+    }
+
+    private async Task<(JsonObject Outcome, RelayException? Failure)> StartOneAsync(
+        TriggerDefinition trigger,
+        WebhookDefinition webhook,
+        WebhookDelivery delivery,
+        JsonNode? node,
+        int index,
+        string typeField,
+        CancellationToken cancellationToken)
+    {
+        if (node is not JsonObject item)
+        {
+            return Failed(null, new RelayException(RelayErrorKind.InvalidInput, $"Event {index} of the batch is not a JSON object."));
+        }
+
+        var values = new DeliveryValues(delivery, trigger.Name, item, null);
+        var id = Text(item, "id") ?? (webhook.DeliveryId is { } idSource ? values.Text(idSource) : null);
+        var admission = id is null ? null : await ledger.AdmitAsync(trigger.Name, id, cancellationToken);
+        if (admission is { IsFirst: false })
+        {
+            IngressLog.Duplicate(logger, trigger.Name, id!);
+            var duplicate = new JsonObject { ["id"] = id, ["status"] = "duplicate" };
+            AddRun(duplicate, admission.Outcome!.Run);
+            if (admission.Outcome.Run is null)
+            {
+                duplicate["reason"] = admission.Outcome.IgnoredReason;
+            }
+
+            return (duplicate, null);
+        }
+
+        using var claim = admission?.Claim;
+        try
+        {
+            if (WebhookFilters.Rejects(webhook, Text(item, typeField), values) is { } ignoredReason)
+            {
+                claim?.CompleteIgnored(ignoredReason);
+                IngressLog.Ignored(logger, trigger.Name, ignoredReason);
+                return (new JsonObject { ["id"] = id, ["status"] = "ignored", ["reason"] = ignoredReason }, null);
+            }
+
+            var arguments = TriggerJobFactory.MapArguments(trigger, values);
+            var run = await runner.RunAsync(trigger.Name, arguments, RunOrigin.Webhook, cancellationToken);
+            claim?.Complete(run);
+            var started = new JsonObject { ["id"] = id, ["status"] = "started" };
+            AddRun(started, run);
+            return (started, null);
+        }
+        catch (RelayException ex)
+        {
+            if (ex.Kind == RelayErrorKind.OutcomeUnknown)
+            {
+                // The job may exist: a resent batch must not start it again, so the event is settled, not abandoned.
+                claim?.CompleteIgnored("the platform did not confirm the job; check the platform before starting it again");
+            }
+
+            IngressLog.EventFailed(logger, trigger.Name, index, Problems.Describe(ex.Kind).Type);
+            return Failed(id, ex);
+        }
+    }
+
+    private static (JsonObject, RelayException) Failed(string? id, RelayException failure)
+    {
+        var (status, type, _) = Problems.Describe(failure.Kind);
+        return (new JsonObject
+        {
+            ["id"] = id,
+            ["status"] = "failed",
+            ["type"] = Problems.TypePrefix + type,
+            ["httpStatus"] = status,
+            ["detail"] = failure.Message,
+        }, failure);
+    }
+
+    private static void AddRun(JsonObject outcome, RelayRun? run)
+    {
+        if (run is null)
+        {
+            return;
+        }
+
+        var response = RunResponse.From(run);
+        outcome["runId"] = response.RunId;
+        outcome["platform"] = response.Platform;
+        outcome["jobId"] = response.JobId;
+        outcome["jobUrl"] = response.JobUrl?.ToString();
+    }
+
+    private static string? Text(JsonObject item, string name)
+        => item[name] is JsonValue value && value.TryGetValue<string>(out var text) && text.Length > 0 ? text : null;
+
+    private static bool StartsAsArray(ReadOnlySpan<byte> body)
+    {
+        var trimmed = body.TrimStart(" \t\r\n"u8);
+        if (trimmed.StartsWith("\uFEFF"u8))
+        {
+            trimmed = trimmed[3..].TrimStart(" \t\r\n"u8);
+        }
+
+        return !trimmed.IsEmpty && trimmed[0] == (byte)'[';
+    }
+}
