@@ -1,4 +1,5 @@
 using JobRelay.Hosting;
+using JobRelay.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -10,7 +11,7 @@ namespace JobRelay.Cli;
 /// <summary>What <c>jobrelay serve</c> prints once it listens: where, with which key, and what it serves.</summary>
 internal static class Banner
 {
-    public static void Print(WebApplication app, string apiKey, SandboxSession? sandbox, IConfiguration configuration)
+    public static void Print(WebApplication app, string apiKey, SandboxSession? sandbox, IConfiguration configuration, IReadOnlyList<UnreadableSecret>? unreadable)
     {
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? ServeCommand.DefaultUrl;
         var catalog = app.Services.GetRequiredService<CatalogSource>().Catalog;
@@ -19,6 +20,18 @@ internal static class Banner
         output.WriteLine($"JobRelay is listening on {address}");
         output.WriteLine($"  catalog   {(sandbox is null ? configuration.CatalogPath() : sandbox.CatalogDescription)}");
         output.WriteLine($"  secrets   {(string.IsNullOrEmpty(configuration["JobRelay:KeyVault:VaultUri"]) ? "from configuration (jobrelay.local.json, user secrets, environment)" : "from Key Vault " + configuration["JobRelay:KeyVault:VaultUri"])}");
+        if (unreadable is null)
+        {
+            output.WriteLine("            still checking that every secret can be read; unreadable ones are logged as warnings");
+        }
+        else
+        {
+            foreach (var secret in unreadable)
+            {
+                output.WriteLine($"  warning   secret '{secret.Name}' cannot be read ({Problems.Describe(secret.Kind).Type}): runs that need it fail until it is set");
+            }
+        }
+
         output.WriteLine($"  API key   x-functions-key: {apiKey}");
         if (sandbox is not null)
         {

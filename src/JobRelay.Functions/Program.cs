@@ -1,4 +1,5 @@
 using JobRelay;
+using JobRelay.Hosting;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,6 +27,9 @@ builder.Logging.Services.Configure<LoggerFilterOptions>(options =>
 });
 
 builder.Services.AddJobRelay(builder.Configuration);
+
+// Each secret the catalog names and the vault cannot give is a warning at start, before any sender meets it.
+builder.Services.AddJobRelaySecretsStartupCheck();
 
 // In Azure every credential comes from Key Vault: the app refuses to start without one.
 builder.Services.Configure<JobRelay.Secrets.SecretsOptions>(options => options.RequireKeyVault = true);

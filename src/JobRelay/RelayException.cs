@@ -50,6 +50,9 @@ public enum RelayErrorKind
 
     /// <summary>The secret store could not be reached.</summary>
     SecretStoreUnavailable,
+
+    /// <summary>The secret exists but its value cannot be used (a webhook secret in the wrong form).</summary>
+    SecretUnusable,
 }
 
 /// <summary>
