@@ -486,17 +486,13 @@ public static class TriggerCatalogLoader
             return null;
         }
 
-        try
+        if (!CronSchedule.TryFindTimeZone(timeZone, out var zone, out var zoneError))
         {
-            _ = TimeZoneInfo.FindSystemTimeZoneById(timeZone);
-        }
-        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
-        {
-            reader.Error(CatalogReader.Child(path, "timeZone"), $"'{timeZone}' is not an IANA time zone such as Europe/Prague or UTC.");
+            reader.Error(CatalogReader.Child(path, "timeZone"), zoneError);
             return null;
         }
 
-        if (!CronSchedule.TryParse(cron, timeZone, out var schedule, out var error))
+        if (!CronSchedule.TryParse(cron, zone, out var schedule, out var error))
         {
             reader.Error(CatalogReader.Child(path, "cron"), error);
             return null;
