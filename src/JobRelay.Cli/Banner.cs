@@ -1,5 +1,6 @@
 using JobRelay.Hosting;
 using JobRelay.Triggers;
+using JobRelay.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -11,18 +12,30 @@ namespace JobRelay.Cli;
 /// <summary>What <c>jobrelay serve</c> prints once it listens: where, with which key, and what it serves.</summary>
 internal static class Banner
 {
-    public static void Print(WebApplication app, ServeApiKey apiKey, SandboxSession? sandbox, IConfiguration configuration)
+    public static void Print(WebApplication app, ServeApiKey apiKey, SandboxSession? sandbox, IConfiguration configuration, IReadOnlyList<UnreadableSecret>? unreadable)
     {
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? ServeCommand.DefaultUrl;
-        Write(Console.Out, address, app.Services.GetRequiredService<CatalogSource>().Catalog, apiKey, sandbox, configuration);
+        Write(Console.Out, address, app.Services.GetRequiredService<CatalogSource>().Catalog, apiKey, sandbox, configuration, unreadable);
     }
 
-    public static void Write(TextWriter output, string address, TriggerCatalog catalog, ServeApiKey apiKey, SandboxSession? sandbox, IConfiguration configuration)
+    public static void Write(TextWriter output, string address, TriggerCatalog catalog, ServeApiKey apiKey, SandboxSession? sandbox, IConfiguration configuration, IReadOnlyList<UnreadableSecret>? unreadable = null)
     {
         output.WriteLine();
         output.WriteLine($"JobRelay is listening on {address}");
         output.WriteLine($"  catalog   {(sandbox is null ? configuration.CatalogPath() : sandbox.CatalogDescription)}");
         output.WriteLine($"  secrets   {(string.IsNullOrEmpty(configuration["JobRelay:KeyVault:VaultUri"]) ? "from configuration (jobrelay.local.json, user secrets, environment)" : "from Key Vault " + configuration["JobRelay:KeyVault:VaultUri"])}");
+        if (unreadable is null)
+        {
+            output.WriteLine("            still checking that every secret can be read; unreadable ones are logged as warnings");
+        }
+        else
+        {
+            foreach (var secret in unreadable)
+            {
+                output.WriteLine($"  warning   secret '{secret.Name}' cannot be read ({Problems.Describe(secret.Kind).Type}): runs that need it fail until it is set");
+            }
+        }
+
         output.WriteLine($"  API key   x-functions-key: {apiKey.Shown}");
         if (sandbox is not null)
         {

@@ -31,7 +31,7 @@ internal static class CliConfiguration
             builder.AddInMemoryCollection(sandbox);
         }
 
-        if (parse.GetValue(JobRelayCommandLine.TriggersOption) is { } triggers)
+        if (parse.Triggers() is { } triggers)
         {
             builder.AddInMemoryCollection(new Dictionary<string, string?> { ["JobRelay:Catalog:Path"] = triggers.FullName });
         }

@@ -22,8 +22,8 @@ internal sealed class CliEngine : IAsyncDisposable
 
     public static async Task<CliEngine> StartAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var sandbox = parse.GetValue(JobRelayCommandLine.SandboxOption)
-            ? await SandboxSession.StartAsync(parse.GetValue(JobRelayCommandLine.TriggersOption)?.FullName, cancellationToken)
+        var sandbox = parse.Sandbox()
+            ? await SandboxSession.StartAsync(parse.Triggers()?.FullName, cancellationToken)
             : null;
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         CliConfiguration.AddSources(builder.Configuration, parse, sandbox?.Configuration);

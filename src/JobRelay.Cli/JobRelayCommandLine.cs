@@ -5,24 +5,45 @@ namespace JobRelay.Cli;
 /// <summary>The <c>jobrelay</c> command and its verbs.</summary>
 public static class JobRelayCommandLine
 {
-    internal static readonly Option<FileInfo?> TriggersOption = new("--triggers", "-t")
-    {
-        Description = "The trigger catalog file (default: JobRelay:Catalog:Path, else triggers.json; with --sandbox, the built-in sandbox catalog).",
-    };
-
-    internal static readonly Option<bool> SandboxOption = new("--sandbox")
-    {
-        Description = "Start in-process Keboola and TheEye emulators on loopback, point every platform at them and use their credentials: no account needed.",
-    };
+    private const string TriggersName = "--triggers";
+    private const string SandboxName = "--sandbox";
 
     public static RootCommand Create()
     {
         var root = new RootCommand("JobRelay turns webhooks, schedules and job-end events into jobs on Keboola and TheEye.");
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ValidateCommand.Create());
+        root.Subcommands.Add(InitCommand.Create());
         root.Subcommands.Add(FireCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(SubscribeCommand.Create());
         return root;
     }
+
+    /// <summary>
+    /// The <c>--triggers</c> option. Each command gets its own instance, so that its help speaks of <c>--sandbox</c>
+    /// only where the command takes it.
+    /// </summary>
+    internal static Option<FileInfo?> TriggersOption(bool withSandbox) => new(TriggersName, "-t")
+    {
+        Description = withSandbox
+            ? "The trigger catalog file (default: JobRelay:Catalog:Path, else triggers.json; with --sandbox, the built-in sandbox catalog)."
+            : "The trigger catalog file (default: JobRelay:Catalog:Path, else triggers.json).",
+    };
+
+    internal static Option<bool> SandboxOption() => new(SandboxName)
+    {
+        Description = "Start in-process Keboola and TheEye emulators on loopback, point every platform at them and use their credentials: no account needed.",
+    };
+
+    /// <summary>The <c>--triggers</c> value of the invoked command, or null when it was not given (or the command has no such option).</summary>
+    internal static FileInfo? Triggers(this ParseResult parse)
+        => parse.CommandResult.Command.Options.OfType<Option<FileInfo?>>().FirstOrDefault(o => o.Name == TriggersName) is { } option
+            ? parse.GetValue(option)
+            : null;
+
+    /// <summary>Whether the invoked command was given <c>--sandbox</c>.</summary>
+    internal static bool Sandbox(this ParseResult parse)
+        => parse.CommandResult.Command.Options.OfType<Option<bool>>().FirstOrDefault(o => o.Name == SandboxName) is { } option
+            && parse.GetValue(option);
 }

@@ -2,6 +2,7 @@ using JobRelay.Chaining;
 using JobRelay.Hosting;
 using JobRelay.Sandbox;
 using JobRelay.Triggers;
+using JobRelay.Webhooks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,6 +19,12 @@ internal sealed class SandboxSession : IAsyncDisposable
 {
     /// <summary>The value every webhook secret has in the sandbox.</summary>
     public const string WebhookSecret = "sandbox-webhook-secret";
+
+    /// <summary>
+    /// The value of Standard Webhooks and Svix secrets in the sandbox: those schemes take only a base64 key after
+    /// <c>whsec_</c>, so the plain sandbox secret could never verify a delivery. The key is the sandbox secret's bytes.
+    /// </summary>
+    public static readonly string SigningSecret = "whsec_" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(WebhookSecret));
 
     private readonly SandboxPlatforms _platforms;
 
@@ -80,14 +87,23 @@ internal sealed class SandboxSession : IAsyncDisposable
             settings[$"JobRelay:Secrets:Values:{name}"] = SandboxCredentials.TheEyeTaskSecretKey;
         }
 
+        var signingSecrets = catalog.Triggers.Values
+            .Where(t => t.Webhook?.Scheme is WebhookScheme.StandardWebhooks or WebhookScheme.Svix)
+            .SelectMany(t => t.Webhook!.Secrets);
+        foreach (var name in signingSecrets.Where(n => !settings.ContainsKey($"JobRelay:Secrets:Values:{n}")))
+        {
+            settings[$"JobRelay:Secrets:Values:{name}"] = SigningSecret;
+        }
+
         foreach (var name in CatalogSecrets.Names(catalog).Where(n => !settings.ContainsKey($"JobRelay:Secrets:Values:{n}")))
         {
             settings[$"JobRelay:Secrets:Values:{name}"] = WebhookSecret;
         }
 
+        var secrets = signingSecrets.Any() ? $"{WebhookSecret}; Standard Webhooks and Svix: {SigningSecret}" : WebhookSecret;
         var description = userCatalogPath is null
-            ? "built-in sandbox catalog (webhook secrets and tokens: " + WebhookSecret + ")"
-            : $"{catalogPath}, against the sandbox (webhook secrets and tokens: {WebhookSecret})";
+            ? $"built-in sandbox catalog (webhook secrets and tokens: {secrets})"
+            : $"{catalogPath}, against the sandbox (webhook secrets and tokens: {secrets})";
         return new SandboxSession(platforms, settings, description);
     }
 

@@ -20,7 +20,7 @@ internal static class SubscribeCommand
         };
         var keboola = new Command("keboola", "Subscribe to Keboola job-end notifications for a chained trigger.")
         {
-            trigger, url, JobRelayCommandLine.TriggersOption, JobRelayCommandLine.SandboxOption,
+            trigger, url, JobRelayCommandLine.TriggersOption(withSandbox: true), JobRelayCommandLine.SandboxOption(),
         };
         keboola.SetAction(async (parse, cancellationToken) =>
         {

@@ -10,11 +10,17 @@ internal static class ValidateCommand
     {
         var command = new Command("validate", "Check a trigger catalog and list every error by its JSON path.")
         {
-            JobRelayCommandLine.TriggersOption,
+            JobRelayCommandLine.TriggersOption(withSandbox: false),
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var path = parse.GetValue(JobRelayCommandLine.TriggersOption)?.FullName ?? CliConfiguration.Build(parse, sandbox: null).CatalogPath();
+            var path = parse.Triggers()?.FullName ?? CliConfiguration.Build(parse, sandbox: null).CatalogPath();
+            if (!File.Exists(path))
+            {
+                await Console.Error.WriteLineAsync(InitCommand.NoCatalogMessage(path));
+                return 1;
+            }
+
             var result = await TriggerCatalogLoader.LoadFileAsync(path, cancellationToken);
             if (result.Errors.Count > 0)
             {

@@ -1,3 +1,4 @@
+using JobRelay.Hosting;
 using JobRelay.Secrets;
 using Microsoft.ApplicationInsights.Extensibility;
 using Microsoft.Azure.Functions.Worker;
@@ -30,6 +31,9 @@ public static class FunctionsAppSetup
         builder.Logging.Services.Configure<LoggerFilterOptions>(RemoveApplicationInsightsWarningRule);
 
         builder.Services.AddJobRelay(builder.Configuration);
+
+        // Each secret the catalog names and the vault cannot give is a warning at start, before any sender meets it.
+        builder.Services.AddJobRelaySecretsStartupCheck();
 
         // In Azure every credential comes from Key Vault: the app refuses to start without one.
         builder.Services.Configure<SecretsOptions>(options => options.RequireKeyVault = true);

@@ -53,6 +53,9 @@ public enum RelayErrorKind
 
     /// <summary>The caller did not send the request body in time (it stalled or trickled under the minimum rate).</summary>
     RequestTimeout,
+
+    /// <summary>The secret exists but its value cannot be used (a webhook secret in the wrong form).</summary>
+    SecretUnusable,
 }
 
 /// <summary>

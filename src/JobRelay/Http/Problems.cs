@@ -5,7 +5,9 @@ namespace JobRelay.Http;
 
 /// <summary>
 /// Errors leave the HTTP surface as RFC 9457 problem details with one stable <c>type</c> per kind of failure, so
-/// callers can branch on the type rather than on the wording.
+/// callers can branch on the type rather than on the wording. Only what may pass by itself is a 503 with
+/// <c>Retry-After</c> (a platform or the vault out of reach); a secret that does not exist or cannot be used is a
+/// configuration error on this side, answered as a 500 without it, so that senders do not retry it for ever.
 /// </summary>
 public static class Problems
 {
@@ -26,7 +28,8 @@ public static class Problems
         RelayErrorKind.InvalidPlatformResponse => (502, "platform-invalid-response", "The platform's answer could not be understood"),
         RelayErrorKind.OutcomeUnknown => (502, "outcome-unknown", "The job may or may not have been started"),
         RelayErrorKind.PlatformUnavailable => (503, "platform-unavailable", "The platform is unavailable"),
-        RelayErrorKind.SecretNotFound => (503, "secret-not-found", "A secret JobRelay needs does not exist"),
+        RelayErrorKind.SecretNotFound => (500, "secret-not-found", "A secret JobRelay needs does not exist"),
+        RelayErrorKind.SecretUnusable => (500, "secret-unusable", "A secret JobRelay needs cannot be used"),
         RelayErrorKind.SecretForbidden => (503, "secret-forbidden", "JobRelay may not read a secret it needs"),
         RelayErrorKind.SecretStoreUnavailable => (503, "secret-store-unavailable", "The secret store is unavailable"),
         RelayErrorKind.Timeout => (504, "timeout", "The platform did not answer in time"),

@@ -61,7 +61,7 @@ public sealed class CronSchedule
     /// repeated wall-clock hour.</summary>
     public bool RepeatsEveryHour { get; }
 
-    /// <summary>Parses an expression and resolves an IANA (or Windows) time zone id, without throwing.</summary>
+    /// <summary>Parses an expression and resolves an IANA time zone id (exactly as written), without throwing.</summary>
     public static bool TryParse(
         string? expression,
         string? timeZoneId,
@@ -75,18 +75,52 @@ public sealed class CronSchedule
             return false;
         }
 
-        TimeZoneInfo timeZone;
+        return TryFindTimeZone(timeZoneId, out var timeZone, out error) && TryParse(expression, timeZone, out schedule, out error);
+    }
+
+    /// <summary>
+    /// Resolves an IANA time zone id, spelled exactly (<c>Europe/Prague</c>, <c>UTC</c>). Windows ids are refused with
+    /// their IANA equivalent named: one kind of id everywhere. Case matters whatever was looked up before: .NET on Linux
+    /// finds <c>europe/prague</c> once <c>Europe/Prague</c> is cached, so a catalog would load or not depending on order.
+    /// </summary>
+    public static bool TryFindTimeZone(
+        string timeZoneId,
+        [NotNullWhen(true)] out TimeZoneInfo? timeZone,
+        [NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(timeZoneId);
+        timeZone = null;
+        TimeZoneInfo found;
         try
         {
-            timeZone = TimeZoneInfo.FindSystemTimeZoneById(timeZoneId);
+            found = TimeZoneInfo.FindSystemTimeZoneById(timeZoneId);
         }
         catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
         {
-            error = $"'{timeZoneId}' is not a time zone known to this machine.";
+            var near = TimeZoneInfo.GetSystemTimeZones().FirstOrDefault(z => string.Equals(z.Id, timeZoneId, StringComparison.OrdinalIgnoreCase));
+            error = near is null
+                ? $"'{timeZoneId}' is not an IANA time zone such as Europe/Prague or UTC."
+                : $"'{timeZoneId}' is not an IANA time zone id: ids are case-sensitive, use '{near.Id}'.";
             return false;
         }
 
-        return TryParse(expression, timeZone, out schedule, out error);
+        if (!found.HasIanaId)
+        {
+            error = TimeZoneInfo.TryConvertWindowsIdToIanaId(timeZoneId, out var ianaId)
+                ? $"'{timeZoneId}' is a Windows time zone id: use the IANA id '{ianaId}'."
+                : $"'{timeZoneId}' is not an IANA time zone such as Europe/Prague or UTC.";
+            return false;
+        }
+
+        if (!string.Equals(found.Id, timeZoneId, StringComparison.Ordinal))
+        {
+            error = $"'{timeZoneId}' is not an IANA time zone id: ids are case-sensitive, use '{found.Id}'.";
+            return false;
+        }
+
+        timeZone = found;
+        error = null;
+        return true;
     }
 
     /// <summary>Parses an expression for a time zone, without throwing.</summary>
@@ -148,10 +182,29 @@ public sealed class CronSchedule
             return false;
         }
 
+        for (var i = 0; i < fields.Length; i++)
+        {
+            if (FieldError(Fields[i], fields[i]) is { } problem)
+            {
+                error = $"'{expression}' is not a valid schedule: {problem}.";
+                return false;
+            }
+        }
+
         crontab = CrontabSchedule.TryParse(expression, WithSeconds);
         if (crontab is null)
         {
             error = $"'{expression}' is not a valid NCRONTAB schedule (second minute hour day-of-month month day-of-week).";
+            return false;
+        }
+
+        // 28 years hold every combination of a date and a weekday, leap days included.
+        var start = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Unspecified);
+        var end = start.AddYears(29);
+        if (crontab.GetNextOccurrence(start, end) >= end)
+        {
+            error = $"'{expression}' never fires: no date matches its day-of-month, month and day-of-week together (both day fields must match).";
+            crontab = null;
             return false;
         }
 
@@ -162,6 +215,42 @@ public sealed class CronSchedule
         error = null;
         return true;
     }
+
+    /// <summary>What is wrong with one field, in its own terms: a value out of range or a step of zero.</summary>
+    private static string? FieldError(CronField field, string text)
+    {
+        foreach (var part in text.Split(','))
+        {
+            var slash = part.IndexOf('/', StringComparison.Ordinal);
+            if (slash >= 0 && int.TryParse(part.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var step) && step == 0)
+            {
+                return $"the {field.Name} field has a step of 0 ('{part}'), which never moves on; write '*' for every {field.Unit}";
+            }
+
+            var range = slash >= 0 ? part[..slash] : part;
+            foreach (var bound in range.Split('-'))
+            {
+                if (int.TryParse(bound, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && (value < field.Min || value > field.Max))
+                {
+                    return $"{value} is out of range in the {field.Name} field ({field.Min}–{field.Max}{field.Note})";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private sealed record CronField(string Name, string Unit, int Min, int Max, string Note = "");
+
+    private static readonly CronField[] Fields =
+    [
+        new("second", "second", 0, 59),
+        new("minute", "minute", 0, 59),
+        new("hour", "hour", 0, 23),
+        new("day-of-month", "day", 1, 31),
+        new("month", "month", 1, 12),
+        new("day-of-week", "day", 0, 6, ", Sunday is 0; 7 is not accepted"),
+    ];
 
     private static DateTimeOffset Clamp(DateTimeOffset instant)
         => instant < Earliest ? Earliest : instant > Latest ? Latest : instant;

@@ -4,16 +4,27 @@ using System.Text.Json.Nodes;
 
 namespace JobRelay.Triggers;
 
-/// <summary>Reads typed values out of catalog JSON, collecting every error with its JSON path instead of stopping.</summary>
+/// <summary>
+/// Reads typed values out of catalog JSON, collecting every error with its JSON path instead of stopping. The
+/// catalog's structure (fields, types, required members) is the schema's to report; a value of the wrong shape is
+/// noted here as structural, so that nothing is built from it, and reported only if the schema let it through.
+/// </summary>
 internal sealed class CatalogReader
 {
     private readonly List<CatalogError> _errors = [];
+    private readonly List<CatalogError> _structural = [];
 
     public IReadOnlyList<CatalogError> Errors => _errors;
 
-    public int ErrorCount => _errors.Count;
+    /// <summary>Values of the wrong shape, which the schema reports in its own words.</summary>
+    public IReadOnlyList<CatalogError> Structural => _structural;
+
+    /// <summary>Every problem so far, reported or structural: what decides whether a part can be built.</summary>
+    public int IssueCount => _errors.Count + _structural.Count;
 
     public void Error(string path, string message) => _errors.Add(new CatalogError(path, message));
+
+    private void Shape(string path, string message) => _structural.Add(new CatalogError(path, message));
 
     public static string Child(string path, string name)
         => name.Contains('.', StringComparison.Ordinal) || name.Contains('\'', StringComparison.Ordinal) || name.Length == 0 || name.Any(char.IsWhiteSpace)
@@ -30,23 +41,8 @@ internal sealed class CatalogReader
             return obj;
         }
 
-        Error(path, $"must be an object, not {Describe(node)}.");
+        Shape(path, $"must be an object, not {Describe(node)}.");
         return null;
-    }
-
-    /// <summary>Reports every member of <paramref name="obj"/> that is not in <paramref name="allowed"/>.</summary>
-    public void OnlyKnown(JsonObject obj, string path, params string[] allowed)
-    {
-        foreach (var (name, _) in obj)
-        {
-            if (!allowed.Contains(name, StringComparer.Ordinal))
-            {
-                var near = allowed.FirstOrDefault(a => string.Equals(a, name, StringComparison.OrdinalIgnoreCase));
-                Error(Child(path, name), near is null
-                    ? $"is not a known field here; known fields: {string.Join(", ", allowed)}."
-                    : $"is not a known field here; did you mean '{near}'?");
-            }
-        }
     }
 
     public string? String(JsonObject obj, string name, string path, bool required = false)
@@ -55,7 +51,7 @@ internal sealed class CatalogReader
         {
             if (required)
             {
-                Error(Child(path, name), "is required.");
+                Shape(Child(path, name), "is required.");
             }
 
             return null;
@@ -66,14 +62,14 @@ internal sealed class CatalogReader
             var text = value.GetValue<string>();
             if (text.Length == 0)
             {
-                Error(Child(path, name), "must not be empty.");
+                Shape(Child(path, name), "must not be empty.");
                 return null;
             }
 
             return text;
         }
 
-        Error(Child(path, name), $"must be a string, not {Describe(node)}.");
+        Shape(Child(path, name), $"must be a string, not {Describe(node)}.");
         return null;
     }
 
@@ -100,7 +96,7 @@ internal sealed class CatalogReader
             return value.GetValue<bool>();
         }
 
-        Error(Child(path, name), $"must be true or false, not {Describe(node)}.");
+        Shape(Child(path, name), $"must be true or false, not {Describe(node)}.");
         return null;
     }
 
@@ -115,14 +111,14 @@ internal sealed class CatalogReader
         {
             if (number < min || number > max)
             {
-                Error(Child(path, name), $"must be between {min} and {max}, not {number}.");
+                Shape(Child(path, name), $"must be between {min} and {max}, not {number}.");
                 return null;
             }
 
             return number;
         }
 
-        Error(Child(path, name), $"must be a whole number, not {Describe(node)}.");
+        Shape(Child(path, name), $"must be a whole number, not {Describe(node)}.");
         return null;
     }
 
@@ -135,7 +131,7 @@ internal sealed class CatalogReader
 
         if (node is not JsonArray array)
         {
-            Error(Child(path, name), $"must be an array of strings, not {Describe(node)}.");
+            Shape(Child(path, name), $"must be an array of strings, not {Describe(node)}.");
             return null;
         }
 
@@ -153,7 +149,7 @@ internal sealed class CatalogReader
             }
             else
             {
-                Error(Index(Child(path, name), i), $"must be a non-empty string, not {Describe(item)}.");
+                Shape(Index(Child(path, name), i), $"must be a non-empty string, not {Describe(item)}.");
             }
         }
 
@@ -255,7 +251,7 @@ internal sealed class CatalogReader
         var secret = String(obj, name, path, required);
         if (secret is not null && !CatalogNames.IsValidSecretName(secret))
         {
-            Error(Child(path, name), $"'{secret}' is not a Key Vault secret name: 1 to 127 letters, digits and '-'. Write the secret's name here, never its value.");
+            Shape(Child(path, name), $"'{secret}' is not a Key Vault secret name: 1 to 127 letters, digits and '-'. Write the secret's name here, never its value.");
             return null;
         }
 

@@ -9,20 +9,18 @@ using JobRelay.Webhooks;
 namespace JobRelay.Triggers;
 
 /// <summary>
-/// Loads a trigger catalog (<c>triggers.json</c>, described by <c>triggers.schema.json</c>). Loading checks
-/// everything at once and reports every error with its JSON path: unknown fields, wrong types, endpoints that are
-/// not https, unknown platforms, arguments a template refers to but nobody declares, and chaining cycles.
+/// Loads a trigger catalog (<c>triggers.json</c>). Its structure (fields, types, required members, allowed values)
+/// is checked against <c>triggers.schema.json</c>, built into JobRelay; this class checks only what a schema cannot
+/// say: names across the catalog (platforms, <c>after</c> targets), chaining cycles, endpoints, cron expressions and
+/// time zones, value sources and argument templates. Every error of both, with its JSON path, comes in one pass.
 /// </summary>
 public static class TriggerCatalogLoader
 {
     /// <summary>The default TheEye supervisor.</summary>
     public static readonly Uri DefaultTheEyeUrl = new("https://supervisor.theeye.io/");
 
-    private static readonly string[] KeboolaModes = ["run", "debug", "forceRun"];
-    private static readonly string[] KeboolaBackendTypes = ["xsmall", "small", "medium", "large"];
     private static readonly string[] HeaderFields = ["header", "prefix"];
     private static readonly string[] HmacFields = ["algorithm", "encoding"];
-    private static readonly string[] ConditionFields = ["equals", "in", "matches"];
     private static readonly string[] JobFields = ["component", "config", "task"];
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(100);
 
@@ -64,12 +62,41 @@ public static class TriggerCatalogLoader
             return new CatalogLoadResult(null, [new CatalogError("$", $"'{source}' is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}): {FirstSentence(ex.Message)}")]);
         }
 
+        IReadOnlyList<SchemaError> schemaErrors;
+        using (var document = JsonDocument.Parse(json, DocumentOptions))
+        {
+            schemaErrors = CatalogSchemaCheck.Check(document.RootElement, root);
+        }
+
         var reader = new CatalogReader();
-        var catalog = Read(root, reader);
-        return reader.ErrorCount == 0 ? new CatalogLoadResult(catalog, []) : new CatalogLoadResult(null, reader.Errors);
+        var catalog = Read(root, reader, structureValid: schemaErrors.Count == 0);
+        var errors = Merge(schemaErrors, reader);
+        return errors.Count == 0 && reader.IssueCount == 0 ? new CatalogLoadResult(catalog, []) : new CatalogLoadResult(null, errors);
     }
 
-    private static TriggerCatalog Read(JsonNode? root, CatalogReader reader)
+    /// <summary>
+    /// The schema's errors and this loader's, in path order. A pattern the schema found broken where the loader says
+    /// precisely why is left to the loader; a shape problem the schema did not report (it cannot be, but a schema edit
+    /// could let one through) is reported rather than lost.
+    /// </summary>
+    private static List<CatalogError> Merge(IReadOnlyList<SchemaError> schemaErrors, CatalogReader reader)
+    {
+        var loaderPaths = reader.Errors.Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
+        var errors = schemaErrors
+            .Where(e => e.Keyword != "pattern" || !loaderPaths.Contains(e.Path))
+            .Select(e => new CatalogError(e.Path, e.Message))
+            .Concat(reader.Errors)
+            .Concat(reader.Structural.Where(s => !schemaErrors.Any(e => Covers(e.Path, s.Path))))
+            .Distinct()
+            .ToList();
+        return [.. errors.OrderBy(e => e.Path, StringComparer.Ordinal)];
+    }
+
+    private static bool Covers(string ancestor, string path)
+        => path.StartsWith(ancestor, StringComparison.Ordinal)
+           && (path.Length == ancestor.Length || path[ancestor.Length] is '.' or '[');
+
+    private static TriggerCatalog Read(JsonNode? root, CatalogReader reader, bool structureValid)
     {
         var platforms = new Dictionary<string, PlatformDefinition>(StringComparer.Ordinal);
         var triggers = new Dictionary<string, TriggerDefinition>(StringComparer.Ordinal);
@@ -78,12 +105,7 @@ public static class TriggerCatalogLoader
             return new TriggerCatalog(platforms, triggers);
         }
 
-        reader.OnlyKnown(obj, "$", "$schema", "platforms", "triggers");
-        if (obj["platforms"] is null)
-        {
-            reader.Error("$.platforms", "is required: name at least one Keboola or TheEye platform.");
-        }
-        else if (reader.AsObject(obj["platforms"], "$.platforms") is { } platformsObj)
+        if (reader.AsObject(obj["platforms"], "$.platforms") is { } platformsObj)
         {
             foreach (var (name, node) in platformsObj)
             {
@@ -101,11 +123,7 @@ public static class TriggerCatalogLoader
             }
         }
 
-        if (obj["triggers"] is null)
-        {
-            reader.Error("$.triggers", "is required.");
-        }
-        else if (reader.AsObject(obj["triggers"], "$.triggers") is { } triggersObj)
+        if (reader.AsObject(obj["triggers"], "$.triggers") is { } triggersObj)
         {
             var triggerNames = triggersObj.Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
             foreach (var (name, node) in triggersObj)
@@ -125,7 +143,7 @@ public static class TriggerCatalogLoader
         }
 
         var catalog = new TriggerCatalog(platforms, triggers);
-        if (reader.ErrorCount == 0)
+        if (structureValid && reader.IssueCount == 0)
         {
             foreach (var cycle in ChainGraph.FindCycles(catalog))
             {
@@ -144,58 +162,36 @@ public static class TriggerCatalogLoader
             return null;
         }
 
-        var errorsBefore = reader.ErrorCount;
+        var errorsBefore = reader.IssueCount;
         switch (reader.String(obj, "type", path, required: true))
         {
             case "keboola":
             {
-                reader.OnlyKnown(obj, path, "type", "description", "stack", "url", "tokenSecret", "eventSecret");
                 reader.String(obj, "description", path);
                 var stack = reader.String(obj, "stack", path);
                 var urlText = reader.String(obj, "url", path);
                 var token = reader.SecretName(obj, "tokenSecret", path, required: true);
                 var events = reader.SecretName(obj, "eventSecret", path, required: false);
-                Uri? queue = null;
-                if (stack is not null && urlText is not null)
-                {
-                    reader.Error(path, "names both 'stack' and 'url': give one.");
-                }
-                else if (stack is not null)
-                {
-                    if (!KeboolaStacks.QueueUrls.TryGetValue(stack, out queue))
-                    {
-                        reader.Error(CatalogReader.Child(path, "stack"), $"'{stack}' is not a Keboola stack; known stacks: {string.Join(", ", KeboolaStacks.QueueUrls.Keys)}. For a single-tenant stack give 'url'.");
-                    }
-                }
-                else if (urlText is not null)
-                {
-                    queue = reader.Endpoint(urlText, CatalogReader.Child(path, "url")) is { } url ? KeboolaStacks.QueueUrlFor(url) : null;
-                }
-                else
-                {
-                    reader.Error(path, "needs 'stack' (one of " + string.Join(", ", KeboolaStacks.QueueUrls.Keys) + ") or 'url' (the stack's queue endpoint).");
-                }
-
-                return reader.ErrorCount == errorsBefore ? new KeboolaPlatformDefinition(name, stack, queue!, token!) { EventSecret = events } : null;
+                var queue = stack is not null
+                    ? KeboolaStacks.QueueUrls.GetValueOrDefault(stack)
+                    : urlText is not null && reader.Endpoint(urlText, CatalogReader.Child(path, "url")) is { } url ? KeboolaStacks.QueueUrlFor(url) : null;
+                return reader.IssueCount == errorsBefore && queue is not null && token is not null
+                    ? new KeboolaPlatformDefinition(name, stack, queue, token) { EventSecret = events }
+                    : null;
             }
 
             case "theeye":
             {
-                reader.OnlyKnown(obj, path, "type", "description", "url", "customer", "accessTokenSecret", "eventSecret");
                 reader.String(obj, "description", path);
                 var urlText = reader.String(obj, "url", path);
                 var url = urlText is null ? DefaultTheEyeUrl : reader.Endpoint(urlText, CatalogReader.Child(path, "url"));
                 var customer = reader.String(obj, "customer", path, required: true);
                 var token = reader.SecretName(obj, "accessTokenSecret", path, required: false);
                 var events = reader.SecretName(obj, "eventSecret", path, required: false);
-                return reader.ErrorCount == errorsBefore ? new TheEyePlatformDefinition(name, url!, customer!, token) { EventSecret = events } : null;
+                return reader.IssueCount == errorsBefore ? new TheEyePlatformDefinition(name, url!, customer!, token) { EventSecret = events } : null;
             }
 
-            case null:
-                return null;
-
-            case var other:
-                reader.Error(CatalogReader.Child(path, "type"), $"'{other}' is not a platform type: use 'keboola' or 'theeye'.");
+            default:
                 return null;
         }
     }
@@ -213,8 +209,7 @@ public static class TriggerCatalogLoader
             return null;
         }
 
-        var errorsBefore = reader.ErrorCount;
-        reader.OnlyKnown(obj, path, "description", "platform", "enabled", "arguments", "keboola", "theeye", "schedule", "webhook", "after");
+        var errorsBefore = reader.IssueCount;
         var description = reader.String(obj, "description", path);
         var platformName = reader.String(obj, "platform", path, required: true);
         var enabled = reader.Bool(obj, "enabled", path) ?? true;
@@ -264,7 +259,7 @@ public static class TriggerCatalogLoader
             }
         }
 
-        if (reader.ErrorCount != errorsBefore)
+        if (reader.IssueCount != errorsBefore)
         {
             return null;
         }
@@ -313,24 +308,15 @@ public static class TriggerCatalogLoader
                 continue;
             }
 
-            reader.OnlyKnown(argument, argumentPath, "description", "default", "required", "overridable", "from");
             reader.String(argument, "description", argumentPath);
             var required = reader.Bool(argument, "required", argumentPath) ?? false;
             var overridable = reader.Bool(argument, "overridable", argumentPath) ?? false;
-            var hasDefault = argument.TryGetPropertyValue("default", out var defaultValue);
-            if (required && hasDefault)
-            {
-                reader.Error(argumentPath, "is both required and has a default: a default means it is never missing; drop one.");
-            }
+            argument.TryGetPropertyValue("default", out var defaultValue);
 
             ValueSource? from = null;
             if (reader.String(argument, "from", argumentPath) is { } fromText)
             {
-                if (ValueSource.TryParse(fromText, out from, out var error))
-                {
-                    // parsed
-                }
-                else
+                if (!ValueSource.TryParse(fromText, out from, out var error))
                 {
                     reader.Error(CatalogReader.Child(argumentPath, "from"), error!);
                 }
@@ -349,15 +335,9 @@ public static class TriggerCatalogLoader
             return null;
         }
 
-        var errorsBefore = reader.ErrorCount;
-        reader.OnlyKnown(obj, path, "component", "mode", "config", "configRowIds", "configData", "tag", "branchId",
-            "variableValuesId", "variables", "backend", "delayedStartTime", "delay", "parallelism", "parentRunId");
+        var errorsBefore = reader.IssueCount;
         var component = reader.Template(obj, "component", path, arguments, required: true);
         var mode = reader.Template(obj, "mode", path, arguments);
-        if (mode is { IsLiteral: true } && !KeboolaModes.Contains(mode.Source, StringComparer.Ordinal))
-        {
-            reader.Error(CatalogReader.Child(path, "mode"), $"'{mode.Source}' is not a job mode: use run, debug or forceRun.");
-        }
 
         var config = reader.Template(obj, "config", path, arguments, allowNumbers: true);
         List<Template>? rows = null;
@@ -396,28 +376,13 @@ public static class TriggerCatalogLoader
             }
         }
 
-        if (variableValuesId is not null && variables is not null)
-        {
-            reader.Error(path, "sets both 'variableValuesId' and 'variables': Keboola takes one or the other.");
-        }
-
         Template? backendType = null;
         Template? backendContext = null;
         if (obj["backend"] is { } backendNode && reader.AsObject(backendNode, CatalogReader.Child(path, "backend")) is { } backend)
         {
             var backendPath = CatalogReader.Child(path, "backend");
-            reader.OnlyKnown(backend, backendPath, "type", "context");
             backendType = reader.Template(backend, "type", backendPath, arguments);
             backendContext = reader.Template(backend, "context", backendPath, arguments);
-            if (backendType is { IsLiteral: true } && !KeboolaBackendTypes.Contains(backendType.Source, StringComparer.Ordinal))
-            {
-                reader.Error(CatalogReader.Child(backendPath, "type"), $"'{backendType.Source}' is not a backend size: use {string.Join(", ", KeboolaBackendTypes)}.");
-            }
-
-            if (backendType is null && backendContext is null)
-            {
-                reader.Error(backendPath, "needs 'type', 'context' or both.");
-            }
         }
 
         var delayedStartTime = reader.Template(obj, "delayedStartTime", path, arguments);
@@ -428,33 +393,13 @@ public static class TriggerCatalogLoader
         }
 
         var delay = reader.Int(obj, "delay", path, 0, int.MaxValue);
-        if (delayedStartTime is not null && delay is not null)
-        {
-            reader.Error(path, "sets both 'delayedStartTime' and 'delay': Keboola takes one or the other.");
-        }
-
-        string? parallelism = null;
-        if (obj["parallelism"] is JsonValue parallelismValue)
-        {
-            parallelism = parallelismValue.GetValueKind() switch
-            {
-                JsonValueKind.Number when parallelismValue.TryGetValue<int>(out var n) && n is >= 2 and <= 100 => n.ToString(CultureInfo.InvariantCulture),
-                JsonValueKind.String when parallelismValue.GetValue<string>() == "infinity" => "infinity",
-                _ => null,
-            };
-            if (parallelism is null)
-            {
-                reader.Error(CatalogReader.Child(path, "parallelism"), $"must be a whole number from 2 to 100 or \"infinity\", not {parallelismValue.ToJsonString()}.");
-            }
-        }
-        else if (obj.ContainsKey("parallelism") && obj["parallelism"] is not null)
-        {
-            reader.Error(CatalogReader.Child(path, "parallelism"), "must be a whole number from 2 to 100 or \"infinity\".");
-        }
+        var parallelism = obj["parallelism"] is JsonValue parallelismValue
+            ? parallelismValue.GetValueKind() == JsonValueKind.String ? parallelismValue.GetValue<string>() : parallelismValue.ToJsonString()
+            : null;
 
         var parentRunId = reader.Template(obj, "parentRunId", path, arguments, allowNumbers: true);
 
-        return reader.ErrorCount != errorsBefore ? null : new KeboolaJobTemplate
+        return reader.IssueCount != errorsBefore ? null : new KeboolaJobTemplate
         {
             Component = component!,
             Mode = mode,
@@ -481,8 +426,7 @@ public static class TriggerCatalogLoader
             return null;
         }
 
-        var errorsBefore = reader.ErrorCount;
-        reader.OnlyKnown(obj, path, "task", "taskArguments", "auth", "secretKeySecret");
+        var errorsBefore = reader.IssueCount;
         var task = reader.Template(obj, "task", path, arguments, required: true);
         var taskArguments = new List<JsonNode?>();
         if (obj["taskArguments"] is { } argumentsNode)
@@ -492,27 +436,14 @@ public static class TriggerCatalogLoader
                 taskArguments.AddRange(array.Select(a => a?.DeepClone()));
                 reader.TemplatesIn(argumentsNode, CatalogReader.Child(path, "taskArguments"), arguments);
             }
-            else
-            {
-                reader.Error(CatalogReader.Child(path, "taskArguments"), $"must be an array (one slot per task argument, null for fixed ones), not {CatalogReader.Describe(argumentsNode)}.");
-            }
         }
 
-        var authentication = TheEyeAuthentication.AccessToken;
-        switch (reader.String(obj, "auth", path))
+        var authentication = reader.String(obj, "auth", path) switch
         {
-            case null or "accessToken":
-                break;
-            case "secretKey":
-                authentication = TheEyeAuthentication.SecretKey;
-                break;
-            case "taskSecretKey":
-                authentication = TheEyeAuthentication.TaskSecretKey;
-                break;
-            case var other:
-                reader.Error(CatalogReader.Child(path, "auth"), $"'{other}' is not a TheEye authentication: use accessToken, secretKey or taskSecretKey.");
-                break;
-        }
+            "secretKey" => TheEyeAuthentication.SecretKey,
+            "taskSecretKey" => TheEyeAuthentication.TaskSecretKey,
+            _ => TheEyeAuthentication.AccessToken,
+        };
 
         var secretKeySecret = reader.SecretName(obj, "secretKeySecret", path, required: false);
         if (authentication == TheEyeAuthentication.AccessToken)
@@ -532,7 +463,7 @@ public static class TriggerCatalogLoader
             reader.Error(CatalogReader.Child(path, "secretKeySecret"), "is required with auth secretKey or taskSecretKey: name the Key Vault secret holding the task's secret key.");
         }
 
-        return reader.ErrorCount != errorsBefore ? null : new TheEyeJobTemplate
+        return reader.IssueCount != errorsBefore ? null : new TheEyeJobTemplate
         {
             Task = task!,
             TaskArguments = taskArguments,
@@ -548,7 +479,6 @@ public static class TriggerCatalogLoader
             return null;
         }
 
-        reader.OnlyKnown(obj, path, "cron", "timeZone");
         var cron = reader.String(obj, "cron", path, required: true);
         var timeZone = reader.String(obj, "timeZone", path) ?? "UTC";
         if (cron is null)
@@ -556,17 +486,13 @@ public static class TriggerCatalogLoader
             return null;
         }
 
-        try
+        if (!CronSchedule.TryFindTimeZone(timeZone, out var zone, out var zoneError))
         {
-            _ = TimeZoneInfo.FindSystemTimeZoneById(timeZone);
-        }
-        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
-        {
-            reader.Error(CatalogReader.Child(path, "timeZone"), $"'{timeZone}' is not an IANA time zone such as Europe/Prague or UTC.");
+            reader.Error(CatalogReader.Child(path, "timeZone"), zoneError);
             return null;
         }
 
-        if (!CronSchedule.TryParse(cron, timeZone, out var schedule, out var error))
+        if (!CronSchedule.TryParse(cron, zone, out var schedule, out var error))
         {
             reader.Error(CatalogReader.Child(path, "cron"), error);
             return null;
@@ -582,39 +508,22 @@ public static class TriggerCatalogLoader
             return null;
         }
 
-        var errorsBefore = reader.ErrorCount;
-        reader.OnlyKnown(obj, path, "scheme", "secrets", "toleranceSeconds", "header", "algorithm", "encoding", "prefix", "deliveryId", "events", "filters");
+        var errorsBefore = reader.IssueCount;
         var schemeText = reader.String(obj, "scheme", path, required: true);
         WebhookScheme scheme = default;
-        if (schemeText is not null && !WebhookSchemes.TryParse(schemeText, out scheme))
+        if (schemeText is null || !WebhookSchemes.TryParse(schemeText, out scheme))
         {
-            reader.Error(CatalogReader.Child(path, "scheme"), $"'{schemeText}' is not a webhook scheme; known: {string.Join(", ", WebhookSchemes.Names)}.");
+            return null;
         }
 
         var secrets = reader.Strings(obj, "secrets", path) ?? [];
-        if (!obj.ContainsKey("secrets"))
-        {
-            reader.Error(CatalogReader.Child(path, "secrets"), "is required: name the Key Vault secret(s) deliveries are verified with (two while rotating).");
-        }
-        else if (secrets.Count == 0)
-        {
-            reader.Error(CatalogReader.Child(path, "secrets"), "must name at least one secret.");
-        }
-
-        for (var i = 0; i < secrets.Count; i++)
-        {
-            if (!CatalogNames.IsValidSecretName(secrets[i]))
-            {
-                reader.Error(CatalogReader.Index(CatalogReader.Child(path, "secrets"), i), $"'{secrets[i]}' is not a Key Vault secret name: 1 to 127 letters, digits and '-'. Write the secret's name here, never its value.");
-            }
-        }
 
         var tolerance = reader.Int(obj, "toleranceSeconds", path, 1, 86_400);
         var header = reader.String(obj, "header", path);
         var prefix = reader.String(obj, "prefix", path);
         var configurableHeader = scheme is WebhookScheme.Hmac or WebhookScheme.Token or WebhookScheme.EventGrid or WebhookScheme.CloudEvents
             or WebhookScheme.KeboolaNotification or WebhookScheme.TheEyeJobEnd;
-        if (schemeText is not null && !configurableHeader)
+        if (!configurableHeader)
         {
             foreach (var field in HeaderFields.Where(obj.ContainsKey))
             {
@@ -622,35 +531,9 @@ public static class TriggerCatalogLoader
             }
         }
 
-        var algorithm = WebhookHmacAlgorithm.Sha256;
-        var encoding = WebhookSignatureEncoding.Hex;
-        if (scheme == WebhookScheme.Hmac)
-        {
-            switch (reader.String(obj, "algorithm", path))
-            {
-                case null or "sha256":
-                    break;
-                case "sha1":
-                    algorithm = WebhookHmacAlgorithm.Sha1;
-                    break;
-                case var other:
-                    reader.Error(CatalogReader.Child(path, "algorithm"), $"'{other}' is not an HMAC algorithm: use sha256 or sha1.");
-                    break;
-            }
-
-            switch (reader.String(obj, "encoding", path))
-            {
-                case null or "hex":
-                    break;
-                case "base64":
-                    encoding = WebhookSignatureEncoding.Base64;
-                    break;
-                case var other:
-                    reader.Error(CatalogReader.Child(path, "encoding"), $"'{other}' is not a signature encoding: use hex or base64.");
-                    break;
-            }
-        }
-        else if (schemeText is not null)
+        var algorithm = reader.String(obj, "algorithm", path) == "sha1" ? WebhookHmacAlgorithm.Sha1 : WebhookHmacAlgorithm.Sha256;
+        var encoding = reader.String(obj, "encoding", path) == "base64" ? WebhookSignatureEncoding.Base64 : WebhookSignatureEncoding.Hex;
+        if (scheme != WebhookScheme.Hmac)
         {
             foreach (var field in HmacFields.Where(obj.ContainsKey))
             {
@@ -669,23 +552,16 @@ public static class TriggerCatalogLoader
         if (obj["filters"] is { } filtersNode)
         {
             var filtersPath = CatalogReader.Child(path, "filters");
-            if (filtersNode is JsonArray filterArray)
+            for (var i = 0; filtersNode is JsonArray filterArray && i < filterArray.Count; i++)
             {
-                for (var i = 0; i < filterArray.Count; i++)
+                if (ReadFilter(filterArray[i], CatalogReader.Index(filtersPath, i), reader) is { } filter)
                 {
-                    if (ReadFilter(filterArray[i], CatalogReader.Index(filtersPath, i), reader) is { } filter)
-                    {
-                        filters.Add(filter);
-                    }
+                    filters.Add(filter);
                 }
-            }
-            else
-            {
-                reader.Error(filtersPath, $"must be an array of filters, not {CatalogReader.Describe(filtersNode)}.");
             }
         }
 
-        return reader.ErrorCount != errorsBefore ? null : new WebhookDefinition
+        return reader.IssueCount != errorsBefore ? null : new WebhookDefinition
         {
             Scheme = scheme,
             Secrets = secrets,
@@ -707,8 +583,7 @@ public static class TriggerCatalogLoader
             return null;
         }
 
-        var errorsBefore = reader.ErrorCount;
-        reader.OnlyKnown(obj, path, "field", "equals", "in", "matches");
+        var errorsBefore = reader.IssueCount;
         var field = reader.String(obj, "field", path, required: true);
         ValueSource? source = null;
         if (field is not null && !ValueSource.TryParse(field, out source, out var error))
@@ -716,24 +591,7 @@ public static class TriggerCatalogLoader
             reader.Error(CatalogReader.Child(path, "field"), error!);
         }
 
-        var conditions = ConditionFields.Count(obj.ContainsKey);
-        if (conditions != 1)
-        {
-            reader.Error(path, "needs exactly one of 'equals', 'in' or 'matches'.");
-        }
-
-        IReadOnlyList<JsonNode?>? values = null;
-        if (obj["in"] is { } inNode)
-        {
-            if (inNode is JsonArray array && array.Count > 0)
-            {
-                values = [.. array.Select(v => v?.DeepClone())];
-            }
-            else
-            {
-                reader.Error(CatalogReader.Child(path, "in"), "must be a non-empty array of values.");
-            }
-        }
+        IReadOnlyList<JsonNode?>? values = obj["in"] is JsonArray array ? [.. array.Select(v => v?.DeepClone())] : null;
 
         Regex? regex = null;
         if (reader.String(obj, "matches", path) is { } pattern)
@@ -748,7 +606,7 @@ public static class TriggerCatalogLoader
             }
         }
 
-        return reader.ErrorCount != errorsBefore ? null : new DeliveryFilter(field!, source!)
+        return reader.IssueCount != errorsBefore ? null : new DeliveryFilter(field!, source!)
         {
             HasEquals = obj.ContainsKey("equals"),
             EqualsValue = obj["equals"]?.DeepClone(),
@@ -768,7 +626,6 @@ public static class TriggerCatalogLoader
         var rules = new List<AfterRule>();
         if (node is not JsonArray array)
         {
-            reader.Error(path, $"must be an array of rules, not {CatalogReader.Describe(node)}.");
             return rules;
         }
 
@@ -780,18 +637,12 @@ public static class TriggerCatalogLoader
                 continue;
             }
 
-            var errorsBefore = reader.ErrorCount;
-            reader.OnlyKnown(obj, rulePath, "trigger", "platform", "component", "config", "task", "states");
+            var errorsBefore = reader.IssueCount;
             var trigger = reader.String(obj, "trigger", rulePath);
             var platformName = reader.String(obj, "platform", rulePath);
             var component = reader.String(obj, "component", rulePath);
             var config = reader.Id(obj, "config", rulePath);
             var task = reader.String(obj, "task", rulePath);
-            if ((trigger is null) == (platformName is null))
-            {
-                reader.Error(rulePath, "names either 'trigger' (a trigger of this catalog) or 'platform' (with a component/config or task), not both or neither.");
-            }
-
             if (trigger is not null)
             {
                 if (trigger == triggerName)
@@ -829,32 +680,11 @@ public static class TriggerCatalogLoader
                 }
             }
 
-            IReadOnlyList<JobState> states = [JobState.Succeeded];
-            if (reader.Strings(obj, "states", rulePath) is { } stateTexts)
-            {
-                var parsed = new List<JobState>();
-                for (var s = 0; s < stateTexts.Count; s++)
-                {
-                    switch (stateTexts[s])
-                    {
-                        case "succeeded": parsed.Add(JobState.Succeeded); break;
-                        case "failed": parsed.Add(JobState.Failed); break;
-                        case "cancelled": parsed.Add(JobState.Cancelled); break;
-                        default:
-                            reader.Error(CatalogReader.Index(CatalogReader.Child(rulePath, "states"), s), $"'{stateTexts[s]}' is not an end state: use succeeded, failed or cancelled.");
-                            break;
-                    }
-                }
+            IReadOnlyList<JobState> states = reader.Strings(obj, "states", rulePath) is { } stateTexts
+                ? [.. stateTexts.Select(text => text switch { "failed" => JobState.Failed, "cancelled" => JobState.Cancelled, _ => JobState.Succeeded })]
+                : [JobState.Succeeded];
 
-                if (stateTexts.Count == 0)
-                {
-                    reader.Error(CatalogReader.Child(rulePath, "states"), "must name at least one end state.");
-                }
-
-                states = parsed;
-            }
-
-            if (reader.ErrorCount == errorsBefore)
+            if (reader.IssueCount == errorsBefore)
             {
                 rules.Add(new AfterRule { Trigger = trigger, Platform = platformName, Component = component, Config = config, Task = task, States = states });
             }

@@ -52,13 +52,13 @@ public sealed record WebhookRejected(WebhookRejectionReason Reason, string Messa
 {
     /// <summary>
     /// The refusal as the exception the HTTP surface turns into a problem answer. A trigger without a usable secret is
-    /// this side's fault and is answered as unavailable, so that senders that retry deliver again once it is fixed.
+    /// a configuration error on this side, not an outage: it is not answered as unavailable.
     /// </summary>
     public RelayException ToException() => new(
         Reason switch
         {
             WebhookRejectionReason.MalformedBody => RelayErrorKind.InvalidInput,
-            WebhookRejectionReason.NoUsableSecret => RelayErrorKind.SecretStoreUnavailable,
+            WebhookRejectionReason.NoUsableSecret => RelayErrorKind.SecretUnusable,
             _ => RelayErrorKind.Unauthorized,
         },
         Message);

@@ -178,8 +178,8 @@ public class CronScheduleTests
     }
 
     [Fact]
-    public void AScheduleThatNeverMatchesHasNoNextOccurrence()
-        => Assert.Null(new CronSchedule("0 0 0 30 2 *", TimeZoneInfo.Utc).GetNextOccurrence(Utc("2026-01-01T00:00:00")));
+    public void AScheduleThatNeverMatchesIsRefused()
+        => Assert.Contains("never fires", Assert.Throws<FormatException>(() => new CronSchedule("0 0 0 30 2 *", TimeZoneInfo.Utc)).Message, StringComparison.Ordinal);
 
     [Fact]
     public void TheWindowExcludesItsStartAndIncludesItsEnd()

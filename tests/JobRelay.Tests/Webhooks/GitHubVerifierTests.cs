@@ -75,11 +75,11 @@ public sealed class GitHubVerifierTests
         AssertRejected(_verifier.Verify(Documented(eventType: "ping"), Settings, ActiveSecrets("another secret")), WebhookRejectionReason.SignatureMismatch);
 
     [Fact]
-    public void ATriggerWithoutSecretsRejectsEveryDeliveryAsUnavailableRatherThanUnauthorized()
+    public void ATriggerWithoutSecretsRejectsEveryDeliveryAsAConfigurationErrorRatherThanUnauthorized()
     {
         var rejected = AssertRejected(_verifier.Verify(Documented(), Settings, []), WebhookRejectionReason.NoUsableSecret);
 
-        Assert.Equal(RelayErrorKind.SecretStoreUnavailable, rejected.ToException().Kind);
+        Assert.Equal(RelayErrorKind.SecretUnusable, rejected.ToException().Kind);
         Assert.Equal(RelayErrorKind.Unauthorized, AssertRejected(_verifier.Verify(Documented(), Settings, ActiveSecrets("wrong")), WebhookRejectionReason.SignatureMismatch).ToException().Kind);
     }
 }

@@ -12,7 +12,23 @@ internal static partial class KeboolaLog
     public static partial void Starting(ILogger logger, string platform, string trigger, string component);
 
     [LoggerMessage(EventId = 1307, Level = LogLevel.Information, Message = "Keboola platform {Platform} created job {JobId} (run {RunId}, status {Status}) of component {Component} for trigger {Trigger}")]
-    public static partial void Started(ILogger logger, string platform, string trigger, string component, string jobId, string? runId, string status);
+    private static partial void StartedInRun(ILogger logger, string platform, string trigger, string component, string jobId, string runId, string status);
+
+    [LoggerMessage(EventId = 1317, Level = LogLevel.Information, Message = "Keboola platform {Platform} created job {JobId} (status {Status}) of component {Component} for trigger {Trigger}")]
+    private static partial void StartedWithoutRun(ILogger logger, string platform, string trigger, string component, string jobId, string status);
+
+    /// <summary>A created job, with its run id when Keboola's answer carried one.</summary>
+    public static void Started(ILogger logger, string platform, string trigger, string component, string jobId, string? runId, string status)
+    {
+        if (string.IsNullOrEmpty(runId))
+        {
+            StartedWithoutRun(logger, platform, trigger, component, jobId, status);
+        }
+        else
+        {
+            StartedInRun(logger, platform, trigger, component, jobId, runId, status);
+        }
+    }
 
     [LoggerMessage(EventId = 1308, Level = LogLevel.Warning, Message = "Keboola platform {Platform} refused the Storage API token of secret {SecretName} with HTTP {StatusCode}; re-reading the secret and trying {Operation} once more")]
     public static partial void TokenRefused(ILogger logger, string platform, string secretName, string operation, int statusCode);

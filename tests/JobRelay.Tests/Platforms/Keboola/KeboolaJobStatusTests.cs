@@ -152,6 +152,29 @@ public sealed class KeboolaJobStatusTests : IDisposable
     }
 
     [Fact]
+    public async Task AJobCreatedWithoutARunIdIsLoggedWithoutAnEmptyRun()
+    {
+        await using var server = await LoopbackServer.StartAsync(Answer(201, """{"id":"78","status":"created","isFinished":false}"""));
+
+        await _kit.Platform(server).StartJobAsync(Job(), CancellationToken.None);
+
+        var line = Assert.Single(_kit.Logs.Logs, l => l.EventId.Id is 1307 or 1317);
+        Assert.Equal(1317, line.EventId.Id);
+        Assert.Equal("Keboola platform keboola-eu created job 78 (status created) of component keboola.ex-db-snowflake for trigger nightly-load", line.Message);
+    }
+
+    [Fact]
+    public async Task AJobCreatedWithARunIdIsLoggedWithIt()
+    {
+        await using var server = await LoopbackServer.StartAsync(Answer(201, """{"id":"80","runId":"80.81","status":"created","isFinished":false}"""));
+
+        await _kit.Platform(server).StartJobAsync(Job(), CancellationToken.None);
+
+        var line = Assert.Single(_kit.Logs.Logs, l => l.EventId.Id is 1307 or 1317);
+        Assert.Equal("Keboola platform keboola-eu created job 80 (run 80.81, status created) of component keboola.ex-db-snowflake for trigger nightly-load", line.Message);
+    }
+
+    [Fact]
     public async Task Job_status_of_an_unknown_job_is_not_found()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(404, """{"error":"Job \"999\" not found","code":404,"status":"error","exceptionId":"exception-404a"}"""));
