@@ -45,6 +45,7 @@ internal static class ServeCommand
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("System", LogLevel.Warning);
             builder.Services.AddJobRelay(builder.Configuration);
             builder.Services.AddJobRelaySchedulerLoop();
+            builder.Services.AddJobRelaySweepLoop();
             builder.Services.AddProblemDetails();
 
             var key = parse.GetValue(apiKey)

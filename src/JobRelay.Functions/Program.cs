@@ -30,4 +30,7 @@ builder.Services.AddJobRelay(builder.Configuration);
 // In Azure every credential comes from Key Vault: the app refuses to start without one.
 builder.Services.Configure<JobRelay.Secrets.SecretsOptions>(options => options.RequireKeyVault = true);
 
+// Instances share no disk: the state every instance relies on lives in Table Storage.
+builder.Services.Configure<JobRelay.State.StoreOptions>(options => options.RequireShared = true);
+
 builder.Build().Run();
