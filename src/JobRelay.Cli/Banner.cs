@@ -19,6 +19,8 @@ internal static class Banner
         output.WriteLine($"JobRelay is listening on {address}");
         output.WriteLine($"  catalog   {(sandbox is null ? configuration.CatalogPath() : sandbox.CatalogDescription)}");
         output.WriteLine($"  secrets   {(string.IsNullOrEmpty(configuration["JobRelay:KeyVault:VaultUri"]) ? "from configuration (jobrelay.local.json, user secrets, environment)" : "from Key Vault " + configuration["JobRelay:KeyVault:VaultUri"])}");
+        var store = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobRelay.State.StoreOptions>>().Value;
+        output.WriteLine($"  state     {(store.Kind == JobRelay.State.StoreKind.Tables ? "Azure Table Storage, table " + store.TableName : store.SqlitePath)} (kept {store.Retention.TotalDays:0.#} days)");
         output.WriteLine($"  API key   x-functions-key: {apiKey}");
         if (sandbox is not null)
         {

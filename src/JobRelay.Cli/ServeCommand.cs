@@ -24,7 +24,7 @@ internal static class ServeCommand
         var apiKey = new Option<string?>("--api-key") { Description = "The key the runs, catalog, status and readiness routes require in x-functions-key (default: JobRelay:Serve:ApiKey; 'sandbox' with --sandbox; otherwise a random key, printed at start)." };
         var command = new Command("serve", "Serve webhooks, API runs, job status and cron schedules locally.")
         {
-            JobRelayCommandLine.TriggersOption, urls, JobRelayCommandLine.SandboxOption, apiKey,
+            JobRelayCommandLine.TriggersOption, urls, JobRelayCommandLine.SandboxOption, apiKey, JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
