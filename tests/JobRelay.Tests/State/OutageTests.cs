@@ -84,6 +84,63 @@ public sealed class OutageTests : IAsyncDisposable
         Assert.Equal("started", StateOf(await RelayHost.JsonAsync(redelivered)));
     }
 
+    [Fact]
+    public async Task APendingStartWaitsAsLongAsThePlatformsRetryAfterAsks()
+    {
+        var keboola = await Own(LoopbackServer.StartAsync(app => app.MapPost("/jobs", (HttpContext context) =>
+        {
+            context.Response.Headers.RetryAfter = "30";
+            return Results.StatusCode(503);
+        })));
+        var host = await Own(RelayHost.StartAsync(Catalog, new Dictionary<string, Uri> { ["kbc"] = keboola.BaseAddress }, new Dictionary<string, string?>
+        {
+            ["JobRelay:Store:RetryBaseDelay"] = "00:00:00.050",
+        }));
+        var before = DateTimeOffset.UtcNow;
+
+        using var response = await host.PostHookAsync("hook", "{}", ("X-JobRelay-Token", RelayHost.HookToken), ("X-Delivery", "busy-1"));
+        var body = await RelayHost.JsonAsync(response);
+        var report = await host.Services.GetRequiredService<RunSweep>().SweepAsync(CancellationToken.None);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("pending", (string?)body["status"]);
+        var next = DateTimeOffset.Parse((string)body["nextAttemptAt"]!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(next, before + TimeSpan.FromSeconds(29), DateTimeOffset.UtcNow + TimeSpan.FromSeconds(31));
+        Assert.Single(keboola.Requests);
+        Assert.Equal(new SweepReport(0, 0, 0, 0, 0), report with { Purged = 0 });
+    }
+
+    [Fact]
+    public async Task APendingStartPastItsDeadlineIsRefusedLoggedAsAnErrorAndAnsweredSoToRedeliveries()
+    {
+        var host = await Own(RelayHost.StartAsync(Catalog, new Dictionary<string, Uri> { ["kbc"] = new($"http://127.0.0.1:{RefusingPort()}/") }, new Dictionary<string, string?>
+        {
+            ["JobRelay:Store:RetryBaseDelay"] = "00:00:00.050",
+            ["JobRelay:Store:RetryMaxDelay"] = "00:00:00.100",
+            ["JobRelay:Store:PendingDeadline"] = "00:00:01",
+        }));
+
+        using var first = await host.PostHookAsync("hook", "{}", ("X-JobRelay-Token", RelayHost.HookToken), ("X-Delivery", "late-1"));
+        var sweep = host.Services.GetRequiredService<RunSweep>();
+        var refused = 0;
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (refused == 0 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(150);
+            refused += (await sweep.SweepAsync(CancellationToken.None)).Refused;
+        }
+
+        using var redelivered = await host.PostHookAsync("hook", "{}", ("X-JobRelay-Token", RelayHost.HookToken), ("X-Delivery", "late-1"));
+        var answer = await RelayHost.JsonAsync(redelivered);
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(1, refused);
+        Assert.Equal(HttpStatusCode.OK, redelivered.StatusCode);
+        Assert.Equal("refused", (string?)answer["status"]);
+        Assert.Equal(true, (bool?)answer["duplicate"]);
+        Assert.Contains(host.Logs.Logs, l => l is { Level: Microsoft.Extensions.Logging.LogLevel.Error, EventId.Id: 1003 or 1051 } && l.Message.Contains((string)answer["runId"]!, StringComparison.Ordinal));
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var owned in Enumerable.Reverse(_owned))
