@@ -64,6 +64,7 @@ internal sealed class Rig : IAsyncDisposable
         {
             ["JobRelay:Catalog:Path"] = catalog,
             ["JobRelay:Catalog:PlatformUrls:kbc"] = keboolaUrl.ToString(),
+            ["JobRelay:Store:DataFolder"] = Path.Combine(folder, "data"),
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -1,11 +1,13 @@
 using JobRelay.Hosting;
 using JobRelay.Triggers;
 using JobRelay.Http;
+using JobRelay.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace JobRelay.Cli;
 
@@ -15,10 +17,10 @@ internal static class Banner
     public static void Print(WebApplication app, ServeApiKey apiKey, SandboxSession? sandbox, IConfiguration configuration, IReadOnlyList<UnreadableSecret>? unreadable)
     {
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? ServeCommand.DefaultUrl;
-        Write(Console.Out, address, app.Services.GetRequiredService<CatalogSource>().Catalog, apiKey, sandbox, configuration, unreadable);
+        Write(Console.Out, address, app.Services.GetRequiredService<CatalogSource>().Catalog, apiKey, sandbox, configuration, unreadable, app.Services.GetRequiredService<IOptions<StoreOptions>>().Value);
     }
 
-    public static void Write(TextWriter output, string address, TriggerCatalog catalog, ServeApiKey apiKey, SandboxSession? sandbox, IConfiguration configuration, IReadOnlyList<UnreadableSecret>? unreadable = null)
+    public static void Write(TextWriter output, string address, TriggerCatalog catalog, ServeApiKey apiKey, SandboxSession? sandbox, IConfiguration configuration, IReadOnlyList<UnreadableSecret>? unreadable = null, StoreOptions? store = null)
     {
         output.WriteLine();
         output.WriteLine($"JobRelay is listening on {address}");
@@ -34,6 +36,11 @@ internal static class Banner
             {
                 output.WriteLine($"  warning   secret '{secret.Name}' cannot be read ({Problems.Describe(secret.Kind).Type}): runs that need it fail until it is set");
             }
+        }
+
+        if (store is not null)
+        {
+            output.WriteLine($"  state     {(store.Kind == StoreKind.Tables ? "Azure Table Storage, table " + store.TableName : store.SqlitePath)} (kept {store.Retention.TotalDays:0.#} days)");
         }
 
         output.WriteLine($"  API key   x-functions-key: {apiKey.Shown}");

@@ -28,7 +28,19 @@ internal static class CliConfiguration
             .AddEnvironmentVariables();
         if (sandbox is not null)
         {
+            // Sandbox jobs live only as long as the emulators: their runs are kept apart from real ones.
+            builder.AddInMemoryCollection(new Dictionary<string, string?> { ["JobRelay:Store:DataFolder"] = Path.Combine(".jobrelay", "sandbox") });
             builder.AddInMemoryCollection(sandbox);
+        }
+
+        if (parse.GetValue(JobRelayCommandLine.DataOption) is { } data)
+        {
+            builder.AddInMemoryCollection(new Dictionary<string, string?> { ["JobRelay:Store:DataFolder"] = data.FullName });
+        }
+
+        if (parse.GetValue(JobRelayCommandLine.StoreOption) is { } store)
+        {
+            builder.AddInMemoryCollection(new Dictionary<string, string?> { ["JobRelay:Store:Kind"] = store });
         }
 
         if (parse.Triggers() is { } triggers)

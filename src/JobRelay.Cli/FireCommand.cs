@@ -24,7 +24,7 @@ internal static class FireCommand
         var poll = new Option<TimeSpan>("--poll-interval") { Description = "How often --wait reads the job's status.", DefaultValueFactory = _ => TimeSpan.FromSeconds(2) };
         var command = new Command("fire", "Start a trigger's job now and print its id and URL.")
         {
-            trigger, args, wait, poll, JobRelayCommandLine.TriggersOption(withSandbox: true), JobRelayCommandLine.SandboxOption(),
+            trigger, args, wait, poll, JobRelayCommandLine.TriggersOption(withSandbox: true), JobRelayCommandLine.SandboxOption(), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {

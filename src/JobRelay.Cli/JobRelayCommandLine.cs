@@ -8,6 +8,16 @@ public static class JobRelayCommandLine
     private const string TriggersName = "--triggers";
     private const string SandboxName = "--sandbox";
 
+    internal static readonly Option<DirectoryInfo?> DataOption = new("--data")
+    {
+        Description = "The folder JobRelay keeps its state in: runs, delivery claims, pending starts, TheEye job secrets (default: JobRelay:Store:DataFolder, else ./.jobrelay; with --sandbox, ./.jobrelay/sandbox).",
+    };
+
+    internal static readonly Option<string?> StoreOption = new("--store")
+    {
+        Description = "Where the state lives: sqlite (a file in --data, the default) or tables (Azure Table Storage at JobRelay:Store:TableServiceUri, shared by several machines).",
+    };
+
     public static RootCommand Create()
     {
         var root = new RootCommand("JobRelay turns webhooks, schedules and job-end events into jobs on Keboola and TheEye.");

@@ -30,7 +30,7 @@ internal static class ServeCommand
         var sandboxOption = JobRelayCommandLine.SandboxOption();
         var command = new Command("serve", "Serve webhooks, API runs, job status and cron schedules locally.")
         {
-            JobRelayCommandLine.TriggersOption(withSandbox: true), urls, sandboxOption, apiKey,
+            JobRelayCommandLine.TriggersOption(withSandbox: true), urls, sandboxOption, apiKey, JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -104,6 +104,7 @@ internal static class ServeCommand
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Services.AddJobRelay(builder.Configuration);
         builder.Services.AddJobRelaySchedulerLoop();
+        builder.Services.AddJobRelaySweepLoop();
         builder.Services.AddJobRelaySecretsStartupCheck();
         builder.Services.AddJobRelayWebHost(builder.Configuration);
 

@@ -14,7 +14,7 @@ internal static class StatusCommand
         var jobId = new Argument<string>("job-id") { Description = "The platform's job id." };
         var command = new Command("status", "Read a job's current status from its platform.")
         {
-            trigger, jobId, JobRelayCommandLine.TriggersOption(withSandbox: false),
+            trigger, jobId, JobRelayCommandLine.TriggersOption(withSandbox: false), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {

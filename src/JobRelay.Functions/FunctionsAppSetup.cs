@@ -1,5 +1,6 @@
 using JobRelay.Hosting;
 using JobRelay.Secrets;
+using JobRelay.State;
 using Microsoft.ApplicationInsights.Extensibility;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
@@ -37,6 +38,9 @@ public static class FunctionsAppSetup
 
         // In Azure every credential comes from Key Vault: the app refuses to start without one.
         builder.Services.Configure<SecretsOptions>(options => options.RequireKeyVault = true);
+
+        // Instances share no disk: the state every instance relies on lives in Table Storage.
+        builder.Services.Configure<StoreOptions>(options => options.RequireShared = true);
         return builder;
     }
 

@@ -1,3 +1,4 @@
+using JobRelay.Runs;
 using JobRelay.Scheduling;
 using Microsoft.Azure.Functions.Worker;
 
@@ -6,12 +7,16 @@ namespace JobRelay.Functions;
 /// <summary>
 /// Ticks the schedule dispatcher. The timer is a singleton across instances (the host holds a blob lease), and
 /// <c>UseMonitor</c> keeps <c>ScheduleStatus.Last</c> across restarts, so each window (last, now] is dispatched once.
+/// The same tick then sweeps the store: pending starts are sent again, abandoned claims settled, old runs deleted.
 /// </summary>
-public sealed class SchedulerFunction(ScheduleTicker ticker)
+public sealed class SchedulerFunction(ScheduleTicker ticker, RunSweep sweep)
 {
     [Function("Scheduler")]
-    public Task Run(
+    public async Task Run(
         [TimerTrigger("%JOBRELAY_TICK%")] TimerInfo timer,
         CancellationToken cancellationToken)
-        => ticker.TickFromTimerAsync(timer.ScheduleStatus?.Last, cancellationToken);
+    {
+        await ticker.TickFromTimerAsync(timer.ScheduleStatus?.Last, cancellationToken);
+        await sweep.SweepAsync(cancellationToken);
+    }
 }

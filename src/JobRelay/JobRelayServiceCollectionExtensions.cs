@@ -4,6 +4,7 @@ using JobRelay.Platforms;
 using JobRelay.Runs;
 using JobRelay.Scheduling;
 using JobRelay.Secrets;
+using JobRelay.State;
 using JobRelay.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -63,13 +64,34 @@ public static class JobRelayServiceCollectionExtensions
         services.AddJobRelaySecrets(configuration);
         services.AddJobRelayWebhooks(configuration);
         services.AddJobRelayScheduling(configuration);
+        services.AddJobRelayState(configuration);
 
-        services.TryAddSingleton<TriggerRunner>();
+        services.TryAddSingleton(provider => new TriggerRunner(
+            provider.GetRequiredService<CatalogSource>(),
+            provider.GetRequiredService<JobPlatforms>(),
+            provider.GetRequiredService<IRelayStore>(),
+            provider.GetRequiredService<IOptions<StoreOptions>>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TriggerRunner>>()));
+        services.TryAddSingleton(provider => new RunSweep(
+            provider.GetRequiredService<IRelayStore>(),
+            provider.GetRequiredService<TriggerRunner>(),
+            provider.GetRequiredService<IOptions<StoreOptions>>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RunSweep>>()));
         services.TryAddSingleton<WebhookIngress>();
         services.TryAddSingleton<JobRelay.Chaining.ChainIngress>();
         services.TryAddSingleton<JobRelay.Chaining.KeboolaSubscriptions>();
         services.TryAddSingleton<RelayHttpHandlers>();
         services.TryAddSingleton<IScheduleTarget, CatalogScheduleTarget>();
+        return services;
+    }
+
+    /// <summary>Adds the local host's sweep loop: pending starts, abandoned claims and retention (<see cref="RunSweep"/>).</summary>
+    public static IServiceCollection AddJobRelaySweepLoop(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddHostedService<RunSweepService>();
         return services;
     }
 }

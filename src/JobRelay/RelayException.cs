@@ -39,6 +39,9 @@ public enum RelayErrorKind
     /// <summary>A job-starting request may have reached the platform but no answer came back: the job may or may not exist.</summary>
     OutcomeUnknown,
 
+    /// <summary>An identical request is being started by another caller or instance right now; its outcome is not known yet.</summary>
+    InFlight,
+
     /// <summary>The platform answered with something that cannot be understood.</summary>
     InvalidPlatformResponse,
 

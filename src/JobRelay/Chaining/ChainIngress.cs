@@ -3,6 +3,7 @@ using JobRelay.Http;
 using JobRelay.Platforms;
 using JobRelay.Runs;
 using JobRelay.Secrets;
+using JobRelay.State;
 using JobRelay.Triggers;
 using JobRelay.Webhooks;
 using Microsoft.AspNetCore.Http;
@@ -14,14 +15,13 @@ namespace JobRelay.Chaining;
 /// <summary>
 /// <c>POST /api/events/{platform}</c>: a job ended on a platform (a Keboola notification, a TheEye outgoing-webhook
 /// task). The call is authenticated by the platform's <c>eventSecret</c> token (header <c>X-JobRelay-Token</c> or
-/// query <c>token</c>, since Keboola notifications cannot set headers), de-duplicated by job and end state, and
-/// starts every trigger whose <c>after</c> rule the event meets.
+/// query <c>token</c>, since Keboola notifications cannot set headers), and starts every trigger whose <c>after</c>
+/// rule the event meets, once per (platform, job, follower) across instances.
 /// </summary>
 public sealed class ChainIngress(
     TriggerRunner runner,
     ISecretStore secrets,
     IWebhookVerifierFactory verifiers,
-    IDeliveryLedger ledger,
     IOptions<WebhookOptions> options,
     ILogger<ChainIngress> logger)
 {
@@ -71,39 +71,31 @@ public sealed class ChainIngress(
         var started = 0;
         foreach (var follower in followers)
         {
-            var (run, first) = await StartAsync(follower, jobEnd, cancellationToken);
-            started += first ? 1 : 0;
-            results.Add(run is null
-                ? new JsonObject { ["trigger"] = follower.Name, ["status"] = "duplicate" }
-                : JsonSerializerNodes.From(RunResponse.From(run)));
+            var outcome = await StartAsync(follower, jobEnd, cancellationToken);
+            started += outcome.IsFirst ? 1 : 0;
+            results.Add(outcome switch
+            {
+                { IsFirst: false } => new JsonObject { ["trigger"] = follower.Name, ["status"] = "duplicate", ["runId"] = outcome.Record.RunId },
+                { Run: { } run } => JsonSerializerNodes.From(RunResponse.From(run)),
+                _ => StoredRunAnswers.Describe(outcome.Record),
+            });
         }
 
         return TypedResults.Accepted((string?)null, new JsonObject { ["status"] = started > 0 ? "started" : "duplicate", ["runs"] = results });
     }
 
-    /// <summary>Starts one follower once per event; a failure leaves the event to be delivered again.</summary>
-    private async Task<(RelayRun? Run, bool First)> StartAsync(TriggerDefinition follower, JobEndEvent jobEnd, CancellationToken cancellationToken)
+    /// <summary>Starts one follower once per event; a start the platform refused leaves the event to be delivered again.</summary>
+    private async Task<RunOutcome> StartAsync(TriggerDefinition follower, JobEndEvent jobEnd, CancellationToken cancellationToken)
     {
-        var admission = await ledger.AdmitAsync($"after:{follower.Name}", $"{jobEnd.Platform}:{jobEnd.DeliveryId}", cancellationToken);
-        if (!admission.IsFirst)
+        var arguments = TriggerJobFactory.MapArguments(follower, new EventValues(jobEnd.Payload));
+        var outcome = await runner.StartOnceAsync(
+            new ChainEventKey(jobEnd.Platform, jobEnd.JobId, follower.Name), follower.Name, arguments, RunOrigin.Chain, parentRunId: null, queueWhenUnavailable: true, cancellationToken);
+        if (outcome is { IsFirst: true, Run: { } run })
         {
-            return (admission.Outcome?.Run, false);
+            ChainLog.Chained(logger, jobEnd.Platform, jobEnd.JobId, follower.Name, run.JobId);
         }
 
-        using var claim = admission.Claim!;
-        var arguments = TriggerJobFactory.MapArguments(follower, new EventValues(jobEnd.Payload));
-        try
-        {
-            var run = await runner.RunAsync(follower.Name, arguments, RunOrigin.Chain, cancellationToken);
-            claim.Complete(run);
-            ChainLog.Chained(logger, jobEnd.Platform, jobEnd.JobId, follower.Name, run.JobId);
-            return (run, true);
-        }
-        catch (RelayException ex) when (ex.Kind == RelayErrorKind.OutcomeUnknown)
-        {
-            claim.CompleteIgnored("the platform did not confirm the job; check the platform before starting it again");
-            throw;
-        }
+        return outcome;
     }
 
     private sealed class EventValues(JsonNode payload) : IValueContext

@@ -27,6 +27,7 @@ public static class Problems
         RelayErrorKind.PlatformAuthenticationFailed => (502, "platform-authentication-failed", "The platform refused JobRelay's credential"),
         RelayErrorKind.InvalidPlatformResponse => (502, "platform-invalid-response", "The platform's answer could not be understood"),
         RelayErrorKind.OutcomeUnknown => (502, "outcome-unknown", "The job may or may not have been started"),
+        RelayErrorKind.InFlight => (409, "in-flight", "An identical request is being started"),
         RelayErrorKind.PlatformUnavailable => (503, "platform-unavailable", "The platform is unavailable"),
         RelayErrorKind.SecretNotFound => (500, "secret-not-found", "A secret JobRelay needs does not exist"),
         RelayErrorKind.SecretUnusable => (500, "secret-unusable", "A secret JobRelay needs cannot be used"),

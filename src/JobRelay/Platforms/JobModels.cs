@@ -46,6 +46,9 @@ public sealed record StartedJob(string JobId, JobStatus Status)
 {
     /// <summary>The platform's run id (Keboola <c>runId</c>), when it has one.</summary>
     public string? RunId { get; init; }
+
+    /// <summary>The per-job secret TheEye gives with a job started by task secret key; internal, so a record's text never shows it.</summary>
+    internal string? JobSecret { get; init; }
 }
 
 /// <summary>Fully resolved parameters of one job, ready to be sent. Built from a trigger and its argument values.</summary>

@@ -20,6 +20,7 @@ public sealed class JobPlatforms
         CatalogSource catalog,
         IHttpClientFactory httpClientFactory,
         ISecretStore secrets,
+        IJobSecretSource jobSecrets,
         IOptions<PlatformHttpOptions> httpOptions,
         TimeProvider timeProvider,
         ILoggerFactory loggerFactory)
@@ -48,7 +49,7 @@ public sealed class JobPlatforms
                     new TheEyePlatformSettings(theEye.Name, theEye.Url, theEye.Customer, theEye.AccessTokenSecret),
                     sender,
                     secrets,
-                    timeProvider,
+                    jobSecrets,
                     loggerFactory.CreateLogger<TheEyeJobPlatform>()),
                 _ => throw new InvalidOperationException($"Platform '{definition.Name}' is of a kind this version does not know."),
             };

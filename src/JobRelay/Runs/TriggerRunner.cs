@@ -1,18 +1,44 @@
 using System.Diagnostics;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using JobRelay.Diagnostics;
 using JobRelay.Hosting;
 using JobRelay.Platforms;
+using JobRelay.State;
 using JobRelay.Triggers;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace JobRelay.Runs;
 
-/// <summary>Starts a trigger's job on its platform and reads the status of jobs it started: the one act every entry point ends in.</summary>
-public sealed class TriggerRunner(CatalogSource catalog, JobPlatforms platforms, TimeProvider timeProvider, ILogger<TriggerRunner> logger)
+/// <summary>
+/// Starts a trigger's job on its platform and reads the status of jobs it started: the one act every entry point ends
+/// in. Every start is a run in the store: claimed under its key before the platform is called, marked as calling right
+/// before the call, and settled with the platform's answer, so a crash at any point leaves a record, never silence.
+/// </summary>
+public sealed class TriggerRunner
 {
+    private static readonly Dictionary<string, JsonNode?> NoArguments = [];
+    private readonly CatalogSource _catalog;
+    private readonly JobPlatforms _platforms;
+    private readonly IRelayStore _store;
+    private readonly StoreOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger<TriggerRunner> _logger;
+
+    internal TriggerRunner(CatalogSource catalog, JobPlatforms platforms, IRelayStore store, IOptions<StoreOptions> options, TimeProvider timeProvider, ILogger<TriggerRunner> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _catalog = catalog;
+        _platforms = platforms;
+        _store = store;
+        _options = options.Value;
+        _timeProvider = timeProvider;
+        _logger = logger;
+    }
+
     /// <summary>The catalog the runner works from.</summary>
-    public TriggerCatalog Catalog => catalog.Catalog;
+    public TriggerCatalog Catalog => _catalog.Catalog;
 
     /// <summary>The trigger of that name, or a <see cref="RelayErrorKind.NotFound"/> failure.</summary>
     public TriggerDefinition GetTrigger(string name)
@@ -20,12 +46,39 @@ public sealed class TriggerRunner(CatalogSource catalog, JobPlatforms platforms,
             ? trigger
             : throw new RelayException(RelayErrorKind.NotFound, $"Trigger '{name}' is not in the catalog.");
 
-    /// <summary>Builds the trigger's job from <paramref name="arguments"/> and starts it.</summary>
+    /// <summary>Builds the trigger's job from <paramref name="arguments"/> and starts it now, as a run of its own.</summary>
     public async Task<RelayRun> RunAsync(
         string triggerName,
         IReadOnlyDictionary<string, JsonNode?> arguments,
         RunOrigin origin,
         CancellationToken cancellationToken)
+    {
+        var runId = NewRunId();
+        var outcome = await StartOnceAsync(new RequestKey(runId), triggerName, arguments, origin, parentRunId: null, queueWhenUnavailable: false, cancellationToken, runId);
+        return outcome.Run ?? throw new InvalidOperationException($"Run {runId} was not started and raised no failure.");
+    }
+
+    /// <summary>Reads the current status of a job of the trigger's platform.</summary>
+    public Task<JobStatus> GetStatusAsync(string triggerName, string jobId, CancellationToken cancellationToken)
+    {
+        var trigger = GetTrigger(triggerName);
+        return _platforms.Get(trigger.Platform).GetJobStatusAsync(jobId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts the trigger's job once for <paramref name="key"/>: the first claimant starts it; a concurrent or later
+    /// one gets the original's run (waiting a while for one in flight). With <paramref name="queueWhenUnavailable"/>,
+    /// a start the platform provably did not get is kept pending for the sweep instead of failing.
+    /// </summary>
+    internal async Task<RunOutcome> StartOnceAsync(
+        ClaimKey key,
+        string triggerName,
+        IReadOnlyDictionary<string, JsonNode?> arguments,
+        RunOrigin origin,
+        string? parentRunId,
+        bool queueWhenUnavailable,
+        CancellationToken cancellationToken,
+        string? runId = null)
     {
         var trigger = GetTrigger(triggerName);
         if (!trigger.Enabled)
@@ -33,38 +86,228 @@ public sealed class TriggerRunner(CatalogSource catalog, JobPlatforms platforms,
             throw new RelayException(RelayErrorKind.Forbidden, $"Trigger '{trigger.Name}' is disabled in the catalog.");
         }
 
-        using var activity = RelayTelemetry.Source.StartActivity("trigger run", ActivityKind.Internal);
-        activity?.SetTag("jobrelay.trigger", trigger.Name);
-        activity?.SetTag("jobrelay.platform", trigger.Platform);
-        activity?.SetTag("jobrelay.origin", origin.ToString());
+        var claim = await ClaimAsync(new NewRun(key, runId ?? NewRunId(), trigger.Name, OriginName(origin), Serialize(arguments)) { ParentRunId = parentRunId }, cancellationToken);
+        return claim.Status == ClaimStatus.First
+            ? await StartClaimedAsync(claim.Lease!, claim.Run, queueWhenUnavailable, cancellationToken, senderWaits: true)
+            : new RunOutcome(claim.Run, IsFirst: false);
+    }
 
-        var request = TriggerJobFactory.Create(trigger, Catalog, arguments);
-        var platform = platforms.Get(trigger.Platform);
+    /// <summary>Records that <paramref name="key"/> starts no job (filtered out); a duplicate gets the original's outcome.</summary>
+    internal async Task<RunOutcome> IgnoreOnceAsync(ClaimKey key, string triggerName, RunOrigin origin, string reason, CancellationToken cancellationToken)
+    {
+        var claim = await ClaimAsync(new NewRun(key, NewRunId(), triggerName, OriginName(origin), "{}") { IgnoredReason = reason }, cancellationToken);
+        return new RunOutcome(claim.Run, IsFirst: claim.Status == ClaimStatus.First);
+    }
+
+    /// <summary>
+    /// Starts a run this instance holds the claim of: a fresh claim, or one the sweep took (a pending start, or a
+    /// claim abandoned before its platform call).
+    /// </summary>
+    /// <param name="senderWaits">Whether the caller answers the sender of the request now: only then may a refused
+    /// start be released for the sender to send again, rather than recorded as refused.</param>
+    internal async Task<RunOutcome> StartClaimedAsync(RunLease lease, RunRecord run, bool queueWhenUnavailable, CancellationToken cancellationToken, bool senderWaits = false)
+    {
+        var origin = Enum.TryParse<RunOrigin>(run.Origin, ignoreCase: true, out var parsed) ? parsed : RunOrigin.Api;
+        using var activity = RelayTelemetry.Source.StartActivity("trigger run", ActivityKind.Internal);
+        activity?.SetTag("jobrelay.trigger", run.Trigger);
+        activity?.SetTag("jobrelay.origin", origin.ToString());
+        activity?.SetTag("jobrelay.run_id", run.RunId);
+
+        TriggerDefinition trigger;
+        JobRequest request;
+        IJobPlatform platform;
         try
         {
-            var started = await platform.StartJobAsync(request, cancellationToken);
-            var run = new RelayRun(NewRunId(), trigger.Name, platform.Name, started.JobId, started.Status, origin, timeProvider.GetUtcNow());
-            activity?.SetTag("jobrelay.job_id", run.JobId);
-            activity?.SetTag("jobrelay.run_id", run.RunId);
-            RunLog.JobStarted(logger, run.Trigger, run.Platform, run.JobId, run.RunId, origin);
-            return run;
+            trigger = GetTrigger(run.Trigger);
+            if (!trigger.Enabled)
+            {
+                throw new RelayException(RelayErrorKind.Forbidden, $"Trigger '{trigger.Name}' is disabled in the catalog.");
+            }
+
+            request = TriggerJobFactory.Create(trigger, Catalog, Deserialize(run.Arguments));
+            platform = _platforms.Get(trigger.Platform);
+        }
+        catch (RelayException ex)
+        {
+            RunLog.JobNotStarted(_logger, run.Trigger, "-", origin, ex.Kind, ex.Message);
+            await GiveUpAsync(lease, run, ex, senderWaits, CancellationToken.None);
+            throw;
+        }
+
+        activity?.SetTag("jobrelay.platform", platform.Name);
+        var calling = await _store.BeginStartAsync(lease, _options.StartLease, cancellationToken);
+        if (calling is null)
+        {
+            // Another instance took the claim over: its answer is this run's answer.
+            var current = await _store.FindAsync(run.Key, cancellationToken) ?? run;
+            return new RunOutcome(current, IsFirst: false);
+        }
+
+        StartedJob started;
+        try
+        {
+            started = await platform.StartJobAsync(request, cancellationToken);
+        }
+        catch (RelayException ex) when (ex.Kind == RelayErrorKind.PlatformUnavailable && queueWhenUnavailable)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Kind.ToString());
+            return await KeepPendingAsync(calling, run, ex);
         }
         catch (RelayException ex)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Kind.ToString());
-            RunLog.JobNotStarted(logger, trigger.Name, trigger.Platform, origin, ex.Kind, ex.Message);
+            RunLog.JobNotStarted(_logger, trigger.Name, trigger.Platform, origin, ex.Kind, ex.Message);
+            await GiveUpAsync(calling, run, ex, senderWaits, CancellationToken.None);
             throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Whatever broke the call (a cancelled request, an unexpected failure) may have struck after it was sent.
+            await SettleAsync(calling, RunSettlement.OutcomeUnknown("the start was interrupted; the platform may have received it"), CancellationToken.None);
+            throw;
+        }
+
+        var settlement = RunSettlement.Started(platform.Name, started.Status, started.JobSecret);
+        await SettleAsync(calling, settlement, CancellationToken.None);
+        var now = _timeProvider.GetUtcNow();
+        var record = run with
+        {
+            State = RunState.Started,
+            Version = calling.Version + 1,
+            LeaseUntil = null,
+            Platform = platform.Name,
+            JobId = started.JobId,
+            JobState = started.Status.State,
+            RawStatus = started.Status.RawStatus,
+            JobUrl = started.Status.Url,
+            UpdatedAt = now,
+        };
+        activity?.SetTag("jobrelay.job_id", started.JobId);
+        RunLog.JobStarted(_logger, run.Trigger, platform.Name, started.JobId, run.RunId, origin);
+        return new RunOutcome(record, IsFirst: true) { StartedStatus = started.Status };
+    }
+
+    /// <summary>Claims, waiting a while for a claim in flight elsewhere to settle.</summary>
+    private async Task<ClaimResult> ClaimAsync(NewRun run, CancellationToken cancellationToken)
+    {
+        var waitUntil = _timeProvider.GetUtcNow() + _options.InFlightWait;
+        var pause = TimeSpan.FromMilliseconds(10);
+        while (true)
+        {
+            var claim = await _store.ClaimAsync(run, _options.ClaimLease, cancellationToken);
+            if (claim.Status != ClaimStatus.InFlight)
+            {
+                return claim;
+            }
+
+            if (_timeProvider.GetUtcNow() >= waitUntil)
+            {
+                RunLog.StillInFlight(_logger, run.Key, claim.Run.RunId);
+                throw new RelayException(RelayErrorKind.InFlight,
+                    $"An identical request (run {claim.Run.RunId}) is being started right now; send it again shortly to get its outcome.")
+                {
+                    RetryAfter = TimeSpan.FromSeconds(2),
+                };
+            }
+
+            await Task.Delay(pause, _timeProvider, cancellationToken);
+            pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 250));
         }
     }
 
-    /// <summary>Reads the current status of a job of the trigger's platform.</summary>
-    public Task<JobStatus> GetStatusAsync(string triggerName, string jobId, CancellationToken cancellationToken)
+    private async Task<RunOutcome> KeepPendingAsync(RunLease lease, RunRecord run, RelayException ex)
     {
-        var trigger = GetTrigger(triggerName);
-        return platforms.Get(trigger.Platform).GetJobStatusAsync(jobId, cancellationToken);
+        var now = _timeProvider.GetUtcNow();
+        var deadline = run.Deadline ?? now + _options.PendingDeadline;
+        var attempts = run.Attempts + 1;
+        var backoff = TimeSpan.FromTicks(Math.Min(_options.RetryMaxDelay.Ticks, _options.RetryBaseDelay.Ticks * (1L << Math.Min(attempts - 1, 20))));
+        var wait = ex.RetryAfter is { } asked && asked > backoff ? asked : backoff;
+        if (now + wait > deadline)
+        {
+            RunLog.PendingExpired(_logger, run.Trigger, run.RunId, attempts, ex.Message);
+            await SettleAsync(lease, RunSettlement.Refused($"the platform stayed unavailable until the deadline: {ex.Message}"), CancellationToken.None);
+            return new RunOutcome(run with { State = RunState.Refused, Reason = ex.Message, Attempts = attempts, Version = lease.Version + 1 }, IsFirst: true);
+        }
+
+        var next = now + wait;
+        RunLog.KeptPending(_logger, run.Trigger, run.RunId, attempts, next, ex.Message);
+        await SettleAsync(lease, RunSettlement.Pending(ex.Message, next, deadline), CancellationToken.None);
+        return new RunOutcome(run with { State = RunState.Pending, Reason = ex.Message, Attempts = attempts, NextAttemptAt = next, Deadline = deadline, Version = lease.Version + 1 }, IsFirst: true);
+    }
+
+    /// <summary>
+    /// Ends a run that did not start. A start that may have reached the platform is settled as unknown and never resent.
+    /// One that provably did not is released when its sender can send it again (a delivery, a job-end event), and
+    /// recorded as refused otherwise.
+    /// </summary>
+    private async Task GiveUpAsync(RunLease lease, RunRecord run, RelayException ex, bool senderWaits, CancellationToken cancellationToken)
+    {
+        if (ex.Kind is RelayErrorKind.OutcomeUnknown or RelayErrorKind.InvalidPlatformResponse)
+        {
+            await SettleAsync(lease, RunSettlement.OutcomeUnknown(ex.Message), cancellationToken);
+        }
+        else if (senderWaits && run.Key.Kind is ClaimKind.Delivery or ClaimKind.ChainEvent)
+        {
+            await _store.ReleaseAsync(lease, cancellationToken);
+        }
+        else
+        {
+            await SettleAsync(lease, RunSettlement.Refused(ex.Message), cancellationToken);
+        }
+    }
+
+    private Task<bool> SettleAsync(RunLease lease, RunSettlement settlement, CancellationToken cancellationToken)
+        => _store.SettleAsync(lease, settlement, cancellationToken);
+
+    private static string OriginName(RunOrigin origin) => origin.ToString().ToLowerInvariant();
+
+    private static string Serialize(IReadOnlyDictionary<string, JsonNode?> arguments)
+    {
+        var json = new JsonObject();
+        foreach (var (name, value) in arguments)
+        {
+            json[name] = value?.DeepClone();
+        }
+
+        return json.ToJsonString();
+    }
+
+    private static Dictionary<string, JsonNode?> Deserialize(string arguments)
+    {
+        if (JsonNode.Parse(arguments) is not JsonObject json || json.Count == 0)
+        {
+            return NoArguments;
+        }
+
+        var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        foreach (var (name, value) in json)
+        {
+            values[name] = value?.DeepClone();
+        }
+
+        return values;
     }
 
     private static string NewRunId() => Guid.CreateVersion7().ToString("n");
+}
+
+/// <summary>What became of a start: the run as recorded, and whether this call made it (rather than a duplicate).</summary>
+internal sealed record RunOutcome(RunRecord Record, bool IsFirst)
+{
+    /// <summary>The status the platform answered with, when this call started the job.</summary>
+    public JobStatus? StartedStatus { get; init; }
+
+    /// <summary>The started run, or null when the run is not started (ignored, pending, refused, of unknown outcome).</summary>
+    public RelayRun? Run => Record is { State: RunState.Started, Platform: { } platform, JobId: { } jobId }
+        ? new RelayRun(
+            Record.RunId,
+            Record.Trigger,
+            platform,
+            jobId,
+            StartedStatus ?? new JobStatus(jobId, Record.JobState ?? JobState.Queued, Record.RawStatus ?? "unknown", Record.JobState is JobState.Succeeded or JobState.Failed or JobState.Cancelled) { Url = Record.JobUrl },
+            Enum.TryParse<RunOrigin>(Record.Origin, ignoreCase: true, out var origin) ? origin : RunOrigin.Api,
+            Record.UpdatedAt)
+        : null;
 }
 
 internal static partial class RunLog
@@ -74,4 +317,13 @@ internal static partial class RunLog
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "No job started on platform {Platform} for trigger {Trigger} ({Origin}): {Kind}: {Reason}")]
     public static partial void JobNotStarted(ILogger logger, string trigger, string platform, RunOrigin origin, RelayErrorKind kind, string reason);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "The platform did not get the start of run {RunId} for trigger {Trigger} (attempt {Attempts}); it stays pending until {NextAttemptAt}: {Reason}")]
+    public static partial void KeptPending(ILogger logger, string trigger, string runId, int attempts, DateTimeOffset nextAttemptAt, string reason);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Error, Message = "Run {RunId} for trigger {Trigger} is refused: the platform stayed unavailable until its deadline (attempt {Attempts}): {Reason}")]
+    public static partial void PendingExpired(ILogger logger, string trigger, string runId, int attempts, string reason);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Claim {Key} (run {RunId}) is still being started elsewhere; the caller is asked to retry")]
+    public static partial void StillInFlight(ILogger logger, ClaimKey key, string runId);
 }

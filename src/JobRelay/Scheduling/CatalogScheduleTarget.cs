@@ -1,10 +1,14 @@
 using System.Text.Json.Nodes;
 using JobRelay.Hosting;
 using JobRelay.Runs;
+using JobRelay.State;
 
 namespace JobRelay.Scheduling;
 
-/// <summary>The catalog's enabled, scheduled triggers, started through the trigger runner with their default arguments.</summary>
+/// <summary>
+/// The catalog's enabled, scheduled triggers, started through the trigger runner with their default arguments. Each
+/// occurrence is claimed in the store first, so two instances, or a restart within a window, fire it once.
+/// </summary>
 internal sealed class CatalogScheduleTarget : IScheduleTarget
 {
     private static readonly Dictionary<string, JsonNode?> NoArguments = [];
@@ -28,6 +32,7 @@ internal sealed class CatalogScheduleTarget : IScheduleTarget
     public Task StartAsync(ScheduledOccurrence occurrence, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(occurrence);
-        return _runner.RunAsync(occurrence.Trigger, NoArguments, RunOrigin.Schedule, cancellationToken);
+        return _runner.StartOnceAsync(
+            new OccurrenceKey(occurrence.Trigger, occurrence.DueAt), occurrence.Trigger, NoArguments, RunOrigin.Schedule, parentRunId: null, queueWhenUnavailable: true, cancellationToken);
     }
 }

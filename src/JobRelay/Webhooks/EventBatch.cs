@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using JobRelay.Http;
 using JobRelay.Runs;
+using JobRelay.State;
 using JobRelay.Triggers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -15,7 +16,7 @@ namespace JobRelay.Webhooks;
 /// in which an event failed is answered with that failure's status (the highest, when several failed), so the
 /// sender retries it; the events that were started are then recognised as duplicates.
 /// </summary>
-internal sealed class EventBatch(TriggerRunner runner, IDeliveryLedger ledger, ILogger logger)
+internal sealed class EventBatch(TriggerRunner runner, ILogger logger)
 {
     /// <summary>The events of a delivery that is a batch for its scheme, or null when it is a single delivery.</summary>
     public static JsonArray? Events(WebhookScheme scheme, WebhookDelivery delivery)
@@ -76,48 +77,48 @@ internal sealed class EventBatch(TriggerRunner runner, IDeliveryLedger ledger, I
 
         var values = new DeliveryValues(delivery, trigger.Name, item, null);
         var id = Text(item, "id") ?? (webhook.DeliveryId is { } idSource ? values.Text(idSource) : null);
-        var admission = id is null ? null : await ledger.AdmitAsync(trigger.Name, id, cancellationToken);
-        if (admission is { IsFirst: false })
-        {
-            IngressLog.Duplicate(logger, trigger.Name, id!);
-            var duplicate = new JsonObject { ["id"] = id, ["status"] = "duplicate" };
-            AddRun(duplicate, admission.Outcome!.Run);
-            if (admission.Outcome.Run is null)
-            {
-                duplicate["reason"] = admission.Outcome.IgnoredReason;
-            }
-
-            return (duplicate, null);
-        }
-
-        using var claim = admission?.Claim;
+        ClaimKey? key = id is null ? null : new DeliveryKey(trigger.Name, id);
         try
         {
             if (WebhookFilters.Rejects(webhook, Text(item, typeField), values) is { } ignoredReason)
             {
-                claim?.CompleteIgnored(ignoredReason);
+                if (key is not null && await runner.IgnoreOnceAsync(key, trigger.Name, RunOrigin.Webhook, ignoredReason, cancellationToken) is { IsFirst: false } original)
+                {
+                    return (Duplicate(trigger.Name, id!, original.Record), null);
+                }
+
                 IngressLog.Ignored(logger, trigger.Name, ignoredReason);
                 return (new JsonObject { ["id"] = id, ["status"] = "ignored", ["reason"] = ignoredReason }, null);
             }
 
             var arguments = TriggerJobFactory.MapArguments(trigger, values);
-            var run = await runner.RunAsync(trigger.Name, arguments, RunOrigin.Webhook, cancellationToken);
-            claim?.Complete(run);
-            var started = new JsonObject { ["id"] = id, ["status"] = "started" };
-            AddRun(started, run);
-            return (started, null);
+            var outcome = await runner.StartOnceAsync(
+                key ?? new RequestKey(Guid.CreateVersion7().ToString("n")), trigger.Name, arguments, RunOrigin.Webhook, parentRunId: null, queueWhenUnavailable: true, cancellationToken);
+            if (!outcome.IsFirst)
+            {
+                return (Duplicate(trigger.Name, id!, outcome.Record), null);
+            }
+
+            var answer = StoredRunAnswers.Describe(outcome.Record);
+            answer["id"] = id;
+            AddRun(answer, outcome.Run);
+            return (answer, null);
         }
         catch (RelayException ex)
         {
-            if (ex.Kind == RelayErrorKind.OutcomeUnknown)
-            {
-                // The job may exist: a resent batch must not start it again, so the event is settled, not abandoned.
-                claim?.CompleteIgnored("the platform did not confirm the job; check the platform before starting it again");
-            }
-
             IngressLog.EventFailed(logger, trigger.Name, index, Problems.Describe(ex.Kind).Type);
             return Failed(id, ex);
         }
+    }
+
+    private JsonObject Duplicate(string trigger, string id, RunRecord original)
+    {
+        IngressLog.Duplicate(logger, trigger, id);
+        var duplicate = StoredRunAnswers.Describe(original);
+        duplicate["id"] = id;
+        duplicate["duplicate"] = true;
+        AddRun(duplicate, new RunOutcome(original, IsFirst: false).Run);
+        return duplicate;
     }
 
     private static (JsonObject, RelayException) Failed(string? id, RelayException failure)

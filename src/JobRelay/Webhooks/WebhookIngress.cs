@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using JobRelay.Http;
 using JobRelay.Runs;
 using JobRelay.Secrets;
+using JobRelay.State;
 using JobRelay.Triggers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -11,15 +12,14 @@ namespace JobRelay.Webhooks;
 
 /// <summary>
 /// One webhook delivery, from request to answer: verify the signature against every active secret, answer
-/// handshakes, de-duplicate by delivery id, apply the trigger's filters, map the delivery into arguments and start
-/// the job. It answers as soon as the job is started (or the delivery is found duplicate or ignored), never waiting
-/// for the job itself.
+/// handshakes, apply the trigger's filters, map the delivery into arguments and start the job once per delivery id,
+/// through the store every instance shares. It answers as soon as the job is started (or kept pending, or the delivery
+/// is found duplicate or ignored), never waiting for the job itself.
 /// </summary>
 public sealed class WebhookIngress(
     TriggerRunner runner,
     ISecretStore secrets,
     IWebhookVerifierFactory verifiers,
-    IDeliveryLedger ledger,
     IOptions<WebhookOptions> options,
     ILogger<WebhookIngress> logger)
 {
@@ -49,7 +49,7 @@ public sealed class WebhookIngress(
                 IngressLog.Handshake(logger, trigger.Name, handshake.StatusCode);
                 return new HandshakeResult(handshake);
             case WebhookVerified when HttpMethods.IsPost(request.Method) && EventBatch.Events(settings.Scheme, delivery) is { } events:
-                return await new EventBatch(runner, ledger, logger).StartAsync(trigger, webhook, delivery, events, request.Path, cancellationToken);
+                return await new EventBatch(runner, logger).StartAsync(trigger, webhook, delivery, events, request.Path, cancellationToken);
             case WebhookVerified verified when HttpMethods.IsPost(request.Method):
                 return await StartAsync(trigger, webhook, delivery, verified, cancellationToken);
             default:
@@ -61,42 +61,31 @@ public sealed class WebhookIngress(
     {
         var values = new DeliveryValues(delivery, trigger.Name, ParsePayload(delivery), null);
         var deliveryId = verified.DeliveryId ?? (webhook.DeliveryId is { } idSource ? values.Text(idSource) : null);
-
-        using var claim = deliveryId is null ? null : await AdmitAsync(trigger.Name, deliveryId, cancellationToken);
-        if (claim is { IsFirst: false })
-        {
-            IngressLog.Duplicate(logger, trigger.Name, deliveryId!);
-            return Duplicate(claim.Outcome!);
-        }
+        ClaimKey? key = deliveryId is null ? null : new DeliveryKey(trigger.Name, deliveryId);
 
         if (WebhookFilters.Rejects(webhook, verified.EventType, values) is { } ignoredReason)
         {
-            claim?.Claim!.CompleteIgnored(ignoredReason);
+            if (key is not null && await runner.IgnoreOnceAsync(key, trigger.Name, RunOrigin.Webhook, ignoredReason, cancellationToken) is { IsFirst: false } original)
+            {
+                IngressLog.Duplicate(logger, trigger.Name, deliveryId!);
+                return StoredRunAnswers.Duplicate(original.Record);
+            }
+
             IngressLog.Ignored(logger, trigger.Name, ignoredReason);
             return TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "ignored", ["trigger"] = trigger.Name, ["reason"] = ignoredReason });
         }
 
         var arguments = TriggerJobFactory.MapArguments(trigger, values);
-        try
+        var outcome = await runner.StartOnceAsync(
+            key ?? new RequestKey(Guid.CreateVersion7().ToString("n")), trigger.Name, arguments, RunOrigin.Webhook, parentRunId: null, queueWhenUnavailable: true, cancellationToken);
+        if (!outcome.IsFirst)
         {
-            var run = await runner.RunAsync(trigger.Name, arguments, RunOrigin.Webhook, cancellationToken);
-            claim?.Claim!.Complete(run);
-            return TypedResults.Accepted($"/api/triggers/{Uri.EscapeDataString(run.Trigger)}/jobs/{Uri.EscapeDataString(run.JobId)}", RunResponse.From(run));
+            IngressLog.Duplicate(logger, trigger.Name, deliveryId!);
+            return StoredRunAnswers.Duplicate(outcome.Record);
         }
-        catch (RelayException ex) when (ex.Kind == RelayErrorKind.OutcomeUnknown && claim is not null)
-        {
-            // The job may exist: a redelivery must not start a second one, so the delivery is settled, not abandoned.
-            claim.Claim!.CompleteIgnored("the platform did not confirm the job; check the platform before starting it again");
-            throw;
-        }
+
+        return StoredRunAnswers.First(outcome);
     }
-
-    private async Task<ClaimHandle> AdmitAsync(string trigger, string deliveryId, CancellationToken cancellationToken)
-        => new(await ledger.AdmitAsync(trigger, deliveryId, cancellationToken));
-
-    private static IResult Duplicate(DeliveryOutcome outcome) => outcome.Run is { } run
-        ? TypedResults.Ok(RunResponse.From(run))
-        : TypedResults.Ok(new JsonObject { ["status"] = "ignored", ["reason"] = outcome.IgnoredReason, ["duplicate"] = true });
 
     private async Task<IReadOnlyList<SecretValue>> ReadSecretsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
     {
@@ -120,18 +109,6 @@ public sealed class WebhookIngress(
     private static IEnumerable<KeyValuePair<string, string>> Headers(HttpRequest request)
         => request.Headers.Select(h => KeyValuePair.Create(h.Key, h.Value.ToString()));
 
-    /// <summary>Disposing abandons an unfinished claim, so that a failed delivery can be retried by its sender.</summary>
-    private sealed class ClaimHandle(DeliveryAdmission admission) : IDisposable
-    {
-        public bool IsFirst => admission.IsFirst;
-
-        public DeliveryClaim? Claim => admission.Claim;
-
-        public DeliveryOutcome? Outcome => admission.Outcome;
-
-        public void Dispose() => admission.Claim?.Dispose();
-    }
-
     private sealed class HandshakeResult(WebhookHandshake handshake) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
@@ -150,6 +127,69 @@ public sealed class WebhookIngress(
             }
         }
     }
+}
+
+/// <summary>The answers to a delivery or event once the store knows its run: the first, and its duplicates.</summary>
+internal static class StoredRunAnswers
+{
+    /// <summary>The first delivery's answer: 202 with the started run, or 202 pending when the platform did not get it yet.</summary>
+    public static IResult First(RunOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        if (outcome.Run is { } run)
+        {
+            return TypedResults.Accepted($"/api/triggers/{Uri.EscapeDataString(run.Trigger)}/jobs/{Uri.EscapeDataString(run.JobId)}", RunResponse.From(run));
+        }
+
+        return TypedResults.Accepted((string?)null, Describe(outcome.Record));
+    }
+
+    /// <summary>A duplicate's answer: 200 with what the original delivery did.</summary>
+    public static IResult Duplicate(RunRecord original)
+    {
+        ArgumentNullException.ThrowIfNull(original);
+        if (new RunOutcome(original, IsFirst: false).Run is { } run)
+        {
+            return TypedResults.Ok(RunResponse.From(run));
+        }
+
+        var answer = Describe(original);
+        answer["duplicate"] = true;
+        return TypedResults.Ok(answer);
+    }
+
+    /// <summary>A run that is not started, as JSON: its state, run id and reason, never its arguments.</summary>
+    public static JsonObject Describe(RunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var answer = new JsonObject
+        {
+            ["status"] = StateName(run.State),
+            ["runId"] = run.RunId,
+            ["trigger"] = run.Trigger,
+        };
+        if (run.Reason is { } reason)
+        {
+            answer["reason"] = reason;
+        }
+
+        if (run is { State: RunState.Pending, NextAttemptAt: { } next })
+        {
+            answer["nextAttemptAt"] = next;
+        }
+
+        return answer;
+    }
+
+    public static string StateName(RunState state) => state switch
+    {
+        RunState.Ignored => "ignored",
+        RunState.Pending => "pending",
+        RunState.Refused => "refused",
+        RunState.OutcomeUnknown => "outcome-unknown",
+        RunState.Started => "started",
+        _ => "in-flight",
+    };
 }
 
 internal static partial class IngressLog

@@ -20,15 +20,4 @@ internal static partial class WebhookLog
     [LoggerMessage(EventId = 1504, Level = LogLevel.Warning, Message = "Webhook delivery for scheme {Scheme} accepted without authentication: the trigger has no secret")]
     public static partial void Unauthenticated(ILogger logger, WebhookScheme scheme);
 
-    [LoggerMessage(EventId = 1520, Level = LogLevel.Information, Message = "Duplicate delivery {DeliveryId} of trigger {Trigger} answered with the original outcome")]
-    public static partial void Duplicate(ILogger logger, string trigger, string deliveryId);
-
-    [LoggerMessage(EventId = 1521, Level = LogLevel.Debug, Message = "Duplicate delivery {DeliveryId} of trigger {Trigger} waits for the original, still in flight")]
-    public static partial void WaitingForOriginal(ILogger logger, string trigger, string deliveryId);
-
-    [LoggerMessage(EventId = 1522, Level = LogLevel.Information, Message = "Delivery {DeliveryId} of trigger {Trigger} was abandoned; a retry may start it again")]
-    public static partial void Abandoned(ILogger logger, string trigger, string deliveryId);
-
-    [LoggerMessage(EventId = 1523, Level = LogLevel.Warning, Message = "The delivery ledger is full ({Capacity} entries): the oldest delivery {DeliveryId} of trigger {Trigger} was forgotten before its retention ended")]
-    public static partial void Evicted(ILogger logger, int capacity, string trigger, string deliveryId);
 }

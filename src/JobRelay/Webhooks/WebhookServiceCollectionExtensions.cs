@@ -7,7 +7,7 @@ namespace JobRelay.Webhooks;
 
 public static class WebhookServiceCollectionExtensions
 {
-    /// <summary>Registers the webhook options (validated at start), the verifiers and the in-memory delivery ledger.</summary>
+    /// <summary>Registers the webhook options (validated at start) and the verifiers; deliveries are de-duplicated in the store.</summary>
     public static IServiceCollection AddJobRelayWebhooks(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -16,7 +16,6 @@ public static class WebhookServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IWebhookVerifierFactory, WebhookVerifierFactory>();
-        services.TryAddSingleton<IDeliveryLedger, InMemoryDeliveryLedger>();
         return services;
     }
 }

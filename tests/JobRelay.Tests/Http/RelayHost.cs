@@ -61,6 +61,7 @@ internal sealed class RelayHost : IAsyncDisposable
             ["JobRelay:Secrets:Values:hmac-secret"] = HmacSecret,
             ["JobRelay:Platforms:Http:RetryBaseDelay"] = "00:00:00.010",
             ["JobRelay:Platforms:Http:MaxRetries"] = "1",
+            ["JobRelay:Store:DataFolder"] = Path.Combine(folder, "data"),
         };
         foreach (var (name, url) in platformUrls)
         {

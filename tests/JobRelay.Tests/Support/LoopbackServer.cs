@@ -47,11 +47,12 @@ public sealed class LoopbackServer : IAsyncDisposable
         => StartAsync((WebApplication app) => app.Run(handler), httpsCertificate);
 
     /// <summary>Starts a server whose pipeline <paramref name="configure"/> builds (map routes, add middleware).</summary>
-    public static async Task<LoopbackServer> StartAsync(Action<WebApplication> configure, X509Certificate2? httpsCertificate = null)
+    /// <remarks>A <paramref name="port"/> other than 0 brings a platform back where it was refusing connections.</remarks>
+    public static async Task<LoopbackServer> StartAsync(Action<WebApplication> configure, X509Certificate2? httpsCertificate = null, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen =>
         {
             if (httpsCertificate is not null)
             {

@@ -44,15 +44,13 @@ public sealed class WebhookOptionsTests
     }
 
     [Fact]
-    public async Task TheRegisteredServicesVerifyAndDeduplicate()
+    public void TheRegisteredServicesVerify()
     {
         using var services = Services(("JobRelay:Webhooks:DeduplicationCapacity", "10"));
 
         var verifier = services.GetRequiredService<IWebhookVerifierFactory>().Get(WebhookScheme.GitHub);
-        var ledger = services.GetRequiredService<IDeliveryLedger>();
 
         Assert.Equal(WebhookScheme.GitHub, verifier.Scheme);
-        Assert.True((await ledger.AdmitAsync("t", "d", CancellationToken.None)).IsFirst);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -16,9 +15,6 @@ namespace JobRelay.Platforms.TheEye;
 /// </summary>
 public sealed class TheEyeJobPlatform : IJobPlatform
 {
-    /// <summary>How many started jobs' per-job secrets are kept for reading their status without a token.</summary>
-    internal const int JobSecretCapacity = 10_000;
-
     private const string StartOperation = "start job";
     private const string ReadOperation = "read job";
     private const int MaxErrorTextLength = 500;
@@ -28,17 +24,21 @@ public sealed class TheEyeJobPlatform : IJobPlatform
     private readonly TheEyePlatformSettings _settings;
     private readonly PlatformSender _sender;
     private readonly ISecretStore _secrets;
-    private readonly TimeProvider _timeProvider;
     private readonly ILogger<TheEyeJobPlatform> _logger;
     private readonly string _root;
-    private readonly ConcurrentDictionary<string, (string Secret, DateTimeOffset StartedAt)> _jobSecrets = new(StringComparer.Ordinal);
+    private readonly IJobSecretSource _jobSecrets;
 
-    public TheEyeJobPlatform(TheEyePlatformSettings settings, PlatformSender sender, ISecretStore secrets, TimeProvider timeProvider, ILogger<TheEyeJobPlatform> logger)
+    public TheEyeJobPlatform(
+        TheEyePlatformSettings settings,
+        PlatformSender sender,
+        ISecretStore secrets,
+        IJobSecretSource jobSecrets,
+        ILogger<TheEyeJobPlatform> logger)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(sender);
         ArgumentNullException.ThrowIfNull(secrets);
-        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(jobSecrets);
         ArgumentNullException.ThrowIfNull(logger);
         ArgumentException.ThrowIfNullOrWhiteSpace(settings.Customer, nameof(settings));
         if (settings.Url is not { IsAbsoluteUri: true } url || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
@@ -49,7 +49,7 @@ public sealed class TheEyeJobPlatform : IJobPlatform
         _settings = settings;
         _sender = sender;
         _secrets = secrets;
-        _timeProvider = timeProvider;
+        _jobSecrets = jobSecrets;
         _logger = logger;
         _root = url.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/";
     }
@@ -117,13 +117,8 @@ public sealed class TheEyeJobPlatform : IJobPlatform
             };
         }
 
-        if (started.JobSecret is { } jobSecret)
-        {
-            Remember(started.Status.JobId, jobSecret);
-        }
-
         TheEyeLog.Started(_logger, Name, job.Trigger, job.TaskId, started.Status.JobId, started.Status.RawStatus);
-        return new StartedJob(started.Status.JobId, started.Status);
+        return new StartedJob(started.Status.JobId, started.Status) { JobSecret = started.JobSecret };
     }
 
     public async Task<JobStatus> GetJobStatusAsync(string jobId, CancellationToken cancellationToken)
@@ -141,18 +136,18 @@ public sealed class TheEyeJobPlatform : IJobPlatform
             var url = new Uri($"{_root}{Uri.EscapeDataString(_settings.Customer)}/job/{jobId}");
             answer = await SendAsync(PlatformRequestKind.Read, ReadOperation, tokenSecret, token => Authorise(new HttpRequestMessage(HttpMethod.Get, url), token), isAnswer: null, cancellationToken);
         }
-        else if (_jobSecrets.TryGetValue(jobId, out var known))
+        else if (await _jobSecrets.FindAsync(Name, jobId, cancellationToken) is { } known)
         {
             // The result route long-polls: 200 for success, 500 with the job for any other end, 303/408 while it runs.
-            var url = new Uri($"{_root}job/{jobId}/secret/{Uri.EscapeDataString(known.Secret)}/result?full&timeout=1");
+            var url = new Uri($"{_root}job/{jobId}/secret/{Uri.EscapeDataString(known)}/result?full&timeout=1");
             var response = await _sender.SendAsync(PlatformRequestKind.Read, ReadOperation, () => Authorise(new HttpRequestMessage(HttpMethod.Get, url), null), cancellationToken,
                 isAnswer: r => r.StatusCode is HttpStatusCode.InternalServerError or HttpStatusCode.RequestTimeout or HttpStatusCode.SeeOther);
-            answer = new TheEyeAnswer(response, known.Secret);
+            answer = new TheEyeAnswer(response, known);
         }
         else
         {
             throw new RelayException(RelayErrorKind.NotFound,
-                $"The status of TheEye job {jobId} cannot be read: platform '{Name}' names no accessTokenSecret, and the job was not started by this process (only then is its job secret known).")
+                $"The status of TheEye job {jobId} cannot be read: platform '{Name}' names no accessTokenSecret, and JobRelay has no record of starting this job (only then is its job secret known).")
             {
                 Platform = Name,
             };
@@ -271,18 +266,6 @@ public sealed class TheEyeJobPlatform : IJobPlatform
                 $"TheEye platform '{Name}' answered the {operation} request with the unexpected HTTP {status}{detail}."),
         };
         return new RelayException(kind, message) { Platform = Name, PlatformStatusCode = status };
-    }
-
-    private void Remember(string jobId, string jobSecret)
-    {
-        _jobSecrets[jobId] = (jobSecret, _timeProvider.GetUtcNow());
-        if (_jobSecrets.Count > JobSecretCapacity)
-        {
-            foreach (var oldest in _jobSecrets.OrderBy(p => p.Value.StartedAt).Take(_jobSecrets.Count - (JobSecretCapacity * 9 / 10)).ToList())
-            {
-                _jobSecrets.TryRemove(oldest.Key, out _);
-            }
-        }
     }
 
     private static string? Clean(string? text, string? credential)

@@ -20,6 +20,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     private readonly CapturingLoggerProvider _logs = new();
     private readonly List<IAsyncDisposable> _servers = [];
     private readonly List<HttpClient> _clients = [];
+    private readonly KeptJobSecrets _kept = new();
 
     [Fact]
     public async Task An_access_token_goes_in_the_authorization_header_only()
@@ -169,6 +170,8 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
         var server = await Serve(context => context.Request.Method == "POST" ? Write(context, 200, InProgress) : Write(context, status, body));
         var platform = Platform(server, accessTokenSecret: null);
         var started = await platform.StartJobAsync(Job(TheEyeAuthentication.SecretKey), CancellationToken.None);
+        Assert.Equal(JobSecret, started.JobSecret);
+        _kept.Keep("theeye", started);
 
         var read = await platform.GetJobStatusAsync(started.JobId, CancellationToken.None);
 
@@ -204,6 +207,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
         var texts = new List<string>();
 
         var started = await platform.StartJobAsync(Job(TheEyeAuthentication.SecretKey), CancellationToken.None);
+        _kept.Keep("theeye", started);
         texts.Add(started.ToString());
         texts.Add((await Assert.ThrowsAsync<RelayException>(() => platform.StartJobAsync(Job(TheEyeAuthentication.TaskSecretKey), CancellationToken.None))).Message);
         texts.Add((await platform.GetJobStatusAsync(started.JobId, CancellationToken.None)).ToString());
@@ -265,7 +269,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
             new TheEyePlatformSettings("theeye", new Uri(server.BaseAddress, "theeye/"), "acme", accessTokenSecret),
             sender,
             (secrets ?? Secrets().Object),
-            TimeProvider.System,
+            _kept,
             factory.CreateLogger<TheEyeJobPlatform>());
     }
 
@@ -284,4 +288,21 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
         context.Response.ContentType = "application/json";
         return body.Length == 0 ? Task.CompletedTask : context.Response.WriteAsync(body);
     }
+}
+
+/// <summary>The job secrets a test hands over from the starts it made, as the run store keeps them in the engine.</summary>
+internal sealed class KeptJobSecrets : IJobSecretSource
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Platform, string JobId), string> _secrets = new();
+
+    public void Keep(string platform, StartedJob started)
+    {
+        if (started.JobSecret is { } secret)
+        {
+            _secrets[(platform, started.JobId)] = secret;
+        }
+    }
+
+    public Task<string?> FindAsync(string platform, string jobId, CancellationToken cancellationToken)
+        => Task.FromResult(_secrets.TryGetValue((platform, jobId), out var secret) ? secret : null);
 }

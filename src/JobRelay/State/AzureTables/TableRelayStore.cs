@@ -1,0 +1,459 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Identity;
+using JobRelay.Platforms;
+using Microsoft.Extensions.Logging;
+
+namespace JobRelay.State.AzureTables;
+
+/// <summary>
+/// The store in Azure Table Storage: the Functions app's, shared by every instance. One entity per claim key holds
+/// the claim, the run and its outcome, so each is written in one conditional operation: <c>AddEntity</c> for
+/// insert-if-absent, <c>UpdateEntity</c>/<c>DeleteEntity</c> with the ETag read. A second table indexes runs by run
+/// id and keeps TheEye job secrets by job id.
+/// </summary>
+internal sealed class TableRelayStore : IRelayStore, IDisposable
+{
+    /// <summary>The entity shape's version, reported like the SQLite schema's.</summary>
+    private const int EntityVersion = 1;
+    private const string IndexRow = "run";
+    private const string SecretRow = "secret";
+    private readonly TableClient _runs;
+    private readonly TableClient _index;
+    private readonly string _location;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _initGate = new(1, 1);
+    private volatile bool _initialized;
+
+    public TableRelayStore(TableServiceClient service, string tableName, TimeProvider clock, ILogger<TableRelayStore> logger)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentException.ThrowIfNullOrEmpty(tableName);
+        _runs = service.GetTableClient(tableName);
+        _index = service.GetTableClient(tableName + "Index");
+        _location = _runs.Uri.GetLeftPart(UriPartial.Path);
+        _clock = clock;
+        _logger = logger;
+    }
+
+    public static TableRelayStore Create(StoreOptions options, TimeProvider clock, ILogger<TableRelayStore> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var service = string.IsNullOrWhiteSpace(options.TableConnectionString)
+            ? new TableServiceClient(options.TableServiceUri, new DefaultAzureCredential(new DefaultAzureCredentialOptions
+            {
+                ManagedIdentityClientId = options.ManagedIdentityClientId,
+            }))
+            : new TableServiceClient(options.TableConnectionString);
+        return new TableRelayStore(service, options.TableName, clock, logger);
+    }
+
+    public void Dispose() => _initGate.Dispose();
+
+    public async Task<ClaimResult> ClaimAsync(NewRun run, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        await InitializeAsync(cancellationToken);
+        while (true)
+        {
+            var now = _clock.GetUtcNow();
+            var existing = await FindAsync(run.Key, cancellationToken);
+            if (existing is null)
+            {
+                var record = new RunRecord
+                {
+                    Key = run.Key,
+                    RunId = run.RunId,
+                    Trigger = run.Trigger,
+                    Origin = run.Origin,
+                    ParentRunId = run.ParentRunId,
+                    Arguments = run.Arguments,
+                    State = run.IgnoredReason is null ? RunState.Claimed : RunState.Ignored,
+                    Reason = run.IgnoredReason,
+                    Version = 1,
+                    LeaseUntil = run.IgnoredReason is null ? now + lease : null,
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                };
+                try
+                {
+                    var added = await _runs.AddEntityAsync(ToEntity(record), cancellationToken);
+                    record = record with { ETag = added.Headers.ETag?.ToString() };
+                }
+                catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
+                {
+                    continue;
+                }
+
+                await _index.UpsertEntityAsync(IndexEntity(record), TableUpdateMode.Replace, cancellationToken);
+                return ClaimResult.First(record);
+            }
+
+            switch (existing.State)
+            {
+                case RunState.Claimed when existing.LeaseUntil <= now:
+                    if (await TakeAsync(existing, now, lease, cancellationToken) is { } taken)
+                    {
+                        StoreLog.TakenOver(_logger, existing.Key, existing.RunId);
+                        return ClaimResult.First(taken);
+                    }
+
+                    continue;
+                case RunState.Starting when existing.LeaseUntil <= now:
+                    if (await ExpireStartAsync(existing, cancellationToken) is { } expired)
+                    {
+                        return new ClaimResult(ClaimStatus.Settled, expired, null);
+                    }
+
+                    continue;
+                case RunState.Claimed or RunState.Starting:
+                    return new ClaimResult(ClaimStatus.InFlight, existing, null);
+                default:
+                    return new ClaimResult(ClaimStatus.Settled, existing, null);
+            }
+        }
+    }
+
+    public async Task<RunLease?> BeginStartAsync(RunLease lease, TimeSpan callLease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        var current = await CurrentAsync(lease, cancellationToken);
+        if (current is not { State: RunState.Claimed })
+        {
+            return null;
+        }
+
+        var now = _clock.GetUtcNow();
+        var next = current with { State = RunState.Starting, Version = current.Version + 1, LeaseUntil = now + callLease, Attempts = current.Attempts + 1, UpdatedAt = now };
+        var etag = await ReplaceAsync(next, current.ETag!, cancellationToken);
+        return etag is null ? null : new RunLease(lease.Key, lease.RunId, next.Version) { ETag = etag };
+    }
+
+    public async Task<bool> SettleAsync(RunLease lease, RunSettlement settlement, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(settlement);
+        if (settlement.State is RunState.Claimed or RunState.Starting)
+        {
+            throw new ArgumentException("A settlement ends a claim: it cannot be Claimed or Starting.", nameof(settlement));
+        }
+
+        var current = await CurrentAsync(lease, cancellationToken);
+        if (current is null)
+        {
+            StoreLog.LeaseLost(_logger, lease.Key, lease.RunId);
+            return false;
+        }
+
+        if (settlement.JobSecret is not null && settlement.Platform is not null && settlement.JobId is not null)
+        {
+            // Written first: a job secret without its run is harmless, a started run without its secret is not.
+            var secret = new TableEntity(Encode($"job|{settlement.Platform}|{settlement.JobId}"), SecretRow) { ["Secret"] = settlement.JobSecret, ["RunId"] = lease.RunId };
+            await _index.UpsertEntityAsync(secret, TableUpdateMode.Replace, cancellationToken);
+        }
+
+        var now = _clock.GetUtcNow();
+        var next = current with
+        {
+            State = settlement.State,
+            Version = current.Version + 1,
+            LeaseUntil = null,
+            Platform = settlement.Platform ?? current.Platform,
+            JobId = settlement.JobId ?? current.JobId,
+            JobState = settlement.JobState ?? current.JobState,
+            RawStatus = settlement.RawStatus ?? current.RawStatus,
+            JobUrl = settlement.JobUrl ?? current.JobUrl,
+            Reason = settlement.Reason,
+            NextAttemptAt = settlement.NextAttemptAt,
+            Deadline = settlement.Deadline ?? current.Deadline,
+            UpdatedAt = now,
+        };
+        var settled = await ReplaceAsync(next, current.ETag!, cancellationToken) is not null;
+        if (!settled)
+        {
+            StoreLog.LeaseLost(_logger, lease.Key, lease.RunId);
+        }
+
+        return settled;
+    }
+
+    public async Task<bool> ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        var current = await CurrentAsync(lease, cancellationToken);
+        if (current is not { State: RunState.Claimed or RunState.Starting })
+        {
+            return false;
+        }
+
+        try
+        {
+            await _runs.DeleteEntityAsync(PartitionKey(lease.Key), RowKey(lease.Key), new ETag(current.ETag!), cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await DeleteQuietlyAsync(_index, Encode(lease.RunId), IndexRow, cancellationToken);
+        return true;
+    }
+
+    public async Task<RunRecord?> FindAsync(ClaimKey key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        await InitializeAsync(cancellationToken);
+        var found = await _runs.GetEntityIfExistsAsync<TableEntity>(PartitionKey(key), RowKey(key), cancellationToken: cancellationToken);
+        return found.HasValue ? FromEntity(found.Value!) : null;
+    }
+
+    public async Task<RunRecord?> FindRunAsync(string runId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        await InitializeAsync(cancellationToken);
+        var index = await _index.GetEntityIfExistsAsync<TableEntity>(Encode(runId), IndexRow, cancellationToken: cancellationToken);
+        if (!index.HasValue)
+        {
+            return null;
+        }
+
+        var entity = index.Value!;
+        var key = ClaimKeys.Restore(Enum.Parse<ClaimKind>(entity.GetString("Kind")), entity.GetString("Scope"), entity.GetString("Id"));
+        var run = await FindAsync(key, cancellationToken);
+        return run?.RunId == runId ? run : null;
+    }
+
+    public async Task<string?> FindJobSecretAsync(string platform, string jobId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(platform);
+        ArgumentException.ThrowIfNullOrEmpty(jobId);
+        await InitializeAsync(cancellationToken);
+        var found = await _index.GetEntityIfExistsAsync<TableEntity>(Encode($"job|{platform}|{jobId}"), SecretRow, cancellationToken: cancellationToken);
+        return found.HasValue ? found.Value!.GetString("Secret") : null;
+    }
+
+    public async Task<IReadOnlyList<RunRecord>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        await InitializeAsync(cancellationToken);
+        var filter = TableClient.CreateQueryFilter(
+            $"(State eq {nameof(RunState.Pending)} and NextAttemptAt le {now}) or ((State eq {nameof(RunState.Claimed)} or State eq {nameof(RunState.Starting)}) and LeaseUntil le {now})");
+        var due = new List<RunRecord>();
+        await foreach (var entity in _runs.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            due.Add(FromEntity(entity));
+        }
+
+        return [.. due.OrderBy(r => r.NextAttemptAt ?? r.LeaseUntil).Take(max)];
+    }
+
+    public async Task<RunLease?> TakeDueAsync(RunRecord due, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(due);
+        if (due.State is not (RunState.Pending or RunState.Claimed) || due.ETag is null)
+        {
+            return null;
+        }
+
+        var taken = await TakeAsync(due, _clock.GetUtcNow(), lease, cancellationToken);
+        return taken is null ? null : new RunLease(taken.Key, taken.RunId, taken.Version) { ETag = taken.ETag };
+    }
+
+    public async Task<RunRecord?> ExpireStartAsync(RunRecord starting, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(starting);
+        if (starting.State != RunState.Starting || starting.ETag is null)
+        {
+            return null;
+        }
+
+        const string Reason = "the instance starting this job stopped before the platform's answer was recorded; check the platform before starting it again";
+        var now = _clock.GetUtcNow();
+        var next = starting with { State = RunState.OutcomeUnknown, Version = starting.Version + 1, LeaseUntil = null, Reason = Reason, UpdatedAt = now };
+        var etag = await ReplaceAsync(next, starting.ETag, cancellationToken);
+        if (etag is null)
+        {
+            return null;
+        }
+
+        StoreLog.StartExpired(_logger, starting.Key, starting.RunId);
+        return next with { ETag = etag };
+    }
+
+    public async Task<int> PurgeAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken);
+        var filter = TableClient.CreateQueryFilter(
+            $"UpdatedAt lt {before} and (State eq {nameof(RunState.Started)} or State eq {nameof(RunState.OutcomeUnknown)} or State eq {nameof(RunState.Refused)} or State eq {nameof(RunState.Ignored)})");
+        var purged = 0;
+        await foreach (var entity in _runs.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            try
+            {
+                await _runs.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, entity.ETag, cancellationToken);
+            }
+            catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+            {
+                continue;
+            }
+
+            purged++;
+            await DeleteQuietlyAsync(_index, Encode(entity.GetString("RunId")), IndexRow, cancellationToken);
+            if (entity.GetString("Platform") is { } platform && entity.GetString("JobId") is { } jobId)
+            {
+                await DeleteQuietlyAsync(_index, Encode($"job|{platform}|{jobId}"), SecretRow, cancellationToken);
+            }
+        }
+
+        return purged;
+    }
+
+    private async Task<RunRecord?> TakeAsync(RunRecord existing, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var next = existing with { State = RunState.Claimed, Version = existing.Version + 1, LeaseUntil = now + lease, UpdatedAt = now };
+        var etag = await ReplaceAsync(next, existing.ETag!, cancellationToken);
+        return etag is null ? null : next with { ETag = etag };
+    }
+
+    /// <summary>The record a lease names, if it is still at the lease's version.</summary>
+    private async Task<RunRecord?> CurrentAsync(RunLease lease, CancellationToken cancellationToken)
+    {
+        var current = await FindAsync(lease.Key, cancellationToken);
+        return current is not null && current.Version == lease.Version && current.RunId == lease.RunId ? current : null;
+    }
+
+    /// <summary>Replaces the entity if it still has <paramref name="etag"/>; returns the new ETag, or null when it changed.</summary>
+    private async Task<string?> ReplaceAsync(RunRecord record, string etag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _runs.UpdateEntityAsync(ToEntity(record), new ETag(etag), TableUpdateMode.Replace, cancellationToken);
+            return response.Headers.ETag?.ToString();
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private static async Task DeleteQuietlyAsync(TableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await table.DeleteEntityAsync(partitionKey, rowKey, ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.NotFound)
+        {
+        }
+    }
+
+    private async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (_initialized)
+        {
+            return;
+        }
+
+        await _initGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_initialized)
+            {
+                await _runs.CreateIfNotExistsAsync(cancellationToken);
+                await _index.CreateIfNotExistsAsync(cancellationToken);
+                StoreLog.Opened(_logger, _location, EntityVersion);
+                _initialized = true;
+            }
+        }
+        finally
+        {
+            _initGate.Release();
+        }
+    }
+
+    private static TableEntity IndexEntity(RunRecord record) => new(Encode(record.RunId), IndexRow)
+    {
+        ["Kind"] = record.Key.Kind.ToString(),
+        ["Scope"] = record.Key.Scope,
+        ["Id"] = record.Key.Id,
+    };
+
+    private static TableEntity ToEntity(RunRecord record)
+        => new(PartitionKey(record.Key), RowKey(record.Key))
+        {
+            ["Kind"] = record.Key.Kind.ToString(),
+            ["Scope"] = record.Key.Scope,
+            ["Id"] = record.Key.Id,
+            ["RunId"] = record.RunId,
+            ["Trigger"] = record.Trigger,
+            ["Origin"] = record.Origin,
+            ["ParentRunId"] = record.ParentRunId,
+            ["Arguments"] = record.Arguments,
+            ["State"] = record.State.ToString(),
+            ["Version"] = record.Version,
+            ["LeaseUntil"] = record.LeaseUntil,
+            ["Platform"] = record.Platform,
+            ["JobId"] = record.JobId,
+            ["JobState"] = record.JobState?.ToString(),
+            ["RawStatus"] = record.RawStatus,
+            ["JobUrl"] = record.JobUrl?.ToString(),
+            ["Reason"] = record.Reason,
+            ["Attempts"] = record.Attempts,
+            ["NextAttemptAt"] = record.NextAttemptAt,
+            ["Deadline"] = record.Deadline,
+            ["CreatedAt"] = record.CreatedAt,
+            ["UpdatedAt"] = record.UpdatedAt,
+        };
+
+    private static RunRecord FromEntity(TableEntity entity) => new()
+    {
+        Key = ClaimKeys.Restore(Enum.Parse<ClaimKind>(entity.GetString("Kind")), entity.GetString("Scope"), entity.GetString("Id")),
+        RunId = entity.GetString("RunId"),
+        Trigger = entity.GetString("Trigger"),
+        Origin = entity.GetString("Origin"),
+        ParentRunId = entity.GetString("ParentRunId"),
+        Arguments = entity.GetString("Arguments"),
+        State = Enum.Parse<RunState>(entity.GetString("State")),
+        Version = entity.GetInt64("Version") ?? 0,
+        LeaseUntil = entity.GetDateTimeOffset("LeaseUntil"),
+        Platform = entity.GetString("Platform"),
+        JobId = entity.GetString("JobId"),
+        JobState = entity.GetString("JobState") is { } state ? Enum.Parse<JobState>(state) : null,
+        RawStatus = entity.GetString("RawStatus"),
+        JobUrl = entity.GetString("JobUrl") is { } url ? new Uri(url) : null,
+        Reason = entity.GetString("Reason"),
+        Attempts = entity.GetInt32("Attempts") ?? 0,
+        NextAttemptAt = entity.GetDateTimeOffset("NextAttemptAt"),
+        Deadline = entity.GetDateTimeOffset("Deadline"),
+        CreatedAt = entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
+        UpdatedAt = entity.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue,
+        ETag = entity.ETag.ToString(),
+    };
+
+    private static string PartitionKey(ClaimKey key) => Encode($"{key.Kind}|{key.Scope}");
+
+    private static string RowKey(ClaimKey key) => Encode(key.Id);
+
+    /// <summary>Keys may not hold <c>/ \ # ?</c>, control characters or <c>%</c>-looking text: those are escaped as <c>%XX</c>.</summary>
+    private static string Encode(string value)
+    {
+        var builder = new StringBuilder(value.Length);
+        foreach (var c in value)
+        {
+            if (c is '/' or '\\' or '#' or '?' or '%' || char.IsControl(c))
+            {
+                builder.Append('%').Append(((int)c).ToString("X2", CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
+}

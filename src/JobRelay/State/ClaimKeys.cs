@@ -1,0 +1,128 @@
+using System.Globalization;
+
+namespace JobRelay.State;
+
+/// <summary>What a claim is about. Each kind has its own key space, so a delivery id never meets an occurrence time.</summary>
+internal enum ClaimKind
+{
+    Delivery,
+    Occurrence,
+    ChainEvent,
+    Request,
+}
+
+/// <summary>
+/// The identity of one thing that must start at most one run: the store's primary key. <see cref="Scope"/> groups keys
+/// (a trigger, a follower) and <see cref="Id"/> names one within it.
+/// </summary>
+internal abstract record ClaimKey
+{
+    public abstract ClaimKind Kind { get; }
+
+    public abstract string Scope { get; }
+
+    public abstract string Id { get; }
+
+    public sealed override string ToString() => $"{Kind}:{Scope}:{Id}";
+}
+
+/// <summary>A webhook delivery: the trigger, and the sender's delivery id (or the digest the replay rule derives).</summary>
+internal sealed record DeliveryKey : ClaimKey
+{
+    public DeliveryKey(string trigger, string deliveryId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(trigger);
+        ArgumentException.ThrowIfNullOrEmpty(deliveryId);
+        Trigger = trigger;
+        DeliveryId = deliveryId;
+    }
+
+    public string Trigger { get; }
+
+    public string DeliveryId { get; }
+
+    public override ClaimKind Kind => ClaimKind.Delivery;
+
+    public override string Scope => Trigger;
+
+    public override string Id => DeliveryId;
+}
+
+/// <summary>One occurrence of a trigger's schedule.</summary>
+internal sealed record OccurrenceKey : ClaimKey
+{
+    public OccurrenceKey(string trigger, DateTimeOffset dueAt)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(trigger);
+        Trigger = trigger;
+        DueAt = dueAt.ToUniversalTime();
+    }
+
+    public string Trigger { get; }
+
+    public DateTimeOffset DueAt { get; }
+
+    public override ClaimKind Kind => ClaimKind.Occurrence;
+
+    public override string Scope => Trigger;
+
+    public override string Id => DueAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+}
+
+/// <summary>A job that ended on a platform, and one trigger that follows it.</summary>
+internal sealed record ChainEventKey : ClaimKey
+{
+    public ChainEventKey(string platform, string jobId, string follower)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(platform);
+        ArgumentException.ThrowIfNullOrEmpty(jobId);
+        ArgumentException.ThrowIfNullOrEmpty(follower);
+        Platform = platform;
+        JobId = jobId;
+        Follower = follower;
+    }
+
+    public string Platform { get; }
+
+    public string JobId { get; }
+
+    public string Follower { get; }
+
+    public override ClaimKind Kind => ClaimKind.ChainEvent;
+
+    public override string Scope => Follower;
+
+    public override string Id => $"{Platform}/{JobId}";
+}
+
+/// <summary>A run asked for directly (an API call, the CLI): nothing to de-duplicate, so its own run id is its key.</summary>
+internal sealed record RequestKey : ClaimKey
+{
+    public RequestKey(string runId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        RunId = runId;
+    }
+
+    public string RunId { get; }
+
+    public override ClaimKind Kind => ClaimKind.Request;
+
+    public override string Scope => "run";
+
+    public override string Id => RunId;
+}
+
+/// <summary>Rebuilds typed keys from the parts a store keeps.</summary>
+internal static class ClaimKeys
+{
+    public static ClaimKey Restore(ClaimKind kind, string scope, string id) => kind switch
+    {
+        ClaimKind.Delivery => new DeliveryKey(scope, id),
+        ClaimKind.Occurrence => new OccurrenceKey(scope, DateTimeOffset.Parse(id, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal)),
+        ClaimKind.ChainEvent when id.IndexOf('/', StringComparison.Ordinal) is > 0 and var slash =>
+            new ChainEventKey(id[..slash], id[(slash + 1)..], scope),
+        ClaimKind.Request => new RequestKey(id),
+        _ => throw new InvalidDataException($"The store holds a claim key it cannot read: {kind}:{scope}:{id}."),
+    };
+}

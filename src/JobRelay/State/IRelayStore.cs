@@ -1,0 +1,62 @@
+namespace JobRelay.State;
+
+/// <summary>
+/// JobRelay's durable state, shared by every instance: one record per claim key, holding the claim, its run and the
+/// run's outcome. Every write is conditional (insert-if-absent, or an update at the version last read), so across
+/// instances and crashes each key starts at most one run.
+/// </summary>
+/// <remarks>
+/// The rule for every claim: the claim is written before the platform is called, and <see cref="BeginStartAsync"/>
+/// is written right before the call. A claim abandoned before that can be taken over once its lease expires; one
+/// whose platform call may have happened is never handed to another claimant: when its lease expires it settles as
+/// <see cref="RunState.OutcomeUnknown"/>.
+/// </remarks>
+internal interface IRelayStore
+{
+    /// <summary>
+    /// Claims <paramref name="run"/>'s key for <paramref name="lease"/>. First: the run is recorded as
+    /// <see cref="RunState.Claimed"/> (or an abandoned claim was taken over). Otherwise the run found is in flight or
+    /// settled; a <see cref="RunState.Starting"/> run past its lease is settled as unknown on the way.
+    /// </summary>
+    Task<ClaimResult> ClaimAsync(NewRun run, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Marks the run as calling the platform, for at most <paramref name="callLease"/>. Null when the lease was lost
+    /// (another claimant took the key over): the caller must not call the platform.
+    /// </summary>
+    Task<RunLease?> BeginStartAsync(RunLease lease, TimeSpan callLease, CancellationToken cancellationToken);
+
+    /// <summary>Writes the run's outcome (and the TheEye job secret) in one write. False when the lease was lost.</summary>
+    Task<bool> SettleAsync(RunLease lease, RunSettlement settlement, CancellationToken cancellationToken);
+
+    /// <summary>Gives a claim up when the platform provably did not get its start: the key may be claimed again at once.</summary>
+    Task<bool> ReleaseAsync(RunLease lease, CancellationToken cancellationToken);
+
+    /// <summary>The run recorded under <paramref name="key"/>, if any.</summary>
+    Task<RunRecord?> FindAsync(ClaimKey key, CancellationToken cancellationToken);
+
+    /// <summary>The run of that run id, if any.</summary>
+    Task<RunRecord?> FindRunAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>The per-job secret TheEye gave when it started <paramref name="jobId"/> on <paramref name="platform"/>.</summary>
+    Task<string?> FindJobSecretAsync(string platform, string jobId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs the sweep has to act on at <paramref name="now"/>: pending starts that are due, and claims whose lease has
+    /// expired. At most <paramref name="max"/>, the oldest due first.
+    /// </summary>
+    Task<IReadOnlyList<RunRecord>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes a due run found by <see cref="ListDueAsync"/> at the version read: a pending start or an abandoned claim
+    /// becomes this instance's <see cref="RunState.Claimed"/> claim. Null when another instance got it first, or it is
+    /// no longer due.
+    /// </summary>
+    Task<RunLease?> TakeDueAsync(RunRecord due, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>Settles a <see cref="RunState.Starting"/> run whose lease expired as of unknown outcome, at the version read.</summary>
+    Task<RunRecord?> ExpireStartAsync(RunRecord starting, CancellationToken cancellationToken);
+
+    /// <summary>Deletes settled runs last written before <paramref name="before"/>; returns how many.</summary>
+    Task<int> PurgeAsync(DateTimeOffset before, CancellationToken cancellationToken);
+}

@@ -1,0 +1,275 @@
+using System.Collections.Concurrent;
+using JobRelay.Platforms;
+using JobRelay.State;
+using JobRelay.Tests.Scheduling;
+
+namespace JobRelay.Tests.State;
+
+/// <summary>
+/// The guarantees every <see cref="IRelayStore"/> makes, run against each implementation: the first claim wins, a
+/// duplicate gets the original outcome, an abandoned claim is taken over after its lease, a claim whose platform call
+/// may have happened never is, and each pending start goes to exactly one taker.
+/// </summary>
+public abstract class RelayStoreContract
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
+    internal ManualTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
+
+    /// <summary>A store over the suite's shared state; each call gives a separate instance, as another process would have.</summary>
+    internal abstract IRelayStore OpenStore();
+
+    [Fact]
+    public async Task TheFirstClaimWinsAndADuplicateGetsTheSettledOutcome()
+    {
+        var store = OpenStore();
+        var key = new DeliveryKey(Trigger(), "evt_1");
+
+        var first = await store.ClaimAsync(Run(key, "run-a"), Lease, CancellationToken.None);
+        var calling = await store.BeginStartAsync(first.Lease!, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var settled = await store.SettleAsync(calling!, RunSettlement.Started("kbc", new JobStatus("job-7", JobState.Queued, "created", false) { Url = new Uri("https://jobs.example/7") }, null), CancellationToken.None);
+        var duplicate = await store.ClaimAsync(Run(key, "run-b"), Lease, CancellationToken.None);
+
+        Assert.Equal(ClaimStatus.First, first.Status);
+        Assert.Equal(RunState.Claimed, first.Run.State);
+        Assert.True(settled);
+        Assert.Equal(ClaimStatus.Settled, duplicate.Status);
+        Assert.Null(duplicate.Lease);
+        Assert.Equal("run-a", duplicate.Run.RunId);
+        Assert.Equal(RunState.Started, duplicate.Run.State);
+        Assert.Equal("kbc", duplicate.Run.Platform);
+        Assert.Equal("job-7", duplicate.Run.JobId);
+        Assert.Equal(JobState.Queued, duplicate.Run.JobState);
+        Assert.Equal("created", duplicate.Run.RawStatus);
+        Assert.Equal(new Uri("https://jobs.example/7"), duplicate.Run.JobUrl);
+        Assert.Equal(1, duplicate.Run.Attempts);
+        Assert.Equal("""{"sha":"abc"}""", duplicate.Run.Arguments);
+        Assert.Equal("webhook", duplicate.Run.Origin);
+    }
+
+    [Fact]
+    public async Task AClaimInFlightIsReportedAsSuchToEveryOtherClaimant()
+    {
+        var key = new DeliveryKey(Trigger(), "evt_1");
+        var first = await OpenStore().ClaimAsync(Run(key, "run-a"), Lease, CancellationToken.None);
+
+        var second = await OpenStore().ClaimAsync(Run(key, "run-b"), Lease, CancellationToken.None);
+
+        Assert.Equal(ClaimStatus.First, first.Status);
+        Assert.Equal(ClaimStatus.InFlight, second.Status);
+        Assert.Equal("run-a", second.Run.RunId);
+        Assert.Null(second.Lease);
+    }
+
+    [Fact]
+    public async Task ConcurrentClaimsFromManyTasksAndTwoStoreInstancesYieldExactlyOneFirst()
+    {
+        var stores = new[] { OpenStore(), OpenStore() };
+        var trigger = Trigger();
+        var results = new ConcurrentBag<(string Key, ClaimStatus Status)>();
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, 200), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
+        {
+            var key = new DeliveryKey(trigger, $"evt_{i % 20}");
+            var claim = await stores[i % 2].ClaimAsync(Run(key, $"run-{i}"), Lease, ct);
+            results.Add((key.DeliveryId, claim.Status));
+        });
+
+        Assert.Equal(200, results.Count);
+        Assert.All(results.GroupBy(r => r.Key), g => Assert.Single(g, r => r.Status == ClaimStatus.First));
+        Assert.Equal(20, results.Count(r => r.Status == ClaimStatus.First));
+    }
+
+    [Fact]
+    public async Task AClaimAbandonedBeforeThePlatformCallIsTakenOverOnlyAfterItsLeaseExpires()
+    {
+        var store = OpenStore();
+        var key = new DeliveryKey(Trigger(), "evt_1");
+        var abandoned = await store.ClaimAsync(Run(key, "run-a"), Lease, CancellationToken.None);
+
+        Clock.Advance(Lease - TimeSpan.FromSeconds(1));
+        var tooEarly = await OpenStore().ClaimAsync(Run(key, "run-b"), Lease, CancellationToken.None);
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        var takeover = await OpenStore().ClaimAsync(Run(key, "run-b"), Lease, CancellationToken.None);
+
+        Assert.Equal(ClaimStatus.InFlight, tooEarly.Status);
+        Assert.Equal(ClaimStatus.First, takeover.Status);
+        Assert.Equal("run-a", takeover.Run.RunId);
+        Assert.Null(await store.BeginStartAsync(abandoned.Lease!, Lease, CancellationToken.None));
+        Assert.False(await store.SettleAsync(abandoned.Lease!, RunSettlement.Refused("late"), CancellationToken.None));
+        Assert.NotNull(await store.BeginStartAsync(takeover.Lease!, Lease, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AClaimWhosePlatformCallMayHaveHappenedIsNeverTakenOverButSettlesAsUnknownWhenItsLeaseExpires()
+    {
+        var store = OpenStore();
+        var key = new DeliveryKey(Trigger(), "evt_1");
+        var claim = await store.ClaimAsync(Run(key, "run-a"), Lease, CancellationToken.None);
+        var calling = await store.BeginStartAsync(claim.Lease!, TimeSpan.FromMinutes(5), CancellationToken.None);
+
+        Clock.Advance(Lease * 2);
+        var during = await OpenStore().ClaimAsync(Run(key, "run-b"), Lease, CancellationToken.None);
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        var after = await OpenStore().ClaimAsync(Run(key, "run-b"), Lease, CancellationToken.None);
+        var again = await OpenStore().ClaimAsync(Run(key, "run-c"), Lease, CancellationToken.None);
+
+        Assert.Equal(ClaimStatus.InFlight, during.Status);
+        Assert.Equal(ClaimStatus.Settled, after.Status);
+        Assert.Equal(RunState.OutcomeUnknown, after.Run.State);
+        Assert.Equal("run-a", after.Run.RunId);
+        Assert.Equal(ClaimStatus.Settled, again.Status);
+        Assert.Equal(RunState.OutcomeUnknown, again.Run.State);
+        Assert.False(await store.SettleAsync(calling!, RunSettlement.Started("kbc", new JobStatus("job-1", JobState.Queued, "created", false), null), CancellationToken.None));
+        Assert.Empty(await store.ListDueAsync(Clock.GetUtcNow() + TimeSpan.FromDays(1), 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AReleasedClaimCanBeClaimedAgainAtOnce()
+    {
+        var store = OpenStore();
+        var key = new ChainEventKey("kbc", "job-9", Trigger());
+        var claim = await store.ClaimAsync(Run(key, "run-a"), Lease, CancellationToken.None);
+        var calling = await store.BeginStartAsync(claim.Lease!, Lease, CancellationToken.None);
+
+        Assert.True(await store.ReleaseAsync(calling!, CancellationToken.None));
+        var retry = await store.ClaimAsync(Run(key, "run-b"), Lease, CancellationToken.None);
+
+        Assert.Equal(ClaimStatus.First, retry.Status);
+        Assert.Equal("run-b", retry.Run.RunId);
+        Assert.Null(await store.FindRunAsync("run-a", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AnIgnoredDeliveryIsSettledByItsClaimAndItsDuplicatesAreToldWhy()
+    {
+        var store = OpenStore();
+        var key = new DeliveryKey(Trigger(), "evt_1");
+
+        var first = await store.ClaimAsync(Run(key, "run-a") with { IgnoredReason = "event type ping is not subscribed" }, Lease, CancellationToken.None);
+        var duplicate = await store.ClaimAsync(Run(key, "run-b"), Lease, CancellationToken.None);
+
+        Assert.Equal(ClaimStatus.First, first.Status);
+        Assert.Null(first.Lease);
+        Assert.Equal(ClaimStatus.Settled, duplicate.Status);
+        Assert.Equal(RunState.Ignored, duplicate.Run.State);
+        Assert.Equal("event type ping is not subscribed", duplicate.Run.Reason);
+    }
+
+    [Fact]
+    public async Task TheEyeJobSecretsAreKeptWithTheirRunAndFoundByJobOnly()
+    {
+        var key = new DeliveryKey(Trigger(), "evt_1");
+        var store = OpenStore();
+        var claim = await store.ClaimAsync(Run(key, "run-a") with { ParentRunId = "run-parent" }, Lease, CancellationToken.None);
+        var calling = await store.BeginStartAsync(claim.Lease!, Lease, CancellationToken.None);
+        await store.SettleAsync(calling!, RunSettlement.Started("eye", new JobStatus("64f0001", JobState.Running, "ready/in_progress", false), "job-secret-77"), CancellationToken.None);
+
+        var reopened = OpenStore();
+        var run = await reopened.FindRunAsync("run-a", CancellationToken.None);
+
+        Assert.Equal("job-secret-77", await reopened.FindJobSecretAsync("eye", "64f0001", CancellationToken.None));
+        Assert.Null(await reopened.FindJobSecretAsync("other", "64f0001", CancellationToken.None));
+        Assert.NotNull(run);
+        Assert.Equal(key, run.Key);
+        Assert.Equal("run-parent", run.ParentRunId);
+        Assert.DoesNotContain("job-secret-77", run.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APendingStartIsListedWhenDueAndTakenByExactlyOneOfManyTakers()
+    {
+        var store = OpenStore();
+        var key = new OccurrenceKey(Trigger(), new DateTimeOffset(2026, 12, 1, 11, 0, 0, TimeSpan.Zero));
+        var claim = await store.ClaimAsync(Run(key, "run-a"), Lease, CancellationToken.None);
+        var calling = await store.BeginStartAsync(claim.Lease!, Lease, CancellationToken.None);
+        var now = Clock.GetUtcNow();
+        await store.SettleAsync(calling!, RunSettlement.Pending("connection refused", now + TimeSpan.FromSeconds(10), now + TimeSpan.FromHours(1)), CancellationToken.None);
+
+        var early = await store.ListDueAsync(now + TimeSpan.FromSeconds(9), 10, CancellationToken.None);
+        Clock.Advance(TimeSpan.FromSeconds(10));
+        var due = Assert.Single(await store.ListDueAsync(Clock.GetUtcNow(), 10, CancellationToken.None));
+        var takers = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => OpenStore().TakeDueAsync(due, Lease, CancellationToken.None)));
+        var duplicate = await OpenStore().ClaimAsync(Run(key, "run-b"), Lease, CancellationToken.None);
+
+        Assert.Empty(early);
+        Assert.Equal(RunState.Pending, due.State);
+        Assert.Equal("connection refused", due.Reason);
+        Assert.Equal(now + TimeSpan.FromHours(1), due.Deadline);
+        Assert.Equal(key, due.Key);
+        Assert.Single(takers, t => t is not null);
+        Assert.Equal(ClaimStatus.InFlight, duplicate.Status);
+    }
+
+    [Fact]
+    public async Task AClaimAbandonedBeforeItsCallIsListedForTheSweepOnceItsLeaseExpires()
+    {
+        var store = OpenStore();
+        var key = new OccurrenceKey(Trigger(), new DateTimeOffset(2026, 12, 1, 11, 30, 0, TimeSpan.Zero));
+        await store.ClaimAsync(Run(key, "run-a"), Lease, CancellationToken.None);
+
+        var before = await store.ListDueAsync(Clock.GetUtcNow(), 10, CancellationToken.None);
+        Clock.Advance(Lease);
+        var due = Assert.Single(await store.ListDueAsync(Clock.GetUtcNow(), 10, CancellationToken.None));
+        var taken = await store.TakeDueAsync(due, Lease, CancellationToken.None);
+
+        Assert.Empty(before);
+        Assert.Equal(RunState.Claimed, due.State);
+        Assert.NotNull(taken);
+        Assert.Null(await OpenStore().TakeDueAsync(due, Lease, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task PurgeDeletesSettledRunsOlderThanTheWindowAndKeepsTheRest()
+    {
+        var store = OpenStore();
+        var trigger = Trigger();
+        var old = await store.ClaimAsync(Run(new DeliveryKey(trigger, "old"), "run-old") with { IgnoredReason = "filtered" }, Lease, CancellationToken.None);
+        var pendingClaim = await store.ClaimAsync(Run(new DeliveryKey(trigger, "pending"), "run-pending"), Lease, CancellationToken.None);
+        var calling = await store.BeginStartAsync(pendingClaim.Lease!, Lease, CancellationToken.None);
+        await store.SettleAsync(calling!, RunSettlement.Pending("503", Clock.GetUtcNow() + TimeSpan.FromDays(3), Clock.GetUtcNow() + TimeSpan.FromDays(4)), CancellationToken.None);
+        Clock.Advance(TimeSpan.FromDays(2));
+        await store.ClaimAsync(Run(new DeliveryKey(trigger, "new"), "run-new") with { IgnoredReason = "filtered" }, Lease, CancellationToken.None);
+
+        var purged = await store.PurgeAsync(Clock.GetUtcNow() - TimeSpan.FromDays(1), CancellationToken.None);
+
+        Assert.True(purged >= 1);
+        Assert.Equal("run-old", old.Run.RunId);
+        Assert.Null(await store.FindAsync(new DeliveryKey(trigger, "old"), CancellationToken.None));
+        Assert.Null(await store.FindRunAsync("run-old", CancellationToken.None));
+        Assert.NotNull(await store.FindAsync(new DeliveryKey(trigger, "pending"), CancellationToken.None));
+        Assert.NotNull(await store.FindAsync(new DeliveryKey(trigger, "new"), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task KeysOfEveryKindAndWithAwkwardCharactersNeitherCollideNorChange()
+    {
+        var store = OpenStore();
+        var trigger = Trigger();
+        ClaimKey[] keys =
+        [
+            new DeliveryKey(trigger, "a/b#c?d%2F\\e"),
+            new DeliveryKey(trigger, "a%2Fb#c?d%2F\\e"),
+            new OccurrenceKey(trigger, new DateTimeOffset(2026, 12, 1, 13, 0, 0, TimeSpan.FromHours(1))),
+            new ChainEventKey("kbc", "a/b", trigger),
+            new RequestKey(trigger + "-request"),
+        ];
+
+        foreach (var (key, i) in keys.Select((k, i) => (k, i)))
+        {
+            Assert.Equal(ClaimStatus.First, (await store.ClaimAsync(Run(key, $"run-{i}"), Lease, CancellationToken.None)).Status);
+        }
+
+        foreach (var (key, i) in keys.Select((k, i) => (k, i)))
+        {
+            var found = await OpenStore().FindAsync(key, CancellationToken.None);
+            Assert.Equal(key, found?.Key);
+            Assert.Equal($"run-{i}", found?.RunId);
+        }
+    }
+
+    /// <summary>A trigger name of the test's own.</summary>
+    private static string Trigger() => "t" + Guid.NewGuid().ToString("n")[..12];
+
+    private static NewRun Run(ClaimKey key, string runId) => new(key, runId, key.Scope, "webhook", """{"sha":"abc"}""");
+}
