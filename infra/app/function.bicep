@@ -14,6 +14,9 @@ param identityId string
 param identityClientId string
 param storageAccountName string
 param storageBlobEndpoint string
+
+@description('Table endpoint of the storage account: JobRelay\'s state store (runs, delivery claims, pending starts).')
+param storageTableEndpoint string
 param deploymentContainerName string
 param applicationInsightsName string
 param keyVaultUri string
@@ -117,6 +120,8 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
       AZURE_CLIENT_ID: identityClientId
       JobRelay__KeyVault__VaultUri: keyVaultUri
       JobRelay__Catalog__Path: catalogPath
+      JobRelay__Store__Kind: 'tables'
+      JobRelay__Store__TableServiceUri: storageTableEndpoint
       JOBRELAY_TICK: schedulerTick
       JobRelay__Scheduling__TickInterval: schedulerTickInterval
     }

@@ -22,6 +22,7 @@ var roles = {
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6' // Key Vault Secrets User
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7' // Key Vault Secrets Officer
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // Storage Table Data Contributor
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb' // Monitoring Metrics Publisher
 }
 
@@ -46,11 +47,17 @@ var vaultAssignments = concat(
 )
 
 // Blob Data Owner is what the host needs for identity-based AzureWebJobsStorage (the timer's singleton lease and
-// schedule status, host keys) and for reading the Flex Consumption deployment package. No queue or table role:
-// JobRelay has no queue or table trigger, binding or Durable Functions state.
+// schedule status, host keys) and for reading the Flex Consumption deployment package. Table Data Contributor is
+// JobRelay's state store: every instance claims deliveries and records runs in one table. No queue role: JobRelay
+// has no queue trigger or binding.
 var storageAssignments = [
   {
     roleId: roles.storageBlobDataOwner
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+  {
+    roleId: roles.storageTableDataContributor
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

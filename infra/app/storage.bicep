@@ -46,3 +46,4 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
 
 output name string = storage.name
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output tableEndpoint string = storage.properties.primaryEndpoints.table

@@ -10,7 +10,7 @@ public static class JobRelayCommandLine
 
     internal static readonly Option<DirectoryInfo?> DataOption = new("--data")
     {
-        Description = "The folder JobRelay keeps its state in: runs, delivery claims, pending starts, TheEye job secrets (default: JobRelay:Store:DataFolder, else ./.jobrelay; with --sandbox, ./.jobrelay/sandbox).",
+        Description = "The folder JobRelay keeps its state in: runs, delivery claims, pending starts, TheEye job secrets (default: JobRelay:Store:DataFolder, else ./.jobrelay).",
     };
 
     internal static readonly Option<string?> StoreOption = new("--store")

@@ -116,7 +116,7 @@ internal sealed class EventBatch(TriggerRunner runner, ILogger logger)
         IngressLog.Duplicate(logger, trigger, id);
         var duplicate = StoredRunAnswers.Describe(original);
         duplicate["id"] = id;
-        duplicate["duplicate"] = true;
+        duplicate["status"] = "duplicate";
         AddRun(duplicate, new RunOutcome(original, IsFirst: false).Run);
         return duplicate;
     }

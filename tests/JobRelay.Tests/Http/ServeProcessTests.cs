@@ -63,14 +63,14 @@ public sealed class ServeProcessTests : IDisposable
     public async Task ACatalogWithErrorsPrintsOnlyTheErrors()
     {
         var catalog = Path.Combine(_folder.FullName, "triggers.json");
-        await File.WriteAllTextAsync(catalog, """{ "platforms": {}, "triggers": { "x": { "platform": "nope" } } }""");
+        await File.WriteAllTextAsync(catalog, """{ "platforms": { "k": { "type": "keboola", "stack": "us-virginia-aws", "tokenSecret": "t" } }, "triggers": { "x": { "platform": "nope" } } }""");
         using var serve = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), "serve", "--triggers", catalog, "--urls", "http://127.0.0.1:0");
 
         var exitCode = await serve.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(1, exitCode);
         Assert.Equal(
-            "JobRelay cannot start:\n  $.triggers.x.platform: 'nope' is not a platform of the catalog; known: .\n",
+            "JobRelay cannot start:\n  $.triggers.x.platform: 'nope' is not a platform of the catalog; known: k.\n",
             serve.Stderr.ReplaceLineEndings("\n"));
         Assert.DoesNotContain(" at ", serve.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", serve.Stdout, StringComparison.Ordinal);
