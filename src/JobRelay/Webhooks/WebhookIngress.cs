@@ -12,7 +12,8 @@ namespace JobRelay.Webhooks;
 
 /// <summary>
 /// One webhook delivery, from request to answer: verify the signature against every active secret, answer
-/// handshakes, de-duplicate by delivery id, apply the trigger's filters, map the delivery into arguments and start
+/// handshakes, de-duplicate by delivery id and, for schemes that sign no timestamp, by the digest of the signed
+/// content (<see cref="ReplayDigest"/>), apply the trigger's filters, map the delivery into arguments and start
 /// the job. It answers as soon as the job is started (or the delivery is found duplicate or ignored), never waiting
 /// for the job itself.
 /// </summary>
@@ -24,6 +25,9 @@ public sealed class WebhookIngress(
     IOptions<WebhookOptions> options,
     ILogger<WebhookIngress> logger)
 {
+    /// <summary>The ledger scope of replay digests, apart from delivery ids; no trigger name holds a colon.</summary>
+    private const string ReplayScope = "replay:";
+
     public async Task<IResult> HandleAsync(HttpRequest request, string triggerName, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -60,17 +64,34 @@ public sealed class WebhookIngress(
     {
         var values = new DeliveryValues(delivery, trigger.Name, ParsePayload(delivery), null);
         var deliveryId = verified.DeliveryId ?? (webhook.DeliveryId is { } idSource ? values.Text(idSource) : null);
+        var digest = webhook.Replay == WebhookReplay.Digest && ReplayDigest.KeysDelivery(webhook.Scheme, deliveryId is not null)
+            ? ReplayDigest.Of(webhook.Scheme, delivery)
+            : null;
 
-        using var claim = deliveryId is null ? null : await AdmitAsync(trigger.Name, deliveryId, cancellationToken);
-        if (claim is { IsFirst: false })
+        // The sender's id first, then the digest, always in this order and in separate ledger scopes, so that two
+        // deliveries waiting on each other's keys cannot wait forever.
+        using var claims = new Claims();
+        foreach (var (scope, key) in new[] { (trigger.Name, deliveryId), (ReplayScope + trigger.Name, digest) })
         {
-            IngressLog.Duplicate(logger, trigger.Name, deliveryId!);
-            return Duplicate(claim.Outcome!);
+            if (key is null)
+            {
+                continue;
+            }
+
+            var admission = await ledger.AdmitAsync(scope, key, cancellationToken);
+            if (!admission.IsFirst)
+            {
+                claims.Settle(admission.Outcome!);
+                IngressLog.Duplicate(logger, trigger.Name, key);
+                return Duplicate(admission.Outcome!);
+            }
+
+            claims.Add(admission.Claim!);
         }
 
         if (WebhookFilters.Rejects(webhook, verified.EventType, values) is { } ignoredReason)
         {
-            claim?.Claim!.CompleteIgnored(ignoredReason);
+            claims.CompleteIgnored(ignoredReason);
             IngressLog.Ignored(logger, trigger.Name, ignoredReason);
             return TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "ignored", ["trigger"] = trigger.Name, ["reason"] = ignoredReason });
         }
@@ -79,19 +100,16 @@ public sealed class WebhookIngress(
         try
         {
             var run = await runner.RunAsync(trigger.Name, arguments, RunOrigin.Webhook, cancellationToken);
-            claim?.Claim!.Complete(run);
+            claims.Complete(run);
             return TypedResults.Accepted($"/api/triggers/{Uri.EscapeDataString(run.Trigger)}/jobs/{Uri.EscapeDataString(run.JobId)}", RunResponse.From(run));
         }
-        catch (RelayException ex) when (ex.Kind == RelayErrorKind.OutcomeUnknown && claim is not null)
+        catch (RelayException ex) when (ex.Kind == RelayErrorKind.OutcomeUnknown && claims.Any)
         {
             // The job may exist: a redelivery must not start a second one, so the delivery is settled, not abandoned.
-            claim.Claim!.CompleteIgnored("the platform did not confirm the job; check the platform before starting it again");
+            claims.CompleteIgnored("the platform did not confirm the job; check the platform before starting it again");
             throw;
         }
     }
-
-    private async Task<ClaimHandle> AdmitAsync(string trigger, string deliveryId, CancellationToken cancellationToken)
-        => new(await ledger.AdmitAsync(trigger, deliveryId, cancellationToken));
 
     private static IResult Duplicate(DeliveryOutcome outcome) => outcome.Run is { } run
         ? TypedResults.Ok(RunResponse.From(run))
@@ -129,16 +147,36 @@ public sealed class WebhookIngress(
         return new Uri(url.ToString());
     }
 
-    /// <summary>Disposing abandons an unfinished claim, so that a failed delivery can be retried by its sender.</summary>
-    private sealed class ClaimHandle(DeliveryAdmission admission) : IDisposable
+    /// <summary>
+    /// The claims one delivery holds (its id, its digest), finished together. Disposing abandons the unfinished ones,
+    /// so that a failed delivery can be retried by its sender.
+    /// </summary>
+    private sealed class Claims : IDisposable
     {
-        public bool IsFirst => admission.IsFirst;
+        private readonly List<DeliveryClaim> _held = new(2);
 
-        public DeliveryClaim? Claim => admission.Claim;
+        public bool Any => _held.Count > 0;
 
-        public DeliveryOutcome? Outcome => admission.Outcome;
+        public void Add(DeliveryClaim claim) => _held.Add(claim);
 
-        public void Dispose() => admission.Claim?.Dispose();
+        public void Complete(RelayRun run) => _held.ForEach(c => c.Complete(run));
+
+        public void CompleteIgnored(string reason) => _held.ForEach(c => c.CompleteIgnored(reason));
+
+        /// <summary>A later key found the original: the keys held so far answer the sender's retries with its outcome.</summary>
+        public void Settle(DeliveryOutcome original)
+        {
+            if (original.Run is { } run)
+            {
+                Complete(run);
+            }
+            else
+            {
+                CompleteIgnored(original.IgnoredReason ?? "a duplicate of an earlier delivery");
+            }
+        }
+
+        public void Dispose() => _held.ForEach(c => c.Dispose());
     }
 
     private sealed class HandshakeResult(WebhookHandshake handshake) : IResult
