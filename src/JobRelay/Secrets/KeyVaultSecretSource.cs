@@ -9,6 +9,8 @@ namespace JobRelay.Secrets;
 /// <summary>
 /// Secrets from Azure Key Vault through <see cref="SecretClient"/>. Failures are told apart — missing, forbidden,
 /// disabled, unreachable or unauthenticated — and every message names the secret and the vault, never a value.
+/// Every failure of the vault or the identity that is not a refusal is <see cref="RelayErrorKind.SecretStoreUnavailable"/>,
+/// which the cache bridges with the last good value.
 /// </summary>
 public sealed class KeyVaultSecretSource : ISecretSource
 {
@@ -203,9 +205,9 @@ public sealed class KeyVaultSecretSource : ISecretSource
 
     private string VaultName => _vault.Split('.')[0];
 
-    private RelayException Fail(RelayErrorKind kind, string name, int? status, string message, Exception? inner = null)
+    private RelayException Fail(RelayErrorKind kind, string name, int status, string message)
     {
-        SecretLog.ReadFailed(_logger, name, _vault, kind, status ?? 0, inner?.GetType().Name ?? "response");
+        SecretLog.ReadFailed(_logger, name, _vault, kind, status, "response");
         return new RelayException(kind, message);
     }
 }

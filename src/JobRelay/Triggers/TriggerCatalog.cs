@@ -186,11 +186,27 @@ public sealed record WebhookDefinition
     /// <summary>Where the delivery id is, for schemes that do not define one.</summary>
     public ValueSource? DeliveryId { get; init; }
 
+    /// <summary>
+    /// How a replayed delivery is told apart, for schemes whose signature covers no timestamp: by the digest of its
+    /// signed content (the default), or, for shared-token schemes only, not at all.
+    /// </summary>
+    public WebhookReplay Replay { get; init; } = WebhookReplay.Digest;
+
     /// <summary>Event types that apply; empty means every event.</summary>
     public IReadOnlyList<string> Events { get; init; } = [];
 
     /// <summary>Conditions every applicable delivery meets.</summary>
     public IReadOnlyList<DeliveryFilter> Filters { get; init; } = [];
+}
+
+/// <summary>The catalog's <c>webhook.replay</c>: what keeps a captured delivery from starting its job again.</summary>
+public enum WebhookReplay
+{
+    /// <summary>A repeat of the signed content within the retention window is a duplicate, whatever its delivery id.</summary>
+    Digest,
+
+    /// <summary>Only the delivery id de-duplicates (token schemes whose sender sends the same body on purpose).</summary>
+    None,
 }
 
 /// <summary>A condition on one value of a delivery: equals, is one of, or matches a regular expression.</summary>

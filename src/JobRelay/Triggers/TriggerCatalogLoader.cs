@@ -547,6 +547,27 @@ public static class TriggerCatalogLoader
             reader.Error(CatalogReader.Child(path, "deliveryId"), deliveryIdError!);
         }
 
+        var replay = WebhookReplay.Digest;
+        switch (reader.String(obj, "replay", path))
+        {
+            case null:
+                break;
+            case var _ when schemeText is not null && !ReplayDigest.Applies(scheme):
+                reader.Error(CatalogReader.Child(path, "replay"), $"does not apply to scheme '{schemeText}': its signature covers a timestamp or an id the sender signs, which is what tells a replay.");
+                break;
+            case "digest":
+                break;
+            case "none" when schemeText is not null && !ReplayDigest.MayBeTurnedOff(scheme):
+                reader.Error(CatalogReader.Child(path, "replay"), $"cannot be 'none' for scheme '{schemeText}': a signed delivery is always remembered by its digest, so that a captured one cannot start the job again.");
+                break;
+            case "none":
+                replay = WebhookReplay.None;
+                break;
+            case var other:
+                reader.Error(CatalogReader.Child(path, "replay"), $"'{other}' is not a replay rule: use digest (the default) or none.");
+                break;
+        }
+
         var events = reader.Strings(obj, "events", path) ?? [];
         var filters = new List<DeliveryFilter>();
         if (obj["filters"] is { } filtersNode)
@@ -571,6 +592,7 @@ public static class TriggerCatalogLoader
             Encoding = encoding,
             Prefix = prefix,
             DeliveryId = deliveryId,
+            Replay = replay,
             Events = events,
             Filters = filters,
         };

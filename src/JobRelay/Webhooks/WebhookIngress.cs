@@ -12,9 +12,10 @@ namespace JobRelay.Webhooks;
 
 /// <summary>
 /// One webhook delivery, from request to answer: verify the signature against every active secret, answer
-/// handshakes, apply the trigger's filters, map the delivery into arguments and start the job once per delivery id,
-/// through the store every instance shares. It answers as soon as the job is started (or kept pending, or the delivery
-/// is found duplicate or ignored), never waiting for the job itself.
+/// handshakes, de-duplicate by delivery id or, for schemes that sign no timestamp, by the digest of the signed
+/// content (<see cref="ReplayDigest"/>), apply the trigger's filters, map the delivery into arguments and start the job
+/// once per key, through the store every instance shares. It answers as soon as the job is started (or kept pending,
+/// or the delivery is found duplicate or ignored), never waiting for the job itself.
 /// </summary>
 public sealed class WebhookIngress(
     TriggerRunner runner,
@@ -23,6 +24,9 @@ public sealed class WebhookIngress(
     IOptions<WebhookOptions> options,
     ILogger<WebhookIngress> logger)
 {
+    /// <summary>The ledger scope of replay digests, apart from delivery ids; no trigger name holds a colon.</summary>
+    private const string ReplayScope = "replay:";
+
     public async Task<IResult> HandleAsync(HttpRequest request, string triggerName, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -61,13 +65,20 @@ public sealed class WebhookIngress(
     {
         var values = new DeliveryValues(delivery, trigger.Name, ParsePayload(delivery), null);
         var deliveryId = verified.DeliveryId ?? (webhook.DeliveryId is { } idSource ? values.Text(idSource) : null);
-        ClaimKey? key = deliveryId is null ? null : new DeliveryKey(trigger.Name, deliveryId);
+        var digest = webhook.Replay == WebhookReplay.Digest && ReplayDigest.KeysDelivery(webhook.Scheme, deliveryId is not null)
+            ? ReplayDigest.Of(webhook.Scheme, delivery)
+            : null;
+
+        // A digest covers the sender's retries (same id, same content) and a captured request resent with a new id or
+        // none; without one, the sender's id is the key.
+        var keyText = digest is not null ? "sha256:" + digest : deliveryId;
+        ClaimKey? key = keyText is null ? null : new DeliveryKey(trigger.Name, keyText);
 
         if (WebhookFilters.Rejects(webhook, verified.EventType, values) is { } ignoredReason)
         {
             if (key is not null && await runner.IgnoreOnceAsync(key, trigger.Name, RunOrigin.Webhook, ignoredReason, cancellationToken) is { IsFirst: false } original)
             {
-                IngressLog.Duplicate(logger, trigger.Name, deliveryId!);
+                IngressLog.Duplicate(logger, trigger.Name, deliveryId ?? keyText!);
                 return StoredRunAnswers.Duplicate(original.Record);
             }
 
@@ -80,7 +91,7 @@ public sealed class WebhookIngress(
             key ?? new RequestKey(Guid.CreateVersion7().ToString("n")), trigger.Name, arguments, RunOrigin.Webhook, parentRunId: null, queueWhenUnavailable: true, cancellationToken);
         if (!outcome.IsFirst)
         {
-            IngressLog.Duplicate(logger, trigger.Name, deliveryId!);
+            IngressLog.Duplicate(logger, trigger.Name, deliveryId ?? keyText!);
             return StoredRunAnswers.Duplicate(outcome.Record);
         }
 

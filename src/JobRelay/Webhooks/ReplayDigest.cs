@@ -1,0 +1,83 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace JobRelay.Webhooks;
+
+/// <summary>
+/// The delivery key of schemes whose signature covers no timestamp (GitHub, Shopify, GitLab, Twilio, generic HMAC,
+/// shared token): a SHA-256 digest of what the sender signed. Their delivery-id headers are not signed, so a captured
+/// delivery resent with a new id, or with none, would otherwise start the job again; with the digest as its key it
+/// is a duplicate for the ledger's retention window.
+/// </summary>
+public static class ReplayDigest
+{
+    /// <summary>Whether the scheme signs no timestamp, so that only the digest of its content can tell a replay.</summary>
+    public static bool Applies(WebhookScheme scheme) => scheme is WebhookScheme.GitHub or WebhookScheme.Shopify or WebhookScheme.GitLab
+        or WebhookScheme.Twilio or WebhookScheme.Hmac or WebhookScheme.Token;
+
+    /// <summary>Whether the catalog may turn the digest off: only for shared-token schemes, which sign nothing.</summary>
+    public static bool MayBeTurnedOff(WebhookScheme scheme) => scheme is WebhookScheme.GitLab or WebhookScheme.Token;
+
+    /// <summary>
+    /// Whether the delivery is keyed by its digest. A signed delivery always is. A shared-token delivery is only when
+    /// it carries no delivery id: the token authenticates no content, so its id is as much the sender's word as its
+    /// body (and may feed the job's arguments), while a holder of the token could send anything anyway.
+    /// </summary>
+    public static bool KeysDelivery(WebhookScheme scheme, bool hasDeliveryId)
+        => Applies(scheme) && (!MayBeTurnedOff(scheme) || !hasDeliveryId);
+
+    /// <summary>
+    /// <c>sha256:</c> and the hex digest of the delivery's signed content, or null for a scheme that signs a
+    /// timestamp. Twilio signs the URL and the form fields sorted by name, so fields sent in another order, or
+    /// encoded otherwise, are the same content; other schemes sign the body, and token schemes, which sign nothing,
+    /// are keyed by their path, query and body.
+    /// </summary>
+    public static string? Of(WebhookScheme scheme, WebhookDelivery delivery)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        if (!Applies(scheme))
+        {
+            return null;
+        }
+
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        switch (scheme)
+        {
+            case WebhookScheme.Twilio:
+                Append(hash, delivery.Url.PathAndQuery);
+                if (delivery.Form is { } form)
+                {
+                    foreach (var (name, value) in form.OrderBy(f => f.Key, StringComparer.Ordinal).ThenBy(f => f.Value, StringComparer.Ordinal))
+                    {
+                        Append(hash, name);
+                        Append(hash, value);
+                    }
+                }
+                else
+                {
+                    hash.AppendData(delivery.Body.Span);
+                }
+
+                break;
+            case WebhookScheme.GitLab or WebhookScheme.Token:
+                Append(hash, delivery.Url.PathAndQuery);
+                hash.AppendData(delivery.Body.Span);
+                break;
+            default:
+                hash.AppendData(delivery.Body.Span);
+                break;
+        }
+
+        return "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>Appends a length-prefixed field, so that no two different field lists hash the same bytes.</summary>
+    private static void Append(IncrementalHash hash, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        Span<byte> length = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, bytes.Length);
+        hash.AppendData(length);
+        hash.AppendData(bytes);
+    }
+}
