@@ -20,16 +20,18 @@ internal static class CatalogSchemaCheck
     private static readonly Lazy<(JsonSchema Schema, JsonNode Document)> Schema = new(() =>
         (JsonSchema.FromText(CatalogSchema.Json), JsonNode.Parse(CatalogSchema.Json)!));
 
-    private static readonly EvaluationOptions Options = new() { OutputFormat = OutputFormat.Hierarchical };
+    private static readonly EvaluationOptions Quick = new() { OutputFormat = OutputFormat.Flag };
+    private static readonly EvaluationOptions Detailed = new() { OutputFormat = OutputFormat.Hierarchical };
 
     public static IReadOnlyList<SchemaError> Check(JsonElement catalog, JsonNode? root)
     {
         var (schema, document) = Schema.Value;
-        var results = schema.Evaluate(catalog, Options);
         var errors = new List<SchemaError>();
-        if (!results.IsValid)
+
+        // Most catalogs are valid: the yes-or-no answer is cheaper, and the details are worked out only for errors.
+        if (!schema.Evaluate(catalog, Quick).IsValid)
         {
-            Walk(results, document, root, errors);
+            Walk(schema.Evaluate(catalog, Detailed), document, root, errors);
         }
 
         return errors;
