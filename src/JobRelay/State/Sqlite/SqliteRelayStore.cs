@@ -23,6 +23,10 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _initGate = new(1, 1);
+
+    // SQLite has one writer at a time: queueing this process's writes here is far cheaper than SQLite's busy
+    // handler, which sleeps in growing steps. Other processes still meet the busy timeout.
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
     private volatile bool _initialized;
 
     public SqliteRelayStore(string path, TimeProvider clock, ILogger<SqliteRelayStore> logger)
@@ -46,7 +50,11 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
     /// <summary>The database file.</summary>
     public string Path { get; }
 
-    public void Dispose() => _initGate.Dispose();
+    public void Dispose()
+    {
+        _initGate.Dispose();
+        _writeGate.Dispose();
+    }
 
     public async Task<ClaimResult> ClaimAsync(NewRun run, TimeSpan lease, CancellationToken cancellationToken)
     {
@@ -117,7 +125,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
             "WHERE kind = $kind AND scope = $scope AND id = $id AND version = $version AND state = $claimed",
             ("$state", nameof(RunState.Starting)), ("$lease", Millis(now + callLease)), ("$now", Millis(now)), ("$claimed", nameof(RunState.Claimed)));
         AddKey(command, lease.Key, lease.Version);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1 ? lease with { Version = lease.Version + 1 } : null;
+        return await WriteAsync(command, cancellationToken) == 1 ? lease with { Version = lease.Version + 1 } : null;
     }
 
     public async Task<bool> SettleAsync(RunLease lease, RunSettlement settlement, CancellationToken cancellationToken)
@@ -149,7 +157,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
             ("$deadline", settlement.Deadline is { } deadline ? Millis(deadline) : null),
             ("$now", Millis(now)));
         AddKey(command, lease.Key, lease.Version);
-        var settled = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        var settled = await WriteAsync(command, cancellationToken) == 1;
         if (!settled)
         {
             StoreLog.LeaseLost(_logger, lease.Key, lease.RunId);
@@ -166,7 +174,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
             "DELETE FROM runs WHERE kind = $kind AND scope = $scope AND id = $id AND version = $version AND state IN ($claimed, $starting)",
             ("$claimed", nameof(RunState.Claimed)), ("$starting", nameof(RunState.Starting)));
         AddKey(command, lease.Key, lease.Version);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        return await WriteAsync(command, cancellationToken) == 1;
     }
 
     public async Task<RunRecord?> FindAsync(ClaimKey key, CancellationToken cancellationToken)
@@ -246,18 +254,18 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
             "DELETE FROM runs WHERE updated_at < $before AND state IN ($started, $unknown, $refused, $ignored)",
             ("$before", Millis(before)), ("$started", nameof(RunState.Started)), ("$unknown", nameof(RunState.OutcomeUnknown)),
             ("$refused", nameof(RunState.Refused)), ("$ignored", nameof(RunState.Ignored)));
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        return await WriteAsync(command, cancellationToken);
     }
 
     /// <summary>Takes an abandoned claim or a due pending start at the version read, with a fresh lease.</summary>
-    private static async Task<RunRecord?> TakeAsync(SqliteConnection connection, RunRecord existing, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken)
+    private async Task<RunRecord?> TakeAsync(SqliteConnection connection, RunRecord existing, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken)
     {
         await using var command = Command(connection,
             "UPDATE runs SET state = $claimed, version = version + 1, lease_until = $lease, updated_at = $now " +
             "WHERE kind = $kind AND scope = $scope AND id = $id AND version = $version",
             ("$claimed", nameof(RunState.Claimed)), ("$lease", Millis(now + lease)), ("$now", Millis(now)));
         AddKey(command, existing.Key, existing.Version);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1
+        return await WriteAsync(command, cancellationToken) == 1
             ? existing with { State = RunState.Claimed, Version = existing.Version + 1, LeaseUntil = now + lease, UpdatedAt = now }
             : null;
     }
@@ -270,7 +278,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
             "WHERE kind = $kind AND scope = $scope AND id = $id AND version = $version AND state = $starting",
             ("$unknown", nameof(RunState.OutcomeUnknown)), ("$reason", Reason), ("$now", Millis(now)), ("$starting", nameof(RunState.Starting)));
         AddKey(command, starting.Key, starting.Version);
-        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+        if (await WriteAsync(command, cancellationToken) != 1)
         {
             return null;
         }
@@ -279,7 +287,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
         return starting with { State = RunState.OutcomeUnknown, Version = starting.Version + 1, LeaseUntil = null, Reason = Reason, UpdatedAt = now };
     }
 
-    private static async Task<bool> InsertAsync(SqliteConnection connection, RunRecord record, CancellationToken cancellationToken)
+    private async Task<bool> InsertAsync(SqliteConnection connection, RunRecord record, CancellationToken cancellationToken)
     {
         await using var command = Command(connection,
             "INSERT INTO runs (kind, scope, id, run_id, trigger_name, origin, parent_run_id, arguments, state, version, lease_until, reason, attempts, created_at, updated_at) " +
@@ -288,7 +296,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
             ("$arguments", record.Arguments), ("$state", record.State.ToString()), ("$lease", record.LeaseUntil is { } until ? Millis(until) : null),
             ("$reason", record.Reason), ("$now", Millis(record.CreatedAt)));
         AddKey(command, record.Key, record.Version);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        return await WriteAsync(command, cancellationToken) == 1;
     }
 
     private static async Task<RunRecord?> FindAsync(SqliteConnection connection, ClaimKey key, CancellationToken cancellationToken)
@@ -353,6 +361,19 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
         if (version is { } v)
         {
             command.Parameters.AddWithValue("$version", v);
+        }
+    }
+
+    private async Task<int> WriteAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        finally
+        {
+            _writeGate.Release();
         }
     }
 
