@@ -122,6 +122,7 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
       JobRelay__Catalog__Path: catalogPath
       JobRelay__Store__Kind: 'tables'
       JobRelay__Store__TableServiceUri: storageTableEndpoint
+      JobRelay__Store__ManagedIdentityClientId: identityClientId
       JOBRELAY_TICK: schedulerTick
       JobRelay__Scheduling__TickInterval: schedulerTickInterval
     }

@@ -13,12 +13,6 @@ public sealed class WebhookOptions
     /// <summary>How far a signed timestamp may be from now when the trigger sets no tolerance of its own.</summary>
     public TimeSpan DefaultTolerance { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How long a delivery id is remembered: longer than the senders' retry schedules that matter.</summary>
-    public TimeSpan DeduplicationRetention { get; set; } = TimeSpan.FromHours(24);
-
-    /// <summary>The most delivery ids remembered at once; the oldest is forgotten first.</summary>
-    public int DeduplicationCapacity { get; set; } = 100_000;
-
     /// <summary>
     /// The address the senders are given, up to <c>/api</c> (<c>https://relay.example.net</c>). When set, URLs that
     /// senders sign (Twilio) are rebuilt on it rather than on the scheme and host the request arrived with, which a
@@ -42,16 +36,6 @@ public sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
         if (options.DefaultTolerance < TimeSpan.FromSeconds(1) || options.DefaultTolerance > TimeSpan.FromHours(1))
         {
             failures.Add($"{WebhookOptions.SectionName}:{nameof(WebhookOptions.DefaultTolerance)} must be between 00:00:01 and 01:00:00.");
-        }
-
-        if (options.DeduplicationRetention < TimeSpan.FromMinutes(1) || options.DeduplicationRetention > TimeSpan.FromDays(30))
-        {
-            failures.Add($"{WebhookOptions.SectionName}:{nameof(WebhookOptions.DeduplicationRetention)} must be between 00:01:00 and 30.00:00:00.");
-        }
-
-        if (options.DeduplicationCapacity is < 1 or > 10_000_000)
-        {
-            failures.Add($"{WebhookOptions.SectionName}:{nameof(WebhookOptions.DeduplicationCapacity)} must be between 1 and 10000000.");
         }
 
         if (options.PublicBaseUrl is { } publicBaseUrl

@@ -81,7 +81,8 @@ public sealed class KeyVaultFailureTests : IAsyncLifetime
     [Fact]
     public async Task AVaultWhoseNameDoesNotResolveIsUnavailable()
     {
-        var ex = await ReadFailureAsync(Source(new Uri("https://jobrelay-no-such-vault.invalid/")));
+        // The name lookup fails in the connection step, as the resolver fails it, without asking a DNS server.
+        var ex = await ReadFailureAsync(Source(new Uri("https://jobrelay-no-such-vault.invalid/"), unresolvable: true));
 
         Assert.Contains("jobrelay-no-such-vault.invalid could not be reached to read secret 'platform-token': its host name does not resolve", ex.Message, StringComparison.Ordinal);
     }
@@ -202,12 +203,19 @@ public sealed class KeyVaultFailureTests : IAsyncLifetime
         return ex;
     }
 
-    private KeyVaultSecretSource Source(Uri vault, bool trustCertificate = true, TimeSpan? networkTimeout = null, TokenCredential? credential = null, TimeProvider? clock = null)
+    private KeyVaultSecretSource Source(Uri vault, bool trustCertificate = true, TimeSpan? networkTimeout = null, TokenCredential? credential = null, TimeProvider? clock = null, bool unresolvable = false)
     {
         var thumbprint = _certificate.Thumbprint;
 #pragma warning disable CA2000 // The client owns the handler for the test's lifetime.
-        var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => trustCertificate && cert?.Thumbprint == thumbprint };
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = { RemoteCertificateValidationCallback = (_, cert, _, _) => trustCertificate && cert is X509Certificate2 presented && presented.Thumbprint == thumbprint },
+        };
 #pragma warning restore CA2000
+        if (unresolvable)
+        {
+            handler.ConnectCallback = (_, _) => throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound);
+        }
         var options = new SecretClientOptions { DisableChallengeResourceVerification = true, Transport = new HttpClientTransport(handler) };
         options.Retry.MaxRetries = 1;
         options.Retry.Delay = TimeSpan.FromMilliseconds(10);

@@ -24,8 +24,7 @@ public sealed class WebhookOptionsTests
 
         Assert.Equal(1024 * 1024, options.MaxBodyBytes);
         Assert.Equal(TimeSpan.FromMinutes(5), options.DefaultTolerance);
-        Assert.Equal(TimeSpan.FromHours(24), options.DeduplicationRetention);
-        Assert.Equal(100_000, options.DeduplicationCapacity);
+        Assert.Null(options.PublicBaseUrl);
     }
 
     [Fact]
@@ -34,19 +33,18 @@ public sealed class WebhookOptionsTests
         using var services = Services(
             ("JobRelay:Webhooks:MaxBodyBytes", "0"),
             ("JobRelay:Webhooks:DefaultTolerance", "00:00:00"),
-            ("JobRelay:Webhooks:DeduplicationRetention", "00:00:10"),
-            ("JobRelay:Webhooks:DeduplicationCapacity", "0"));
+            ("JobRelay:Webhooks:PublicBaseUrl", "https://relay.example.net/?x=1"));
 
         var failure = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<WebhookOptions>>().Value);
 
-        Assert.Equal(4, failure.Failures.Count());
-        Assert.Contains(failure.Failures, f => f.Contains("JobRelay:Webhooks:DeduplicationCapacity", StringComparison.Ordinal));
+        Assert.Equal(3, failure.Failures.Count());
+        Assert.Contains(failure.Failures, f => f.Contains("JobRelay:Webhooks:PublicBaseUrl", StringComparison.Ordinal));
     }
 
     [Fact]
     public void TheRegisteredServicesVerify()
     {
-        using var services = Services(("JobRelay:Webhooks:DeduplicationCapacity", "10"));
+        using var services = Services(("JobRelay:Webhooks:DefaultTolerance", "00:01:00"));
 
         var verifier = services.GetRequiredService<IWebhookVerifierFactory>().Get(WebhookScheme.GitHub);
 

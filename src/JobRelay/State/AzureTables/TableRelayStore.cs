@@ -46,7 +46,9 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
         var service = string.IsNullOrWhiteSpace(options.TableConnectionString)
             ? new TableServiceClient(options.TableServiceUri, new DefaultAzureCredential(new DefaultAzureCredentialOptions
             {
-                ManagedIdentityClientId = options.ManagedIdentityClientId,
+                ManagedIdentityClientId = string.IsNullOrWhiteSpace(options.ManagedIdentityClientId)
+                    ? Environment.GetEnvironmentVariable("AZURE_CLIENT_ID")
+                    : options.ManagedIdentityClientId,
             }))
             : new TableServiceClient(options.TableConnectionString);
         return new TableRelayStore(service, options.TableName, clock, logger);
