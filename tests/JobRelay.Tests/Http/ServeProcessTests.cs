@@ -63,7 +63,7 @@ public sealed class ServeProcessTests : IDisposable
     public async Task ACatalogWithErrorsPrintsOnlyTheErrors()
     {
         var catalog = Path.Combine(_folder.FullName, "triggers.json");
-        await File.WriteAllTextAsync(catalog, """{ "platforms": { "k": { "type": "keboola", "stack": "us-virginia-aws", "tokenSecret": "t" } }, "triggers": { "x": { "platform": "nope" } } }""");
+        await File.WriteAllTextAsync(catalog, """{ "platforms": { "k": { "type": "keboola", "stack": "us-virginia-aws", "tokenSecret": "t" } }, "triggers": { "x": { "platform": "nope", "keboola": { "component": "c" } } } }""");
         using var serve = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), "serve", "--triggers", catalog, "--urls", "http://127.0.0.1:0");
 
         var exitCode = await serve.WaitForExitAsync(TimeSpan.FromSeconds(60));

@@ -48,7 +48,7 @@ public partial class PipelineAccessDriftTests
         var command = RbacAdministratorCommand();
         var condition = Condition();
 
-        Assert.Equal(4, assigned.Count);
+        Assert.Equal(5, assigned.Count);
         var writable = GuidSet(condition, @"@Request\[Microsoft\.Authorization/roleAssignments:RoleDefinitionId\]\s+ForAnyOfAnyValues:GuidEquals");
         var deletable = GuidSet(condition, @"@Resource\[Microsoft\.Authorization/roleAssignments:RoleDefinitionId\]\s+ForAnyOfAnyValues:GuidEquals");
         Assert.Equal(assigned, writable);

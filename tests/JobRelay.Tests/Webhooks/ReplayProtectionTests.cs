@@ -154,7 +154,7 @@ public sealed class ReplayProtectionTests : IAsyncLifetime
     [Theory]
     [InlineData("\"scheme\": \"github\", \"secrets\": [\"s\"], \"replay\": \"none\"", "cannot be 'none' for scheme 'github'")]
     [InlineData("\"scheme\": \"stripe\", \"secrets\": [\"s\"], \"replay\": \"digest\"", "does not apply to scheme 'stripe'")]
-    [InlineData("\"scheme\": \"token\", \"secrets\": [\"s\"], \"replay\": \"maybe\"", "'maybe' is not a replay rule")]
+    [InlineData("\"scheme\": \"token\", \"secrets\": [\"s\"], \"replay\": \"maybe\"", "'maybe' is not one of: digest, none")]
     public void TheCatalogRefusesAReplayRuleThatCannotHold(string webhook, string error)
     {
         var result = Load(webhook);
