@@ -65,7 +65,7 @@ public sealed class ChainingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_keboola_success_notification_starts_the_follow_up_with_the_job_id()
+    public async Task AKeboolaSuccessNotificationStartsTheFollowUpWithTheJobId()
     {
         using var response = await PostEvent("kbc", KeboolaEvent("1001", "job-succeeded"));
 
@@ -79,7 +79,7 @@ public sealed class ChainingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_keboola_failure_starts_only_the_rules_that_list_failure()
+    public async Task AKeboolaFailureStartsOnlyTheRulesThatListFailure()
     {
         using var response = await PostEvent("kbc", KeboolaEvent("1002", "job-failed"));
 
@@ -88,7 +88,7 @@ public sealed class ChainingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_theeye_job_end_call_starts_the_keboola_follow_up()
+    public async Task ATheeyeJobEndCallStartsTheKeboolaFollowUp()
     {
         using var response = await PostEvent("eye", """{"job":{"id":"64f0000000000000000000bb","task_id":"report-task","state":"success","lifecycle":"finished"}}""");
 
@@ -97,7 +97,7 @@ public sealed class ChainingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_redelivered_event_starts_nothing_twice()
+    public async Task ARedeliveredEventStartsNothingTwice()
     {
         using var first = await PostEvent("kbc", KeboolaEvent("1003", "job-succeeded"));
         using var second = await PostEvent("kbc", KeboolaEvent("1003", "job-succeeded"));
@@ -109,7 +109,7 @@ public sealed class ChainingTests : IAsyncLifetime
     [Theory]
     [InlineData("job-processing-long", "is not a job's end")]
     [InlineData("job-succeeded-with-warning", null)]
-    public async Task Events_that_are_not_a_job_end_are_ignored(string eventType, string? reason)
+    public async Task EventsThatAreNotAJobEndAreIgnored(string eventType, string? reason)
     {
         using var response = await PostEvent("kbc", KeboolaEvent("1004", eventType));
 
@@ -127,7 +127,7 @@ public sealed class ChainingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_event_without_the_token_is_refused_and_starts_nothing()
+    public async Task AnEventWithoutTheTokenIsRefusedAndStartsNothing()
     {
         using var response = await _host.Client.PostAsync(new Uri("/api/events/kbc?token=guess", UriKind.Relative), Json(KeboolaEvent("1005", "job-succeeded")));
 
@@ -139,7 +139,7 @@ public sealed class ChainingTests : IAsyncLifetime
     [InlineData("""{"eventType":"job-succeeded"}""", "\"job\" object")]
     [InlineData("""{"job":{"id":"1"}}""", "eventType")]
     [InlineData("""{"job":""", "not valid JSON")]
-    public async Task A_malformed_event_is_a_clear_400(string body, string message)
+    public async Task AMalformedEventIsAClear400(string body, string message)
     {
         using var response = await PostEvent("kbc", body);
 
@@ -148,7 +148,7 @@ public sealed class ChainingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_platform_without_an_event_secret_takes_no_events()
+    public async Task APlatformWithoutAnEventSecretTakesNoEvents()
     {
         using var response = await PostEvent("nowhere", KeboolaEvent("1", "job-succeeded"));
 
@@ -156,7 +156,7 @@ public sealed class ChainingTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Rules_match_by_trigger_component_config_task_and_state()
+    public void RulesMatchByTriggerComponentConfigTaskAndState()
     {
         var catalog = TriggerCatalogLoader.Parse(Catalog).Catalog!;
         var ended = new JobEndEvent("kbc", "1", JobState.Succeeded, "job-succeeded", new JsonObject()) { Component = "keboola.ex-db", Config = "42" };

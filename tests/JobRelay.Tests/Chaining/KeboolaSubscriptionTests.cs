@@ -34,7 +34,7 @@ public sealed class KeboolaSubscriptionTests
         """;
 
     [Fact]
-    public void The_plan_names_each_event_component_and_config_a_trigger_waits_for()
+    public void ThePlanNamesEachEventComponentAndConfigATriggerWaitsFor()
     {
         var catalog = TriggerCatalogLoader.Parse(Catalog).Catalog!;
 
@@ -51,13 +51,13 @@ public sealed class KeboolaSubscriptionTests
     }
 
     [Fact]
-    public void The_notification_api_lives_beside_the_queue()
+    public void TheNotificationApiLivesBesideTheQueue()
     {
         Assert.Equal(new Uri("https://notification.eu-central-1.keboola.com/project-subscriptions"), KeboolaSubscriptions.NotificationUrl(new Uri("https://queue.eu-central-1.keboola.com/")));
     }
 
     [Fact]
-    public async Task Subscribing_posts_each_subscription_with_the_token_header_and_a_tokened_recipient()
+    public async Task SubscribingPostsEachSubscriptionWithTheTokenHeaderAndATokenedRecipient()
     {
         await using var notification = await LoopbackServer.StartAsync(app => app.MapPost("/project-subscriptions", () => Results.Json(new JsonObject { ["id"] = "sub-1" }, statusCode: 201)));
         await using var host = await RelayHost.StartAsync(Catalog, new Dictionary<string, Uri> { ["kbc"] = notification.BaseAddress, ["eye"] = notification.BaseAddress },
@@ -77,7 +77,7 @@ public sealed class KeboolaSubscriptionTests
     }
 
     [Fact]
-    public async Task A_chain_runs_end_to_end_in_the_sandbox()
+    public async Task AChainRunsEndToEndInTheSandbox()
     {
         await using var sandbox = await SandboxPlatforms.StartAsync(new SandboxOptions { JobDuration = TimeSpan.FromMilliseconds(300) }, CancellationToken.None);
         await using var host = await RelayHost.StartAsync(Catalog, new Dictionary<string, Uri> { ["kbc"] = sandbox.KeboolaUrl, ["eye"] = sandbox.TheEyeUrl },

@@ -49,7 +49,7 @@ public sealed class BurstFaultTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_burst_with_redeliveries_and_platform_faults_never_doubles_a_job_and_every_delivery_lands_without_a_resend()
+    public async Task ABurstWithRedeliveriesAndPlatformFaultsNeverDoublesAJobAndEveryDeliveryLandsWithoutAResend()
     {
         _sandbox.InjectFault(new SandboxFault("keboola") { Status = 503, RetryAfterSeconds = 1, Count = 10 });
         _sandbox.InjectFault(new SandboxFault("keboola") { Status = 429, RetryAfterSeconds = 1, Count = 5 });

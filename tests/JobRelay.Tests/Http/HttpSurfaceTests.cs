@@ -70,7 +70,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_api_run_answers_202_with_the_run_and_a_location_to_its_status()
+    public async Task AnApiRunAnswers202WithTheRunAndALocationToItsStatus()
     {
         using var response = await _host.PostRunAsync("load");
 
@@ -93,7 +93,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_api_run_applies_overridable_arguments_from_the_body()
+    public async Task AnApiRunAppliesOverridableArgumentsFromTheBody()
     {
         using var response = await _host.PostRunAsync("load", """{"arguments":{"since":"2026-01-01"}}""");
 
@@ -109,7 +109,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     [InlineData("""{"arguments":{"since":""", "application/json", 400, "invalid-input")]
     [InlineData("""[1,2]""", "application/json", 400, "invalid-input")]
     [InlineData("""since=2026""", "application/x-www-form-urlencoded", 415, "unsupported-media-type")]
-    public async Task A_bad_run_body_is_a_problem_and_starts_nothing(string body, string contentType, int status, string type)
+    public async Task ABadRunBodyIsAProblemAndStartsNothing(string body, string contentType, int status, string type)
     {
         using var response = await _host.PostRunAsync("load", body, contentType: contentType);
 
@@ -120,7 +120,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_run_body_over_the_limit_is_413_and_starts_nothing()
+    public async Task ARunBodyOverTheLimitIs413AndStartsNothing()
     {
         var big = "{\"arguments\":{\"since\":\"" + new string('x', 1_100_000) + "\"}}";
 
@@ -134,7 +134,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     [InlineData(null)]
     [InlineData("wrong-key")]
     [InlineData("")]
-    public async Task Api_routes_refuse_a_missing_or_wrong_key(string? key)
+    public async Task ApiRoutesRefuseAMissingOrWrongKey(string? key)
     {
         using var run = await _host.PostRunAsync("load", apiKey: key);
         using var list = await _host.GetAsync("/api/triggers", apiKey: key);
@@ -147,7 +147,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_unknown_trigger_is_404_and_a_disabled_one_403()
+    public async Task AnUnknownTriggerIs404AndADisabledOne403()
     {
         using var unknown = await _host.PostRunAsync("ghost");
         using var disabled = await _host.PostRunAsync("off");
@@ -158,7 +158,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_status_route_answers_the_normalised_status()
+    public async Task TheStatusRouteAnswersTheNormalisedStatus()
     {
         using var response = await _host.GetAsync("/api/triggers/load/jobs/1234");
 
@@ -171,7 +171,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_catalog_route_lists_triggers_without_secret_names()
+    public async Task TheCatalogRouteListsTriggersWithoutSecretNames()
     {
         using var response = await _host.GetAsync("/api/triggers");
 
@@ -182,7 +182,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_token_hook_maps_the_body_into_task_arguments()
+    public async Task ATokenHookMapsTheBodyIntoTaskArguments()
     {
         using var response = await _host.PostHookAsync("token-hook", """{"who":"ops"}""", ("X-JobRelay-Token", RelayHost.HookToken));
 
@@ -194,7 +194,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_hook_with_a_wrong_token_is_401_and_starts_nothing()
+    public async Task AHookWithAWrongTokenIs401AndStartsNothing()
     {
         using var response = await _host.PostHookAsync("token-hook", """{"who":"ops"}""", ("X-JobRelay-Token", "guess"));
 
@@ -203,7 +203,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_hook_missing_a_required_value_is_422_naming_the_path()
+    public async Task AHookMissingARequiredValueIs422NamingThePath()
     {
         using var response = await _host.PostHookAsync("token-hook", """{"someone":"ops"}""", ("X-JobRelay-Token", RelayHost.HookToken));
 
@@ -213,7 +213,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_redelivered_hook_starts_no_second_job_and_answers_the_original_run()
+    public async Task ARedeliveredHookStartsNoSecondJobAndAnswersTheOriginalRun()
     {
         using var first = await _host.PostHookAsync("token-hook", """{"who":"ops"}""", ("X-JobRelay-Token", RelayHost.HookToken), ("X-Delivery", "d-1"));
         using var second = await _host.PostHookAsync("token-hook", """{"who":"ops"}""", ("X-JobRelay-Token", RelayHost.HookToken), ("X-Delivery", "d-1"));
@@ -225,7 +225,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Concurrent_identical_deliveries_start_exactly_one_job()
+    public async Task ConcurrentIdenticalDeliveriesStartExactlyOneJob()
     {
         var posts = Enumerable.Range(0, 50).Select(_ =>
             _host.PostHookAsync("token-hook", """{"who":"ops"}""", ("X-JobRelay-Token", RelayHost.HookToken), ("X-Delivery", "same")));
@@ -241,7 +241,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_signed_hook_starts_its_job_and_a_filtered_out_one_is_ignored()
+    public async Task ASignedHookStartsItsJobAndAFilteredOutOneIsIgnored()
     {
         const string main = """{"ref":"refs/heads/main"}""";
         const string branch = """{"ref":"refs/heads/feature"}""";
@@ -258,7 +258,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_trigger_without_a_webhook_block_is_not_reachable_as_a_hook()
+    public async Task ATriggerWithoutAWebhookBlockIsNotReachableAsAHook()
     {
         using var response = await _host.PostHookAsync("load", "{}");
 
@@ -267,7 +267,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Liveness_is_open_and_readiness_reads_every_secret_by_name()
+    public async Task LivenessIsOpenAndReadinessReadsEverySecretByName()
     {
         using var live = await _host.GetAsync("/api/health", apiKey: null);
         using var ready = await _host.GetAsync("/api/health/ready");
@@ -280,7 +280,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task No_secret_reaches_a_log_line_or_a_response_across_runs_and_hooks()
+    public async Task NoSecretReachesALogLineOrAResponseAcrossRunsAndHooks()
     {
         var texts = new List<string>();
         foreach (var response in new[]

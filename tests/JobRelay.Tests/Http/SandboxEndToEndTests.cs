@@ -60,7 +60,7 @@ public sealed class SandboxEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_api_run_starts_a_keboola_job_whose_status_is_followed_to_success()
+    public async Task AnApiRunStartsAKeboolaJobWhoseStatusIsFollowedToSuccess()
     {
         using var run = await _host.PostRunAsync("load", """{"arguments":{"since":"2026-01-01"}}""");
         Assert.Equal(HttpStatusCode.Accepted, run.StatusCode);
@@ -82,7 +82,7 @@ public sealed class SandboxEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_webhook_starts_a_theeye_task_with_mapped_arguments()
+    public async Task AWebhookStartsATheeyeTaskWithMappedArguments()
     {
         using var response = await _host.PostHookAsync("notify", """{"who":"ops"}""", ("X-JobRelay-Token", RelayHost.HookToken));
 
@@ -91,7 +91,7 @@ public sealed class SandboxEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Too_few_task_arguments_are_a_502_with_theeye_s_own_message()
+    public async Task TooFewTaskArgumentsAreA502WithTheeyeSOwnMessage()
     {
         using var response = await _host.PostRunAsync("short-args");
 
@@ -102,7 +102,7 @@ public sealed class SandboxEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_platform_busy_beyond_the_retries_is_a_503_with_retry_after_and_no_job()
+    public async Task APlatformBusyBeyondTheRetriesIsA503WithRetryAfterAndNoJob()
     {
         _sandbox.InjectFault(new SandboxFault("keboola") { Status = 503, RetryAfterSeconds = 1, Count = 5 });
 
@@ -115,7 +115,7 @@ public sealed class SandboxEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task One_429_with_retry_after_is_retried_and_the_job_starts_once()
+    public async Task One429WithRetryAfterIsRetriedAndTheJobStartsOnce()
     {
         _sandbox.InjectFault(new SandboxFault("keboola") { Status = 429, RetryAfterSeconds = 1 });
 
@@ -126,7 +126,7 @@ public sealed class SandboxEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_500_on_the_start_is_an_unknown_outcome_and_is_not_resent()
+    public async Task A500OnTheStartIsAnUnknownOutcomeAndIsNotResent()
     {
         _sandbox.InjectFault(new SandboxFault("keboola") { Status = 500, Count = 3 });
 
@@ -137,7 +137,7 @@ public sealed class SandboxEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_connection_dropped_after_the_start_was_sent_is_an_unknown_outcome()
+    public async Task AConnectionDroppedAfterTheStartWasSentIsAnUnknownOutcome()
     {
         _sandbox.InjectFault(new SandboxFault("keboola") { Drop = true, Count = 3 });
 
@@ -149,7 +149,7 @@ public sealed class SandboxEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_status_read_that_never_answers_in_time_is_a_504()
+    public async Task AStatusReadThatNeverAnswersInTimeIsA504()
     {
         _sandbox.InjectFault(new SandboxFault("keboola") { Latency = TimeSpan.FromSeconds(5), Count = 5 });
 
@@ -160,7 +160,7 @@ public sealed class SandboxEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_second_job_of_the_same_configuration_waits_on_the_lock()
+    public async Task ASecondJobOfTheSameConfigurationWaitsOnTheLock()
     {
         using var first = await _host.PostRunAsync("load");
         using var second = await _host.PostRunAsync("load");

@@ -46,7 +46,7 @@ public sealed class WebhookHandshakeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_event_grid_subscription_validation_is_answered_with_its_code_and_starts_nothing()
+    public async Task AnEventGridSubscriptionValidationIsAnsweredWithItsCodeAndStartsNothing()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/hooks/grid?token={RelayHost.HookToken}")
         {
@@ -62,7 +62,7 @@ public sealed class WebhookHandshakeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_event_grid_notification_array_is_mapped_into_the_job()
+    public async Task AnEventGridNotificationArrayIsMappedIntoTheJob()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/hooks/grid?token={RelayHost.HookToken}")
         {
@@ -77,7 +77,7 @@ public sealed class WebhookHandshakeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_cloudevents_options_handshake_allows_the_origin_only_with_the_token()
+    public async Task ACloudeventsOptionsHandshakeAllowsTheOriginOnlyWithTheToken()
     {
         using var allowed = new HttpRequestMessage(HttpMethod.Options, "/api/hooks/cloud");
         allowed.Headers.Add("WebHook-Request-Origin", "eventemitter.example.com");

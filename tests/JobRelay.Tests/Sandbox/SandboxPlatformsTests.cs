@@ -21,14 +21,14 @@ public sealed class SandboxPlatformsTests : IAsyncLifetime, IDisposable
     public void Dispose() => _http.Dispose();
 
     [Fact]
-    public void The_sandbox_listens_on_loopback_only()
+    public void TheSandboxListensOnLoopbackOnly()
     {
         Assert.Equal("127.0.0.1", _sandbox.KeboolaUrl.Host);
         Assert.Equal("127.0.0.1", _sandbox.TheEyeUrl.Host);
     }
 
     [Fact]
-    public async Task A_keboola_job_moves_from_created_to_success_with_the_documented_quirks()
+    public async Task AKeboolaJobMovesFromCreatedToSuccessWithTheDocumentedQuirks()
     {
         using var created = await Keboola(HttpMethod.Post, "jobs", """{"component":"keboola.ex-db","config":"1"}""");
         var job = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
@@ -48,7 +48,7 @@ public sealed class SandboxPlatformsTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Keboola_refuses_a_wrong_token_and_a_body_without_a_component()
+    public async Task KeboolaRefusesAWrongTokenAndABodyWithoutAComponent()
     {
         using var wrongToken = await Keboola(HttpMethod.Post, "jobs", """{"component":"c"}""", token: "nope");
         using var noComponent = await Keboola(HttpMethod.Post, "jobs", """{"config":"1"}""");
@@ -60,7 +60,7 @@ public sealed class SandboxPlatformsTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task A_killed_keboola_job_ends_terminated_and_sandbox_fail_ends_in_error()
+    public async Task AKilledKeboolaJobEndsTerminatedAndSandboxFailEndsInError()
     {
         using var first = await Keboola(HttpMethod.Post, "jobs", """{"component":"keboola.ex-db"}""");
         using var second = await Keboola(HttpMethod.Post, "jobs", """{"component":"sandbox.fail"}""");
@@ -76,7 +76,7 @@ public sealed class SandboxPlatformsTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Theeye_takes_all_three_routes_and_answers_errors_as_bare_strings()
+    public async Task TheeyeTakesAllThreeRoutesAndAnswersErrorsAsBareStrings()
     {
         using var token = await TheEye("job?customer=sandbox", """{"task":"t1","task_arguments":[]}""", bearer: SandboxCredentials.TheEyeAccessToken);
         using var secret = await TheEye($"job/secret/{SandboxCredentials.TheEyeTaskSecretKey}?customer=sandbox", """{"task":"t1","task_arguments":[]}""");
@@ -95,7 +95,7 @@ public sealed class SandboxPlatformsTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Theeye_status_comes_by_token_and_by_job_secret()
+    public async Task TheeyeStatusComesByTokenAndByJobSecret()
     {
         using var created = await TheEye("job?customer=sandbox", """{"task":"t1","task_arguments":["x"]}""", bearer: SandboxCredentials.TheEyeAccessToken);
         var job = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
@@ -115,7 +115,7 @@ public sealed class SandboxPlatformsTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task A_bad_arguments_task_is_created_already_failed()
+    public async Task ABadArgumentsTaskIsCreatedAlreadyFailed()
     {
         using var created = await TheEye("job?customer=sandbox", """{"task":"sandbox-bad-args","task_arguments":[]}""", bearer: SandboxCredentials.TheEyeAccessToken);
         var job = (await created.Content.ReadFromJsonAsync<JsonObject>())!;

@@ -10,7 +10,7 @@ namespace JobRelay.Tests.Scheduling;
 public class SchedulerBackgroundServiceTests
 {
     [Fact]
-    public async Task The_loop_ticks_every_interval_survives_a_failing_tick_and_stops_with_the_host()
+    public async Task TheLoopTicksEveryIntervalSurvivesAFailingTickAndStopsWithTheHost()
     {
         using var logs = new CapturingLoggerProvider();
         using var loggerFactory = logs.CreateFactory();

@@ -16,7 +16,7 @@ public sealed class CachingSecretStoreTests
     public CachingSecretStoreTests() => _source = new CountingSource(_clock);
 
     [Fact]
-    public async Task A_value_is_read_once_and_served_from_the_cache_until_it_expires()
+    public async Task AValueIsReadOnceAndServedFromTheCacheUntilItExpires()
     {
         var store = Store();
 
@@ -32,7 +32,7 @@ public sealed class CachingSecretStoreTests
     }
 
     [Fact]
-    public async Task Many_concurrent_readers_of_a_missing_secret_share_one_read()
+    public async Task ManyConcurrentReadersOfAMissingSecretShareOneRead()
     {
         _source.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var store = Store();
@@ -46,7 +46,7 @@ public sealed class CachingSecretStoreTests
     }
 
     [Fact]
-    public async Task One_reader_giving_up_does_not_fail_the_others()
+    public async Task OneReaderGivingUpDoesNotFailTheOthers()
     {
         _source.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var store = Store();
@@ -63,7 +63,7 @@ public sealed class CachingSecretStoreTests
     }
 
     [Fact]
-    public async Task A_refused_value_is_read_again_once_for_all_who_refused_it()
+    public async Task ARefusedValueIsReadAgainOnceForAllWhoRefusedIt()
     {
         var store = Store();
         var refused = await store.GetAsync("token", CancellationToken.None);
@@ -78,7 +78,7 @@ public sealed class CachingSecretStoreTests
     }
 
     [Fact]
-    public async Task A_refresh_after_someone_else_refreshed_reads_nothing()
+    public async Task ARefreshAfterSomeoneElseRefreshedReadsNothing()
     {
         var store = Store();
         var refused = await store.GetAsync("token", CancellationToken.None);
@@ -92,7 +92,7 @@ public sealed class CachingSecretStoreTests
     }
 
     [Fact]
-    public async Task An_unreachable_store_serves_the_last_good_value_within_the_grace()
+    public async Task AnUnreachableStoreServesTheLastGoodValueWithinTheGrace()
     {
         var store = Store();
         var good = await store.GetAsync("token", CancellationToken.None);
@@ -108,7 +108,7 @@ public sealed class CachingSecretStoreTests
     }
 
     [Fact]
-    public async Task A_missing_secret_is_not_cached_and_not_served_stale()
+    public async Task AMissingSecretIsNotCachedAndNotServedStale()
     {
         var store = Store();
         _source.Failure = RelayErrorKind.SecretNotFound;
@@ -121,7 +121,7 @@ public sealed class CachingSecretStoreTests
     }
 
     [Fact]
-    public async Task Configuration_secrets_accept_underscores_for_dashes_and_explain_a_missing_one()
+    public async Task ConfigurationSecretsAcceptUnderscoresForDashesAndExplainAMissingOne()
     {
         var options = new SecretsOptions();
         options.Values["kbc_token"] = "from-env";
@@ -137,7 +137,7 @@ public sealed class CachingSecretStoreTests
     }
 
     [Fact]
-    public void A_secret_value_prints_redacted()
+    public void ASecretValuePrintsRedacted()
     {
         Assert.Equal("token=[redacted]", new SecretValue("token", "abc", null, DateTimeOffset.UnixEpoch).ToString());
     }
@@ -146,7 +146,7 @@ public sealed class CachingSecretStoreTests
     [InlineData("https://my-vault.vault.azure.net/", typeof(KeyVaultSecretSource))]
     [InlineData(null, typeof(ConfigurationSecretSource))]
     [InlineData("", typeof(ConfigurationSecretSource))]
-    public void The_source_is_key_vault_exactly_when_a_vault_is_configured(string? vaultUri, Type expected)
+    public void TheSourceIsKeyVaultExactlyWhenAVaultIsConfigured(string? vaultUri, Type expected)
     {
         using var provider = Provider(new() { ["JobRelay:KeyVault:VaultUri"] = vaultUri });
 
@@ -158,7 +158,7 @@ public sealed class CachingSecretStoreTests
     [InlineData("JobRelay:KeyVault:VaultUri", "http://my-vault.vault.azure.net/", "must be an absolute https URL")]
     [InlineData("JobRelay:Secrets:CacheDuration", "00:00:00", "must be positive")]
     [InlineData("JobRelay:Secrets:RequireKeyVault", "true", "No Key Vault is configured")]
-    public void Invalid_secret_settings_fail_at_start(string key, string value, string message)
+    public void InvalidSecretSettingsFailAtStart(string key, string value, string message)
     {
         using var provider = Provider(new() { [key] = value });
 

@@ -56,7 +56,7 @@ public sealed class KeyVaultSecretSourceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_secret_is_read_with_the_bearer_token_after_the_challenge()
+    public async Task ASecretIsReadWithTheBearerTokenAfterTheChallenge()
     {
         var source = Source(_vault.BaseAddress);
 
@@ -77,7 +77,7 @@ public sealed class KeyVaultSecretSourceTests : IAsyncLifetime
     [InlineData("missing-secret", RelayErrorKind.SecretNotFound, "does not exist in Key Vault")]
     [InlineData("forbidden", RelayErrorKind.SecretForbidden, "'Key Vault Secrets User' role")]
     [InlineData("disabled", RelayErrorKind.SecretForbidden, "is disabled")]
-    public async Task Vault_refusals_are_distinct_errors_that_name_the_secret(string name, RelayErrorKind kind, string message)
+    public async Task VaultRefusalsAreDistinctErrorsThatNameTheSecret(string name, RelayErrorKind kind, string message)
     {
         var source = Source(_vault.BaseAddress);
 
@@ -89,7 +89,7 @@ public sealed class KeyVaultSecretSourceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_unreachable_vault_is_unavailable_not_missing()
+    public async Task AnUnreachableVaultIsUnavailableNotMissing()
     {
         var closed = new Uri($"https://127.0.0.1:{FreePort()}/");
         var source = Source(closed, retries: 0);
@@ -101,7 +101,7 @@ public sealed class KeyVaultSecretSourceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_name_key_vault_cannot_hold_is_refused_before_any_call()
+    public async Task ANameKeyVaultCannotHoldIsRefusedBeforeAnyCall()
     {
         var source = Source(_vault.BaseAddress);
 
@@ -112,7 +112,7 @@ public sealed class KeyVaultSecretSourceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_value_never_reaches_a_log_line()
+    public async Task TheValueNeverReachesALogLine()
     {
         using var logs = new CapturingLoggerProvider();
         var source = Source(_vault.BaseAddress, logs: logs);

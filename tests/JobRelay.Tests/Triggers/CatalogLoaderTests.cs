@@ -24,7 +24,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void The_shipped_example_catalog_loads_without_errors()
+    public void TheShippedExampleCatalogLoadsWithoutErrors()
     {
         var result = TriggerCatalogLoader.Parse(File.ReadAllText(RepoFile("triggers.json")));
 
@@ -35,7 +35,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void A_keboola_trigger_keeps_every_job_field()
+    public void AKeboolaTriggerKeepsEveryJobField()
     {
         var catalog = Valid("""
             "full": {
@@ -63,7 +63,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void A_theeye_trigger_with_a_secret_key_keeps_its_task_arguments_and_secret_name()
+    public void ATheeyeTriggerWithASecretKeyKeepsItsTaskArgumentsAndSecretName()
     {
         var catalog = Valid("""
             "eye-task": {
@@ -81,7 +81,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void Schedules_webhooks_and_after_rules_are_read()
+    public void SchedulesWebhooksAndAfterRulesAreRead()
     {
         var catalog = Valid("""
             "first": {
@@ -112,7 +112,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void Comments_and_trailing_commas_are_allowed()
+    public void CommentsAndTrailingCommasAreAllowed()
     {
         var result = TriggerCatalogLoader.Parse("""
             {
@@ -126,7 +126,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void A_single_tenant_connection_url_becomes_its_queue_endpoint()
+    public void ASingleTenantConnectionUrlBecomesItsQueueEndpoint()
     {
         var result = TriggerCatalogLoader.Parse("""
             { "platforms": { "k": { "type": "keboola", "url": "https://connection.acme.keboola.com", "tokenSecret": "t" } }, "triggers": {} }
@@ -136,7 +136,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void Loopback_http_is_allowed_for_local_use()
+    public void LoopbackHttpIsAllowedForLocalUse()
     {
         var result = TriggerCatalogLoader.Parse("""
             { "platforms": { "k": { "type": "keboola", "url": "http://127.0.0.1:5081/keboola", "tokenSecret": "t" } }, "triggers": {} }
@@ -146,7 +146,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void Malformed_json_is_one_error_with_its_line()
+    public void MalformedJsonIsOneErrorWithItsLine()
     {
         var result = TriggerCatalogLoader.Parse("{\n  \"platforms\": {\n    \"k\": \n}", "bad.json");
 
@@ -157,7 +157,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void Every_error_of_a_catalog_is_reported_at_once_with_its_path()
+    public void EveryErrorOfACatalogIsReportedAtOnceWithItsPath()
     {
         var result = LoadTriggers("""
             "a": { "platform": "nowhere", "keboola": { "component": "c" } },
@@ -189,7 +189,7 @@ public sealed class CatalogLoaderTests
     [InlineData("""{ "platforms": { "e": { "type": "theeye", "customer": 5 } }, "triggers": {} }""", "$.platforms.e.customer", "must be a string")]
     [InlineData("""{ "platforms": { "bad name": { "type": "theeye", "customer": "c" } }, "triggers": {} }""", "$.platforms['bad name']", "not a valid platform name")]
     [InlineData("""{ "platforms": { "e": { "type": "theeye", "customer": "c", "tokenSecret": "t" } }, "triggers": {} }""", "$.platforms.e.tokenSecret", "not a known field")]
-    public void Platform_and_root_errors_name_their_path(string json, string path, string message)
+    public void PlatformAndRootErrorsNameTheirPath(string json, string path, string message)
     {
         var result = TriggerCatalogLoader.Parse(json);
 
@@ -249,7 +249,7 @@ public sealed class CatalogLoaderTests
     [InlineData("""{ "platform": "kbc", "keboola": { "component": "c" }, "after": [{ "platform": "kbc", "config": "1" }] }""", "$.triggers.t.after[0].component", "is required with 'config'")]
     [InlineData("""{ "platform": "kbc", "keboola": { "component": "c" }, "after": [{ "platform": "kbc", "states": ["done"] }] }""", "$.triggers.t.after[0].states[0]", "not an end state")]
     [InlineData("""{ "platform": "kbc", "keboola": { "component": "c" }, "after": { "trigger": "x" } }""", "$.triggers.t.after", "must be an array")]
-    public void Trigger_errors_name_their_path(string trigger, string path, string message)
+    public void TriggerErrorsNameTheirPath(string trigger, string path, string message)
     {
         var result = LoadTriggers($"\"t\": {trigger}");
 
@@ -258,7 +258,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void An_access_token_trigger_on_a_platform_without_a_token_is_an_error()
+    public void AnAccessTokenTriggerOnAPlatformWithoutATokenIsAnError()
     {
         var result = TriggerCatalogLoader.Parse("""
             { "platforms": { "e": { "type": "theeye", "customer": "c" } },
@@ -271,7 +271,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void A_chaining_cycle_through_trigger_rules_is_refused()
+    public void AChainingCycleThroughTriggerRulesIsRefused()
     {
         var result = LoadTriggers("""
             "a": { "platform": "kbc", "keboola": { "component": "c1" }, "after": [{ "trigger": "c" }] },
@@ -285,7 +285,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void A_chaining_cycle_through_a_platform_rule_is_refused()
+    public void AChainingCycleThroughAPlatformRuleIsRefused()
     {
         var result = LoadTriggers("""
             "loader": { "platform": "kbc", "keboola": { "component": "ex", "config": "1" }, "after": [{ "trigger": "report" }] },
@@ -296,7 +296,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void A_platform_rule_that_matches_another_component_makes_no_cycle()
+    public void APlatformRuleThatMatchesAnotherComponentMakesNoCycle()
     {
         Valid("""
             "loader": { "platform": "kbc", "keboola": { "component": "ex", "config": "1" }, "after": [{ "trigger": "report" }] },
@@ -305,7 +305,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void Platform_url_overrides_replace_only_the_named_endpoints()
+    public void PlatformUrlOverridesReplaceOnlyTheNamedEndpoints()
     {
         var catalog = Valid("\"t\": { \"platform\": \"kbc\", \"keboola\": { \"component\": \"c\" } }");
 
@@ -316,7 +316,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void Catalog_secrets_lists_every_secret_name_once()
+    public void CatalogSecretsListsEverySecretNameOnce()
     {
         var catalog = Valid("""
             "a": { "platform": "eye", "theeye": { "task": "t", "auth": "secretKey", "secretKeySecret": "task-key" }, "webhook": { "scheme": "github", "secrets": ["gh", "kbc-token"] } }
@@ -326,7 +326,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void The_catalog_view_shows_triggers_without_secret_names()
+    public void TheCatalogViewShowsTriggersWithoutSecretNames()
     {
         var catalog = Valid("""
             "a": { "platform": "kbc", "keboola": { "component": "c", "config": "1" }, "arguments": { "x": { "default": 1, "overridable": true } },
@@ -346,7 +346,7 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
-    public void The_schema_lists_the_same_stacks_and_webhook_schemes_as_the_loader()
+    public void TheSchemaListsTheSameStacksAndWebhookSchemesAsTheLoader()
     {
         var schema = JsonNode.Parse(File.ReadAllText(RepoFile("triggers.schema.json")))!;
 

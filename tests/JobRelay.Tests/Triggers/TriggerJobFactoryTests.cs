@@ -38,7 +38,7 @@ public sealed class TriggerJobFactoryTests
         """);
 
     [Fact]
-    public void A_keboola_job_gets_every_field_with_arguments_applied()
+    public void AKeboolaJobGetsEveryFieldWithArgumentsApplied()
     {
         var values = new Dictionary<string, JsonNode?> { ["customer"] = 42, ["when"] = "2026-12-01T02:00:00Z" };
 
@@ -60,7 +60,7 @@ public sealed class TriggerJobFactoryTests
     }
 
     [Fact]
-    public void A_missing_required_argument_is_a_mapping_failure_naming_it_and_its_source()
+    public void AMissingRequiredArgumentIsAMappingFailureNamingItAndItsSource()
     {
         var ex = Assert.Throws<RelayException>(() => TriggerJobFactory.Create(Catalog.Triggers["full"], Catalog, new Dictionary<string, JsonNode?>()));
 
@@ -70,7 +70,7 @@ public sealed class TriggerJobFactoryTests
     }
 
     [Fact]
-    public void A_templated_date_that_is_not_a_date_is_a_mapping_failure()
+    public void ATemplatedDateThatIsNotADateIsAMappingFailure()
     {
         var values = new Dictionary<string, JsonNode?> { ["customer"] = 1, ["when"] = "soon" };
 
@@ -81,7 +81,7 @@ public sealed class TriggerJobFactoryTests
     }
 
     [Fact]
-    public void A_theeye_job_keeps_argument_types_and_null_slots()
+    public void ATheeyeJobKeepsArgumentTypesAndNullSlots()
     {
         var values = new Dictionary<string, JsonNode?> { ["repo"] = "acme/docs", ["count"] = 3 };
 
@@ -93,7 +93,7 @@ public sealed class TriggerJobFactoryTests
     }
 
     [Fact]
-    public void Overrides_set_only_overridable_arguments()
+    public void OverridesSetOnlyOverridableArguments()
     {
         var values = TriggerJobFactory.ApplyOverrides(Catalog.Triggers["full"], new JsonObject { ["customer"] = 5, ["size"] = "large" });
 
@@ -102,7 +102,7 @@ public sealed class TriggerJobFactoryTests
     }
 
     [Fact]
-    public void Overriding_a_fixed_argument_is_forbidden_by_name()
+    public void OverridingAFixedArgumentIsForbiddenByName()
     {
         var ex = Assert.Throws<RelayException>(() => TriggerJobFactory.ApplyOverrides(Catalog.Triggers["full"], new JsonObject { ["row"] = 1 }));
 
@@ -111,7 +111,7 @@ public sealed class TriggerJobFactoryTests
     }
 
     [Fact]
-    public void Overriding_an_unknown_argument_lists_the_overridable_ones()
+    public void OverridingAnUnknownArgumentListsTheOverridableOnes()
     {
         var ex = Assert.Throws<RelayException>(() => TriggerJobFactory.ApplyOverrides(Catalog.Triggers["full"], new JsonObject { ["colour"] = "red" }));
 
@@ -121,7 +121,7 @@ public sealed class TriggerJobFactoryTests
     }
 
     [Fact]
-    public void Mapping_reads_body_header_and_query_sources_and_leaves_absent_ones_out()
+    public void MappingReadsBodyHeaderAndQuerySourcesAndLeavesAbsentOnesOut()
     {
         var context = new Values(JsonNode.Parse("""{"customer":{"id":"c-9"}}"""), headers: new() { ["X-Repo"] = "acme/site" });
 
@@ -140,7 +140,7 @@ public sealed class TriggerJobFactoryTests
     [InlineData("$", """{"a":1}""", """{"a":1}""")]
     [InlineData("$.missing", """{"a":1}""", null)]
     [InlineData("$.a[5]", """{"a":[1]}""", null)]
-    public void Json_paths_select_what_they_name(string path, string json, string? expected)
+    public void JsonPathsSelectWhatTheyName(string path, string json, string? expected)
     {
         Assert.True(JsonPath.TryParse(path, out var parsed, out _));
 
@@ -152,7 +152,7 @@ public sealed class TriggerJobFactoryTests
     [InlineData("$..a", "empty name")]
     [InlineData("$.a[x]", "bad index")]
     [InlineData("$['a", "unclosed")]
-    public void Bad_json_paths_say_what_is_wrong(string path, string message)
+    public void BadJsonPathsSayWhatIsWrong(string path, string message)
     {
         Assert.False(JsonPath.TryParse(path, out _, out var error));
         Assert.Contains(message, error, StringComparison.Ordinal);

@@ -12,7 +12,7 @@ public sealed class KeboolaAuthenticationTests : IDisposable
     public void Dispose() => _kit.Dispose();
 
     [Fact]
-    public async Task An_invalid_access_token_names_the_secret_and_the_stack_host_but_not_the_token()
+    public async Task AnInvalidAccessTokenNamesTheSecretAndTheStackHostButNotTheToken()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(401, InvalidToken));
 
@@ -30,7 +30,7 @@ public sealed class KeboolaAuthenticationTests : IDisposable
     }
 
     [Fact]
-    public async Task A_forbidden_invalid_access_token_is_an_authentication_failure_too()
+    public async Task AForbiddenInvalidAccessTokenIsAnAuthenticationFailureToo()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(403, """{"error":"Invalid access token","code":403,"status":"error","exceptionId":"exception-403"}"""));
 
@@ -41,7 +41,7 @@ public sealed class KeboolaAuthenticationTests : IDisposable
     }
 
     [Fact]
-    public async Task Another_forbidden_answer_is_a_rejection_after_the_secret_was_re_read_once()
+    public async Task AnotherForbiddenAnswerIsARejectionAfterTheSecretWasReReadOnce()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(403, """{"error":"You don't have access to the resource.","code":403,"status":"error","exceptionId":"exception-403b"}"""));
 
@@ -55,7 +55,7 @@ public sealed class KeboolaAuthenticationTests : IDisposable
     }
 
     [Fact]
-    public async Task A_rotated_token_is_re_read_and_the_job_is_started_with_it()
+    public async Task ARotatedTokenIsReReadAndTheJobIsStartedWithIt()
     {
         await using var server = await LoopbackServer.StartAsync(Answers(new QueueAnswer(401, InvalidToken), new QueueAnswer(201, CreatedJob)));
         var secrets = SecretStore(current: Token, refreshed: RotatedToken);
@@ -73,7 +73,7 @@ public sealed class KeboolaAuthenticationTests : IDisposable
     }
 
     [Fact]
-    public async Task A_rotated_token_is_re_read_for_a_status_read_too()
+    public async Task ARotatedTokenIsReReadForAStatusReadToo()
     {
         await using var server = await LoopbackServer.StartAsync(Answers(
             new QueueAnswer(401, InvalidToken),
@@ -86,7 +86,7 @@ public sealed class KeboolaAuthenticationTests : IDisposable
     }
 
     [Fact]
-    public async Task Whitespace_around_the_stored_token_is_not_sent()
+    public async Task WhitespaceAroundTheStoredTokenIsNotSent()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(201, CreatedJob));
 
@@ -96,7 +96,7 @@ public sealed class KeboolaAuthenticationTests : IDisposable
     }
 
     [Fact]
-    public async Task A_stored_token_that_a_header_cannot_carry_is_refused_without_sending_or_showing_it()
+    public async Task AStoredTokenThatAHeaderCannotCarryIsRefusedWithoutSendingOrShowingIt()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(201, CreatedJob));
         const string broken = "kbc-broken\r\nX-Injected: 1";
@@ -112,7 +112,7 @@ public sealed class KeboolaAuthenticationTests : IDisposable
     }
 
     [Fact]
-    public async Task The_token_never_reaches_a_log_line_or_an_exception_message()
+    public async Task TheTokenNeverReachesALogLineOrAnExceptionMessage()
     {
         // The fake queue echoes the token it was sent in every error, as a careless proxy might.
         var posts = 0;

@@ -11,7 +11,7 @@ public sealed class KeboolaJobStatusTests : IDisposable
     public void Dispose() => _kit.Dispose();
 
     [Fact]
-    public async Task Job_status_is_read_with_a_get_on_the_job_and_the_token()
+    public async Task JobStatusIsReadWithAGetOnTheJobAndTheToken()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(200, """
             {"id":"1234567","runId":"1234567","status":"success","isFinished":true,"url":"https://queue.keboola.com/jobs/1234567",
@@ -38,7 +38,7 @@ public sealed class KeboolaJobStatusTests : IDisposable
     }
 
     [Fact]
-    public async Task Job_status_escapes_the_job_id_in_the_path()
+    public async Task JobStatusEscapesTheJobIdInThePath()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(200, """{"id":"12/34 5","status":"processing","isFinished":false}"""));
 
@@ -59,7 +59,7 @@ public sealed class KeboolaJobStatusTests : IDisposable
     [InlineData("cancelled", true, JobState.Cancelled)]
     [InlineData("suspended", false, JobState.Running)]
     [InlineData("suspended", true, JobState.Failed)]
-    public async Task Every_keboola_status_maps_to_a_job_state(string keboolaStatus, bool isFinished, JobState expected)
+    public async Task EveryKeboolaStatusMapsToAJobState(string keboolaStatus, bool isFinished, JobState expected)
     {
         await using var server = await LoopbackServer.StartAsync(Answer(200, $$"""{"id":"55","status":"{{keboolaStatus}}","isFinished":{{(isFinished ? "true" : "false")}}}"""));
 
@@ -73,7 +73,7 @@ public sealed class KeboolaJobStatusTests : IDisposable
     [Theory]
     [InlineData("success", false)]
     [InlineData("processing", true)]
-    public async Task Whether_a_job_is_final_follows_is_finished_rather_than_the_status(string keboolaStatus, bool isFinished)
+    public async Task WhetherAJobIsFinalFollowsIsFinishedRatherThanTheStatus(string keboolaStatus, bool isFinished)
     {
         await using var server = await LoopbackServer.StartAsync(Answer(200, $$"""{"id":"55","status":"{{keboolaStatus}}","isFinished":{{(isFinished ? "true" : "false")}}}"""));
 
@@ -87,7 +87,7 @@ public sealed class KeboolaJobStatusTests : IDisposable
     [InlineData("cancelled", true)]
     [InlineData("waiting", false)]
     [InlineData("terminating", false)]
-    public async Task Without_is_finished_a_job_is_final_when_its_status_is_an_end_status(string keboolaStatus, bool expectedFinal)
+    public async Task WithoutIsFinishedAJobIsFinalWhenItsStatusIsAnEndStatus(string keboolaStatus, bool expectedFinal)
     {
         await using var server = await LoopbackServer.StartAsync(Answer(200, $$"""{"id":"55","status":"{{keboolaStatus}}"}"""));
 
@@ -97,7 +97,7 @@ public sealed class KeboolaJobStatusTests : IDisposable
     }
 
     [Fact]
-    public async Task A_warning_job_says_that_a_child_job_failed()
+    public async Task AWarningJobSaysThatAChildJobFailed()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(200, """{"id":"55","status":"warning","isFinished":true,"result":{"message":"Orchestration finished."}}"""));
 
@@ -109,7 +109,7 @@ public sealed class KeboolaJobStatusTests : IDisposable
     }
 
     [Fact]
-    public async Task A_failed_job_carries_the_result_message()
+    public async Task AFailedJobCarriesTheResultMessage()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(200, """
             {"id":"55","status":"error","isFinished":true,"endTime":"2025-03-04T10:02:05+00:00",
@@ -139,7 +139,7 @@ public sealed class KeboolaJobStatusTests : IDisposable
 
     [Theory]
     [MemberData(nameof(QuirkyJobs))]
-    public async Task Started_jobs_in_every_shape_the_queue_answers_are_read(string body, string expectedId, string? expectedRunId, string? expectedMessage)
+    public async Task StartedJobsInEveryShapeTheQueueAnswersAreRead(string body, string expectedId, string? expectedRunId, string? expectedMessage)
     {
         await using var server = await LoopbackServer.StartAsync(Answer(201, body));
 
@@ -175,7 +175,7 @@ public sealed class KeboolaJobStatusTests : IDisposable
     }
 
     [Fact]
-    public async Task Job_status_of_an_unknown_job_is_not_found()
+    public async Task JobStatusOfAnUnknownJobIsNotFound()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(404, """{"error":"Job \"999\" not found","code":404,"status":"error","exceptionId":"exception-404a"}"""));
 
@@ -189,7 +189,7 @@ public sealed class KeboolaJobStatusTests : IDisposable
     }
 
     [Fact]
-    public async Task Job_status_answered_with_a_body_that_is_not_a_job_is_an_invalid_platform_response()
+    public async Task JobStatusAnsweredWithABodyThatIsNotAJobIsAnInvalidPlatformResponse()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(200, "[]"));
 
@@ -203,7 +203,7 @@ public sealed class KeboolaJobStatusTests : IDisposable
     [InlineData("")]
     [InlineData(" ")]
     [InlineData("..")]
-    public async Task Job_status_of_an_empty_or_dot_id_is_refused_without_sending(string jobId)
+    public async Task JobStatusOfAnEmptyOrDotIdIsRefusedWithoutSending(string jobId)
     {
         await using var server = await LoopbackServer.StartAsync(Answer(200, "{}"));
 
@@ -214,7 +214,7 @@ public sealed class KeboolaJobStatusTests : IDisposable
     }
 
     [Fact]
-    public async Task Kill_posts_to_the_kill_endpoint_and_returns_the_status_read_after_it()
+    public async Task KillPostsToTheKillEndpointAndReturnsTheStatusReadAfterIt()
     {
         await using var server = await LoopbackServer.StartAsync(context => context.Request.Method == "POST"
             ? Answer(202, """{"id":"1234567","status":"terminating","isFinished":false}""")(context)
@@ -244,7 +244,7 @@ public sealed class KeboolaJobStatusTests : IDisposable
     }
 
     [Fact]
-    public async Task Kill_of_an_unknown_job_is_not_found_and_reads_nothing()
+    public async Task KillOfAnUnknownJobIsNotFoundAndReadsNothing()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(404, """{"error":"Job \"999\" not found","code":404,"status":"error","exceptionId":"exception-404b"}"""));
 
@@ -257,7 +257,7 @@ public sealed class KeboolaJobStatusTests : IDisposable
     }
 
     [Fact]
-    public async Task Kill_refused_by_the_queue_is_rejected_with_its_error()
+    public async Task KillRefusedByTheQueueIsRejectedWithItsError()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(400, """{"error":"Job \"55\" is already finished","code":400,"status":"error","exceptionId":"exception-400k"}"""));
 

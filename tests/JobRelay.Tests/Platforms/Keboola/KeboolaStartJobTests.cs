@@ -15,7 +15,7 @@ public sealed class KeboolaStartJobTests : IDisposable
     public void Dispose() => _kit.Dispose();
 
     [Fact]
-    public async Task Start_job_posts_every_field_to_the_queue()
+    public async Task StartJobPostsEveryFieldToTheQueue()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(201, CreatedJob));
         var request = Job() with
@@ -48,7 +48,7 @@ public sealed class KeboolaStartJobTests : IDisposable
     }
 
     [Fact]
-    public async Task Start_job_sends_stored_variables_a_start_time_a_full_backend_and_infinite_parallelism()
+    public async Task StartJobSendsStoredVariablesAStartTimeAFullBackendAndInfiniteParallelism()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(201, CreatedJob));
         var request = Job() with
@@ -67,7 +67,7 @@ public sealed class KeboolaStartJobTests : IDisposable
     }
 
     [Fact]
-    public async Task Start_job_sends_a_delayed_start_time_with_its_fraction_of_a_second()
+    public async Task StartJobSendsADelayedStartTimeWithItsFractionOfASecond()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(201, CreatedJob));
         var startAt = new DateTimeOffset(2025, 3, 4, 21, 30, 0, TimeSpan.Zero).AddTicks(2_500_000);
@@ -80,7 +80,7 @@ public sealed class KeboolaStartJobTests : IDisposable
     }
 
     [Fact]
-    public async Task Start_job_with_only_a_component_sends_the_component_and_the_default_mode()
+    public async Task StartJobWithOnlyAComponentSendsTheComponentAndTheDefaultMode()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(201, CreatedJob));
 
@@ -93,7 +93,7 @@ public sealed class KeboolaStartJobTests : IDisposable
     }
 
     [Fact]
-    public async Task Start_job_returns_the_created_job_with_its_run_id_url_and_times()
+    public async Task StartJobReturnsTheCreatedJobWithItsRunIdUrlAndTimes()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(201, CreatedJob));
 
@@ -117,7 +117,7 @@ public sealed class KeboolaStartJobTests : IDisposable
     [InlineData("keboola", "/keboola/jobs")]
     [InlineData("eu/queue/", "/eu/queue/jobs")]
     [InlineData("", "/jobs")]
-    public async Task Start_job_keeps_the_path_prefix_of_the_queue_url(string prefix, string expectedPath)
+    public async Task StartJobKeepsThePathPrefixOfTheQueueUrl(string prefix, string expectedPath)
     {
         await using var server = await LoopbackServer.StartAsync(Answer(201, CreatedJob));
 
@@ -132,7 +132,7 @@ public sealed class KeboolaStartJobTests : IDisposable
     [InlineData(" 17 ", "17")]
     [InlineData("infinity", "\"infinity\"")]
     [InlineData("Infinity", "\"infinity\"")]
-    public async Task Start_job_sends_parallelism_as_a_number_or_as_infinity(string parallelism, string expectedJson)
+    public async Task StartJobSendsParallelismAsANumberOrAsInfinity(string parallelism, string expectedJson)
     {
         await using var server = await LoopbackServer.StartAsync(Answer(201, CreatedJob));
 
@@ -151,7 +151,7 @@ public sealed class KeboolaStartJobTests : IDisposable
     [InlineData("2.5")]
     [InlineData("many")]
     [InlineData("")]
-    public async Task Start_job_refuses_parallelism_outside_two_to_a_hundred_or_infinity_without_sending(string parallelism)
+    public async Task StartJobRefusesParallelismOutsideTwoToAHundredOrInfinityWithoutSending(string parallelism)
     {
         await using var server = await LoopbackServer.StartAsync(Answer(201, CreatedJob));
         var secrets = new Mock<JobRelay.Secrets.ISecretStore>(MockBehavior.Strict);
@@ -176,7 +176,7 @@ public sealed class KeboolaStartJobTests : IDisposable
 
     [Theory]
     [MemberData(nameof(InvalidCombinations))]
-    public async Task Start_job_refuses_an_invalid_request_without_sending_it(KeboolaJobRequest request, string expectedProblem)
+    public async Task StartJobRefusesAnInvalidRequestWithoutSendingIt(KeboolaJobRequest request, string expectedProblem)
     {
         await using var server = await LoopbackServer.StartAsync(Answer(201, CreatedJob));
         var secrets = new Mock<JobRelay.Secrets.ISecretStore>(MockBehavior.Strict);
@@ -191,7 +191,7 @@ public sealed class KeboolaStartJobTests : IDisposable
     }
 
     [Fact]
-    public async Task Start_job_refuses_a_request_for_another_platform()
+    public async Task StartJobRefusesARequestForAnotherPlatform()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(201, CreatedJob));
 
@@ -202,7 +202,7 @@ public sealed class KeboolaStartJobTests : IDisposable
     }
 
     [Fact]
-    public async Task Start_job_refused_with_429_is_sent_again_after_the_retry_after_delay()
+    public async Task StartJobRefusedWith429IsSentAgainAfterTheRetryAfterDelay()
     {
         await using var server = await LoopbackServer.StartAsync(Answers(
             new QueueAnswer(429, """{"error":"Too many requests","code":429,"status":"error"}""", RetryAfter: "1"),
@@ -216,7 +216,7 @@ public sealed class KeboolaStartJobTests : IDisposable
     }
 
     [Fact]
-    public async Task Start_job_answered_with_500_is_sent_once_and_its_outcome_is_unknown()
+    public async Task StartJobAnsweredWith500IsSentOnceAndItsOutcomeIsUnknown()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(500, """{"error":"Internal Server Error","code":500,"status":"error"}"""));
 
@@ -229,7 +229,7 @@ public sealed class KeboolaStartJobTests : IDisposable
     }
 
     [Fact]
-    public async Task Start_job_rejected_by_the_queue_reports_its_error_and_exception_id()
+    public async Task StartJobRejectedByTheQueueReportsItsErrorAndExceptionId()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(
             400,
@@ -247,7 +247,7 @@ public sealed class KeboolaStartJobTests : IDisposable
     }
 
     [Fact]
-    public async Task Start_job_rejected_with_a_body_that_is_not_json_is_still_reported_as_rejected()
+    public async Task StartJobRejectedWithABodyThatIsNotJsonIsStillReportedAsRejected()
     {
         await using var server = await LoopbackServer.StartAsync(Answer(422, "<html>Unprocessable</html>"));
 
@@ -266,7 +266,7 @@ public sealed class KeboolaStartJobTests : IDisposable
     [InlineData("""{"status":"created","isFinished":false}""")]
     [InlineData("""{"id":null,"status":"created"}""")]
     [InlineData("""{"id":{"value":1},"status":"created"}""")]
-    public async Task Start_job_answered_with_a_body_that_is_not_a_job_is_an_invalid_platform_response(string body)
+    public async Task StartJobAnsweredWithABodyThatIsNotAJobIsAnInvalidPlatformResponse(string body)
     {
         await using var server = await LoopbackServer.StartAsync(Answer(201, body));
 
@@ -279,7 +279,7 @@ public sealed class KeboolaStartJobTests : IDisposable
     }
 
     [Fact]
-    public void The_platform_reports_its_catalog_name_and_kind()
+    public void ThePlatformReportsItsCatalogNameAndKind()
     {
         var settings = new KeboolaPlatformSettings(PlatformName, new Uri("https://queue.keboola.com"), SecretName);
         using var http = new HttpClient();

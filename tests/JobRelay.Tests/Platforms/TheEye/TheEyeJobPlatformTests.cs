@@ -23,7 +23,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     private readonly KeptJobSecrets _kept = new();
 
     [Fact]
-    public async Task An_access_token_goes_in_the_authorization_header_only()
+    public async Task AnAccessTokenGoesInTheAuthorizationHeaderOnly()
     {
         var server = await Serve(Respond(200, InProgress));
 
@@ -41,7 +41,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task A_task_secret_key_uses_the_documented_secret_route_without_a_header()
+    public async Task ATaskSecretKeyUsesTheDocumentedSecretRouteWithoutAHeader()
     {
         var server = await Serve(Respond(200, InProgress));
 
@@ -55,7 +55,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task The_task_scoped_secret_route_carries_the_task_in_the_path()
+    public async Task TheTaskScopedSecretRouteCarriesTheTaskInThePath()
     {
         var server = await Serve(Respond(200, InProgress));
 
@@ -68,7 +68,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task A_200_with_a_job_that_ended_at_once_is_a_failed_start()
+    public async Task A200WithAJobThatEndedAtOnceIsAFailedStart()
     {
         var server = await Serve(Respond(200, """{"id":"64f0000000000000000000ff","state":"error","lifecycle":"terminated","output":["Invalid Task Arguments"]}"""));
 
@@ -85,7 +85,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     [InlineData(403, "\"organization is required\"", RelayErrorKind.PlatformRejected, "customer 'acme'")]
     [InlineData(401, "\"Unauthorized\"", RelayErrorKind.PlatformAuthenticationFailed, "secret 'eye-token'")]
     [InlineData(403, "\"invalid secret\"", RelayErrorKind.PlatformAuthenticationFailed, "invalid secret")]
-    public async Task Errors_in_both_body_shapes_are_mapped(int status, string body, RelayErrorKind kind, string message)
+    public async Task ErrorsInBothBodyShapesAreMapped(int status, string body, RelayErrorKind kind, string message)
     {
         var server = await Serve(Respond(status, body));
 
@@ -97,7 +97,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task A_refused_token_is_read_again_and_tried_exactly_once_more()
+    public async Task ARefusedTokenIsReadAgainAndTriedExactlyOnceMore()
     {
         var calls = 0;
         var server = await Serve(context => Interlocked.Increment(ref calls) == 1 ? Write(context, 401, "\"Unauthorized\"") : Write(context, 200, InProgress));
@@ -110,7 +110,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task A_500_after_the_post_is_an_unknown_outcome_and_never_resent()
+    public async Task A500AfterThePostIsAnUnknownOutcomeAndNeverResent()
     {
         var server = await Serve(Respond(500, """{"statusCode":500,"message":"boom"}"""));
 
@@ -121,7 +121,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task A_platform_that_never_answers_a_post_is_an_unknown_outcome_and_a_read_a_timeout()
+    public async Task APlatformThatNeverAnswersAPostIsAnUnknownOutcomeAndAReadATimeout()
     {
         var server = await Serve(async context => await Task.Delay(Timeout.Infinite, context.RequestAborted));
         var platform = Platform(server, attemptTimeout: TimeSpan.FromMilliseconds(300));
@@ -146,7 +146,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     [InlineData("completed", "timeout", JobState.Failed, true)]
     [InlineData("canceled", "canceled", JobState.Cancelled, true)]
     [InlineData("expired", "in_progress", JobState.Failed, true)]
-    public async Task Lifecycles_and_states_are_normalised(string lifecycle, string state, JobState expected, bool final)
+    public async Task LifecyclesAndStatesAreNormalised(string lifecycle, string state, JobState expected, bool final)
     {
         var server = await Serve(Respond(200, $$"""{"id":"64f000000000000000000001","lifecycle":"{{lifecycle}}","state":"{{state}}"}"""));
 
@@ -165,7 +165,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     [InlineData(500, """{"id":"64f000000000000000000001","lifecycle":"finished","state":"failure"}""", JobState.Failed)]
     [InlineData(408, "", JobState.Running)]
     [InlineData(303, "", JobState.Running)]
-    public async Task Without_a_token_the_status_comes_from_the_job_secret_result_route(int status, string body, JobState expected)
+    public async Task WithoutATokenTheStatusComesFromTheJobSecretResultRoute(int status, string body, JobState expected)
     {
         var server = await Serve(context => context.Request.Method == "POST" ? Write(context, 200, InProgress) : Write(context, status, body));
         var platform = Platform(server, accessTokenSecret: null);
@@ -182,7 +182,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Without_a_token_an_unknown_job_says_why_its_status_cannot_be_read()
+    public async Task WithoutATokenAnUnknownJobSaysWhyItsStatusCannotBeRead()
     {
         var server = await Serve(Respond(200, InProgress));
 
@@ -194,7 +194,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task No_token_key_or_job_secret_reaches_a_log_line_a_message_or_a_result()
+    public async Task NoTokenKeyOrJobSecretReachesALogLineAMessageOrAResult()
     {
         var calls = 0;
         var server = await Serve(context => Interlocked.Increment(ref calls) switch
