@@ -93,6 +93,23 @@ internal sealed record NewRun(ClaimKey Key, string RunId, string Trigger, string
 
     /// <summary>Set when the claimant already knows the key starts no job: the run is written settled as ignored.</summary>
     public string? IgnoredReason { get; init; }
+
+    /// <summary>The first version of this run's record, as every store writes it: claimed under a lease, or settled as ignored.</summary>
+    public RunRecord ToClaimedRecord(DateTimeOffset now, TimeSpan lease) => new()
+    {
+        Key = Key,
+        RunId = RunId,
+        Trigger = Trigger,
+        Origin = Origin,
+        ParentRunId = ParentRunId,
+        Arguments = Arguments,
+        State = IgnoredReason is null ? RunState.Claimed : RunState.Ignored,
+        Reason = IgnoredReason,
+        Version = 1,
+        LeaseUntil = IgnoredReason is null ? now + lease : null,
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
 }
 
 /// <summary>The right to write a run, proven by the version of the record the holder last wrote.</summary>

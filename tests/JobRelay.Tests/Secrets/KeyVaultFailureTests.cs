@@ -30,7 +30,7 @@ public sealed class KeyVaultFailureTests : IAsyncLifetime
     private const string BearerToken = "fake-entra-token-outage";
     private const string Tenant = "00000000-0000-0000-0000-000000000001";
 
-    private readonly X509Certificate2 _certificate = CreateCertificate();
+    private readonly X509Certificate2 _certificate = LoopbackTls.CreateCertificate();
     private LoopbackServer _vault = null!;
     private volatile string _mode = "ok";
 
@@ -90,7 +90,7 @@ public sealed class KeyVaultFailureTests : IAsyncLifetime
     [Fact]
     public async Task AVaultThatRefusesTheConnectionIsUnavailable()
     {
-        var ex = await ReadFailureAsync(Source(new Uri($"https://127.0.0.1:{FreePort()}/")));
+        var ex = await ReadFailureAsync(Source(new Uri($"https://127.0.0.1:{LoopbackTls.FreePort()}/")));
 
         Assert.Contains("could not be reached to read secret 'platform-token': the connection was refused or dropped", ex.Message, StringComparison.Ordinal);
     }
@@ -132,7 +132,7 @@ public sealed class KeyVaultFailureTests : IAsyncLifetime
     {
         var credential = new ClientSecretCredential(Tenant, "11111111-1111-1111-1111-111111111111", "client-secret-outage", new ClientSecretCredentialOptions
         {
-            AuthorityHost = new Uri($"https://127.0.0.1:{FreePort()}/"),
+            AuthorityHost = new Uri($"https://127.0.0.1:{LoopbackTls.FreePort()}/"),
             DisableInstanceDiscovery = true,
             Retry = { MaxRetries = 1, Delay = TimeSpan.FromMilliseconds(10) },
         });
@@ -171,7 +171,7 @@ public sealed class KeyVaultFailureTests : IAsyncLifetime
               "triggers": { "load": { "platform": "kbc", "keboola": { "component": "keboola.ex-db", "config": "42" } } }
             }
             """;
-        var down = Source(new Uri($"https://127.0.0.1:{FreePort()}/"));
+        var down = Source(new Uri($"https://127.0.0.1:{LoopbackTls.FreePort()}/"));
         await using var host = await RelayHost.StartAsync(catalog, new Dictionary<string, Uri>(), services: s => s.AddSingleton<ISecretSource>(down));
 
         using var run = await host.PostRunAsync("load");
@@ -220,36 +220,9 @@ public sealed class KeyVaultFailureTests : IAsyncLifetime
         options.Retry.MaxRetries = 1;
         options.Retry.Delay = TimeSpan.FromMilliseconds(10);
         options.Retry.NetworkTimeout = networkTimeout ?? TimeSpan.FromSeconds(5);
-        var client = new SecretClient(vault, credential ?? new FakeCredential(), options);
+        var client = new SecretClient(vault, credential ?? new StaticTokenCredential(BearerToken), options);
         return new KeyVaultSecretSource(client, clock ?? TimeProvider.System, new CapturingLoggerProvider().CreateFactory().CreateLogger<KeyVaultSecretSource>());
     }
 
     private static JsonObject Error(string code) => new() { ["error"] = new JsonObject { ["code"] = code, ["message"] = code } };
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static X509Certificate2 CreateCertificate()
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), password: null);
-    }
-
-    private sealed class FakeCredential : TokenCredential
-    {
-        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
-            => new(BearerToken, DateTimeOffset.UtcNow.AddHours(1));
-
-        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
-            => ValueTask.FromResult(GetToken(requestContext, cancellationToken));
-    }
 }

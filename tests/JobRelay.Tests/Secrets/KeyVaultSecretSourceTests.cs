@@ -19,7 +19,7 @@ public sealed class KeyVaultSecretSourceTests : IAsyncLifetime
     private const string SecretText = "kv-secret-value-9d8c7b";
     private const string BearerToken = "fake-entra-token";
 
-    private readonly X509Certificate2 _certificate = CreateCertificate();
+    private readonly X509Certificate2 _certificate = LoopbackTls.CreateCertificate();
     private LoopbackServer _vault = null!;
 
     public async Task InitializeAsync()
@@ -91,7 +91,7 @@ public sealed class KeyVaultSecretSourceTests : IAsyncLifetime
     [Fact]
     public async Task AnUnreachableVaultIsUnavailableNotMissing()
     {
-        var closed = new Uri($"https://127.0.0.1:{FreePort()}/");
+        var closed = new Uri($"https://127.0.0.1:{LoopbackTls.FreePort()}/");
         var source = Source(closed, retries: 0);
 
         var ex = await Assert.ThrowsAsync<RelayException>(() => source.ReadAsync("platform-token", CancellationToken.None));
@@ -134,35 +134,8 @@ public sealed class KeyVaultSecretSourceTests : IAsyncLifetime
         options.Retry.MaxRetries = retries;
         options.Retry.Delay = TimeSpan.FromMilliseconds(10);
         options.Retry.NetworkTimeout = TimeSpan.FromSeconds(5);
-        var client = new SecretClient(vault, new FakeCredential(), options);
+        var client = new SecretClient(vault, new StaticTokenCredential(BearerToken), options);
         var factory = (logs ?? new CapturingLoggerProvider()).CreateFactory();
         return new KeyVaultSecretSource(client, TimeProvider.System, factory.CreateLogger<KeyVaultSecretSource>());
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static X509Certificate2 CreateCertificate()
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), password: null);
-    }
-
-    private sealed class FakeCredential : TokenCredential
-    {
-        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
-            => new(BearerToken, DateTimeOffset.UtcNow.AddHours(1));
-
-        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
-            => ValueTask.FromResult(GetToken(requestContext, cancellationToken));
     }
 }

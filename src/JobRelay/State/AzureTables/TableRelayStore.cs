@@ -66,21 +66,7 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
             var existing = await FindAsync(run.Key, cancellationToken);
             if (existing is null)
             {
-                var record = new RunRecord
-                {
-                    Key = run.Key,
-                    RunId = run.RunId,
-                    Trigger = run.Trigger,
-                    Origin = run.Origin,
-                    ParentRunId = run.ParentRunId,
-                    Arguments = run.Arguments,
-                    State = run.IgnoredReason is null ? RunState.Claimed : RunState.Ignored,
-                    Reason = run.IgnoredReason,
-                    Version = 1,
-                    LeaseUntil = run.IgnoredReason is null ? now + lease : null,
-                    CreatedAt = now,
-                    UpdatedAt = now,
-                };
+                var record = run.ToClaimedRecord(now, lease);
                 try
                 {
                     var added = await _runs.AddEntityAsync(ToEntity(record), cancellationToken);
