@@ -39,7 +39,7 @@ internal static class OutOfProcessSuite
         await using var bare = await ServerProcess.StartAsync("bare-relay", self, ["bare-relay", "--target", standIn.Address.ToString()], work, new Dictionary<string, string>(), "/health");
         var catalog = await WriteCatalogAsync(work);
         var serveEnvironment = ServeEnvironment(standIn.Address);
-        await using var relay = await ServerProcess.StartAsync("jobrelay", cli, ["serve", "--triggers", catalog, "--api-key", ApiKey], work, serveEnvironment, "/api/health");
+        await using var relay = await ServerProcess.StartAsync("jobrelay", cli, ["serve", "--triggers", catalog, "--api-key", ApiKey, "--data", Path.Combine(work, "state")], work, serveEnvironment, "/api/health");
 
         var systems = new List<SystemUnderTest>
         {
@@ -116,11 +116,11 @@ internal static class OutOfProcessSuite
         for (var i = 0; i < options.ColdStarts; i++)
         {
             coldBare.Add(await ColdStartAsync(self, ["bare-relay", "--target", standIn.Address.ToString()], work, new Dictionary<string, string>(), address => Post(address, "relay", Body())));
-            coldRelay.Add(await ColdStartAsync(cli, ["serve", "--triggers", catalog, "--api-key", ApiKey], work, serveEnvironment, Token));
+            coldRelay.Add(await ColdStartAsync(cli, ["serve", "--triggers", catalog, "--api-key", ApiKey, "--data", Path.Combine(work, $"cold-{i}")], work, serveEnvironment, Token));
         }
 
         Console.WriteLine($"- Cold start to the first 2xx (median of {options.ColdStarts}): JobRelay serve {Median(coldRelay):0} ms ({coldRelay.Min():0}–{coldRelay.Max():0}); bare relay {Median(coldBare):0} ms ({coldBare.Min():0}–{coldBare.Max():0}); ratio {Median(coldRelay) / Median(coldBare):0.00}.");
-        Console.WriteLine($"- Logs of the servers: {work}");
+        Console.WriteLine($"- Logs of the servers, and serve's state store: {work}");
         return 0;
     }
 
