@@ -58,7 +58,7 @@ public sealed class RelayHttpHandlers(
         => Guard(request, async () =>
         {
             var definition = runner.GetTrigger(trigger);
-            var status = await runner.GetStatusAsync(definition.Name, jobId, cancellationToken);
+            var status = await runner.GetStatusOfOwnJobAsync(definition.Name, jobId, cancellationToken);
             return TypedResults.Ok(JobStatusResponse.From(definition.Name, definition.Platform, status));
         });
 

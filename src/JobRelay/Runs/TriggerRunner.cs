@@ -58,6 +58,22 @@ public sealed class TriggerRunner
         return outcome.Run ?? throw new InvalidOperationException($"Run {runId} was not started and raised no failure.");
     }
 
+    /// <summary>
+    /// Reads the current status of a job this trigger started, as the store remembers it: a job of another trigger, or
+    /// one JobRelay did not start (or has forgotten, past the retention window), is not found.
+    /// </summary>
+    public async Task<JobStatus> GetStatusOfOwnJobAsync(string triggerName, string jobId, CancellationToken cancellationToken)
+    {
+        var trigger = GetTrigger(triggerName);
+        var run = await _store.FindRunByJobAsync(trigger.Platform, jobId, cancellationToken);
+        if (run is null || run.Trigger != trigger.Name)
+        {
+            throw new RelayException(RelayErrorKind.NotFound, $"Trigger '{trigger.Name}' started no job '{jobId}' that JobRelay remembers: the status route answers for the jobs of its own trigger only.");
+        }
+
+        return await _platforms.Get(trigger.Platform).GetJobStatusAsync(jobId, cancellationToken);
+    }
+
     /// <summary>Reads the current status of a job of the trigger's platform.</summary>
     public Task<JobStatus> GetStatusAsync(string triggerName, string jobId, CancellationToken cancellationToken)
     {

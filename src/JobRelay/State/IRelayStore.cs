@@ -38,6 +38,9 @@ internal interface IRelayStore
     /// <summary>The run of that run id, if any.</summary>
     Task<RunRecord?> FindRunAsync(string runId, CancellationToken cancellationToken);
 
+    /// <summary>The run that started <paramref name="jobId"/> on <paramref name="platform"/>, if JobRelay started it.</summary>
+    Task<RunRecord?> FindRunByJobAsync(string platform, string jobId, CancellationToken cancellationToken);
+
     /// <summary>The per-job secret TheEye gave when it started <paramref name="jobId"/> on <paramref name="platform"/>.</summary>
     Task<string?> FindJobSecretAsync(string platform, string jobId, CancellationToken cancellationToken);
 

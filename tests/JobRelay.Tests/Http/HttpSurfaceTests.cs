@@ -158,16 +158,34 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TheStatusRouteAnswersTheNormalisedStatus()
+    public async Task TheStatusRouteAnswersTheNormalisedStatusOfAJobItsTriggerStarted()
     {
-        using var response = await _host.GetAsync("/api/triggers/load/jobs/1234");
+        using var run = await _host.PostRunAsync("load");
+        var jobId = (string?)(await RelayHost.JsonAsync(run))["jobId"];
+
+        using var response = await _host.GetAsync(run.Headers.Location!.OriginalString);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await RelayHost.JsonAsync(response);
         Assert.Equal("succeeded", (string?)body["state"]);
         Assert.Equal("success", (string?)body["rawStatus"]);
         Assert.True((bool)body["isFinal"]!);
-        Assert.Equal("1234", (string?)body["jobId"]);
+        Assert.Equal(jobId, (string?)body["jobId"]);
+    }
+
+    [Fact]
+    public async Task TheStatusRouteDoesNotAnswerForAJobOfAnotherTriggerOrOneJobRelayDidNotStart()
+    {
+        using var run = await _host.PostRunAsync("load");
+        var jobId = (string?)(await RelayHost.JsonAsync(run))["jobId"];
+
+        using var otherTrigger = await _host.GetAsync($"/api/triggers/signed-hook/jobs/{jobId}");
+        using var unknownJob = await _host.GetAsync("/api/triggers/load/jobs/987654321");
+
+        Assert.Equal(HttpStatusCode.NotFound, otherTrigger.StatusCode);
+        Assert.Equal("urn:jobrelay:problem:not-found", (string?)(await RelayHost.JsonAsync(otherTrigger))["type"]);
+        Assert.Equal(HttpStatusCode.NotFound, unknownJob.StatusCode);
+        Assert.Equal("urn:jobrelay:problem:not-found", (string?)(await RelayHost.JsonAsync(unknownJob))["type"]);
     }
 
     [Fact]

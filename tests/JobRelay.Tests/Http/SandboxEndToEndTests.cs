@@ -151,9 +151,10 @@ public sealed class SandboxEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task AStatusReadThatNeverAnswersInTimeIsA504()
     {
+        using var run = await _host.PostRunAsync("load");
         _sandbox.InjectFault(new SandboxFault("keboola") { Latency = TimeSpan.FromSeconds(5), Count = 5 });
 
-        using var response = await _host.GetAsync("/api/triggers/load/jobs/1000001");
+        using var response = await _host.GetAsync(run.Headers.Location!.OriginalString);
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Equal("urn:jobrelay:problem:timeout", (string?)(await RelayHost.JsonAsync(response))["type"]);

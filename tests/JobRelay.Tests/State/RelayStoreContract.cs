@@ -177,6 +177,26 @@ public abstract class RelayStoreContract
     }
 
     [Fact]
+    public async Task AStartedRunIsFoundByItsPlatformAndJobAndNoOtherJobFindsIt()
+    {
+        var key = new DeliveryKey(Trigger(), "evt_job");
+        var store = OpenStore();
+        var claim = await store.ClaimAsync(Run(key, "run-job"), Lease, CancellationToken.None);
+        var calling = await store.BeginStartAsync(claim.Lease!, Lease, CancellationToken.None);
+        await store.SettleAsync(calling!, RunSettlement.Started("kbc", new JobStatus("990001", JobState.Queued, "created", false), null), CancellationToken.None);
+
+        var reopened = OpenStore();
+        var found = await reopened.FindRunByJobAsync("kbc", "990001", CancellationToken.None);
+
+        Assert.NotNull(found);
+        Assert.Equal("run-job", found.RunId);
+        Assert.Equal(RunState.Started, found.State);
+        Assert.Null(await reopened.FindRunByJobAsync("kbc", "990002", CancellationToken.None));
+        Assert.Null(await reopened.FindRunByJobAsync("eye", "990001", CancellationToken.None));
+        Assert.Null(await reopened.FindJobSecretAsync("kbc", "990001", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task APendingStartIsListedWhenDueAndTakenByExactlyOneOfManyTakers()
     {
         var store = OpenStore();

@@ -137,11 +137,17 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
             return false;
         }
 
-        if (settlement.JobSecret is not null && settlement.Platform is not null && settlement.JobId is not null)
+        if (settlement.Platform is not null && settlement.JobId is not null)
         {
-            // Written first: a job secret without its run is harmless, a started run without its secret is not.
-            var secret = new TableEntity(Encode($"job|{settlement.Platform}|{settlement.JobId}"), SecretRow) { ["Secret"] = settlement.JobSecret, ["RunId"] = lease.RunId };
-            await _index.UpsertEntityAsync(secret, TableUpdateMode.Replace, cancellationToken);
+            // Written first: a job index row (with TheEye's job secret) without its run is harmless, a started run that
+            // cannot be found by its job, or without its secret, is not.
+            var job = new TableEntity(Encode($"job|{settlement.Platform}|{settlement.JobId}"), SecretRow) { ["RunId"] = lease.RunId };
+            if (settlement.JobSecret is not null)
+            {
+                job["Secret"] = settlement.JobSecret;
+            }
+
+            await _index.UpsertEntityAsync(job, TableUpdateMode.Replace, cancellationToken);
         }
 
         var now = _clock.GetUtcNow();
@@ -213,6 +219,15 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
         var key = ClaimKeys.Restore(Enum.Parse<ClaimKind>(entity.GetString("Kind")), entity.GetString("Scope"), entity.GetString("Id"));
         var run = await FindAsync(key, cancellationToken);
         return run?.RunId == runId ? run : null;
+    }
+
+    public async Task<RunRecord?> FindRunByJobAsync(string platform, string jobId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(platform);
+        ArgumentException.ThrowIfNullOrEmpty(jobId);
+        await InitializeAsync(cancellationToken);
+        var found = await _index.GetEntityIfExistsAsync<TableEntity>(Encode($"job|{platform}|{jobId}"), SecretRow, cancellationToken: cancellationToken);
+        return found.HasValue && found.Value!.GetString("RunId") is { } runId ? await FindRunAsync(runId, cancellationToken) : null;
     }
 
     public async Task<string?> FindJobSecretAsync(string platform, string jobId, CancellationToken cancellationToken)

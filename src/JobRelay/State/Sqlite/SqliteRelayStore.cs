@@ -178,6 +178,16 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
         return await ReadOneAsync(command, cancellationToken);
     }
 
+    public async Task<RunRecord?> FindRunByJobAsync(string platform, string jobId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(platform);
+        ArgumentException.ThrowIfNullOrEmpty(jobId);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection,
+            $"SELECT {Columns} FROM runs WHERE platform = $platform AND job_id = $jobId LIMIT 1", ("$platform", platform), ("$jobId", jobId));
+        return await ReadOneAsync(command, cancellationToken);
+    }
+
     public async Task<string?> FindJobSecretAsync(string platform, string jobId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(platform);
