@@ -11,10 +11,10 @@ internal static partial class KeboolaLog
     [LoggerMessage(EventId = 1306, Level = LogLevel.Debug, Message = "Starting a job of component {Component} on Keboola platform {Platform} for trigger {Trigger}")]
     public static partial void Starting(ILogger logger, string platform, string trigger, string component);
 
-    [LoggerMessage(EventId = 1307, Level = LogLevel.Information, Message = "Keboola platform {Platform} created job {JobId} (run {RunId}, status {Status}) of component {Component} for trigger {Trigger}")]
+    [LoggerMessage(EventId = 1307, Level = LogLevel.Debug, Message = "Keboola platform {Platform} created job {JobId} (run {RunId}, status {Status}) of component {Component} for trigger {Trigger}")]
     private static partial void StartedInRun(ILogger logger, string platform, string trigger, string component, string jobId, string runId, string status);
 
-    [LoggerMessage(EventId = 1317, Level = LogLevel.Information, Message = "Keboola platform {Platform} created job {JobId} (status {Status}) of component {Component} for trigger {Trigger}")]
+    [LoggerMessage(EventId = 1317, Level = LogLevel.Debug, Message = "Keboola platform {Platform} created job {JobId} (status {Status}) of component {Component} for trigger {Trigger}")]
     private static partial void StartedWithoutRun(ILogger logger, string platform, string trigger, string component, string jobId, string status);
 
     /// <summary>A created job, with its run id when Keboola's answer carried one.</summary>

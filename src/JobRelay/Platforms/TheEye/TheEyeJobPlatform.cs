@@ -299,7 +299,7 @@ internal static partial class TheEyeLog
     [LoggerMessage(EventId = 1400, Level = LogLevel.Debug, Message = "Starting task {TaskId} on TheEye platform {Platform} for trigger {Trigger} ({Authentication})")]
     public static partial void Starting(ILogger logger, string platform, string trigger, string taskId, TheEyeAuthentication authentication);
 
-    [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "TheEye platform {Platform} started job {JobId} of task {TaskId} for trigger {Trigger} ({RawStatus})")]
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Debug, Message = "TheEye platform {Platform} started job {JobId} of task {TaskId} for trigger {Trigger} ({RawStatus})")]
     public static partial void Started(ILogger logger, string platform, string trigger, string taskId, string jobId, string rawStatus);
 
     [LoggerMessage(EventId = 1402, Level = LogLevel.Warning, Message = "TheEye platform {Platform} created job {JobId} of task {TaskId}, which ended at once ({RawStatus})")]
