@@ -30,6 +30,8 @@ public static class JobRelayServiceCollectionExtensions
         // ASP.NET Core's request lines ("Request starting POST https://…/api/events/kbc?token=…") carry the query
         // string, where Keboola job-end notifications and CloudEvents senders put their tokens. JobRelay writes its own
         // audit line for every request it handles, so those lines are held back in every host, whatever the level set.
+        // Held back, the line is also never formatted: formatting it reads the Host header as an international name
+        // and throws on a Host such as "xn--a" before any middleware runs.
         services.AddLogging(logging => logging.AddFilter(RequestLineCategory, level => level >= LogLevel.Warning));
 
         services.AddOptions<CatalogOptions>().Bind(configuration.GetSection(CatalogOptions.SectionName)).ValidateOnStart();

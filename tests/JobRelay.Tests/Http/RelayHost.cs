@@ -79,10 +79,6 @@ internal sealed class RelayHost : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
         services?.Invoke(builder.Services);
-
-        // As in serve, which keeps Microsoft.* at Warning: ASP.NET Core's own request-start line reads the Host
-        // header as an international name, and throws on a Host such as "xn--a" before any middleware runs.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Services.AddJobRelay(builder.Configuration);
         builder.Services.AddJobRelayWebHost(builder.Configuration);
         var app = builder.Build();
