@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using JobRelay.Sandbox;
+using JobRelay.Web;
 
 namespace JobRelay.Benchmarks;
 

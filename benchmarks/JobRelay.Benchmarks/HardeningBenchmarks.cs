@@ -3,7 +3,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
-using JobRelay.Http;
+using JobRelay.Model;
+using JobRelay.Web;
 using JobRelay.Webhooks;
 
 namespace JobRelay.Benchmarks;

@@ -2,8 +2,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
+using JobRelay.Model;
 using JobRelay.Secrets;
 using JobRelay.Triggers;
+using JobRelay.Webhooks.Schemes;
 using JobRelay.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;
 

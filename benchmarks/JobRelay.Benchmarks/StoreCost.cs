@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using JobRelay.Model;
 using JobRelay.Platforms;
 using JobRelay.State;
 using JobRelay.State.Sqlite;

@@ -1,7 +1,7 @@
 using JobRelay.Hosting;
-using JobRelay.Triggers;
-using JobRelay.Http;
+using JobRelay.Model;
 using JobRelay.State;
+using JobRelay.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

@@ -1,8 +1,8 @@
 using JobRelay.Chaining;
 using JobRelay.Hosting;
+using JobRelay.Model;
 using JobRelay.Sandbox;
 using JobRelay.Triggers;
-using JobRelay.Webhooks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,7 @@
 using System.CommandLine;
-using JobRelay.Http;
+using JobRelay.Model;
 using JobRelay.Runs;
+using JobRelay.Web;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace JobRelay.Cli;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using JobRelay.Chaining;
+using JobRelay.Model;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace JobRelay.Cli;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using JobRelay.Model;
 using JobRelay.Triggers;
 
 namespace JobRelay.Cli;

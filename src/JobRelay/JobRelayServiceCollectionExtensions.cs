@@ -1,11 +1,17 @@
 using JobRelay.Hosting;
 using JobRelay.Http;
+using JobRelay.Model;
 using JobRelay.Platforms;
+using JobRelay.Platforms.Keboola;
+using JobRelay.Platforms.TheEye;
 using JobRelay.Runs;
 using JobRelay.Scheduling;
 using JobRelay.Secrets;
 using JobRelay.State;
+using JobRelay.State.AzureTables;
+using JobRelay.State.Sqlite;
 using JobRelay.Webhooks;
+using JobRelay.Webhooks.Schemes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -61,12 +67,14 @@ public static class JobRelayServiceCollectionExtensions
 
             // The default HttpClient logging writes request addresses, and TheEye task keys travel in the path.
             .RemoveAllLoggers();
-        services.TryAddSingleton<JobPlatforms>();
+        services.TryAddSingleton(BuildPlatforms);
 
         services.AddJobRelaySecrets(configuration);
         services.AddJobRelayWebhooks(configuration);
+        services.AddJobRelayWebhookVerifiers();
         services.AddJobRelayScheduling(configuration);
         services.AddJobRelayState(configuration);
+        services.TryAddSingleton(CreateStore);
 
         services.TryAddSingleton(provider => new TriggerRunner(
             provider.GetRequiredService<CatalogSource>(),
@@ -87,6 +95,58 @@ public static class JobRelayServiceCollectionExtensions
         services.TryAddSingleton<RelayHttpHandlers>();
         services.TryAddSingleton<IScheduleTarget, CatalogScheduleTarget>();
         return services;
+    }
+
+    /// <summary>One adapter per catalog platform, each with its own sender.</summary>
+    private static JobPlatforms BuildPlatforms(IServiceProvider provider)
+    {
+        var catalog = provider.GetRequiredService<CatalogSource>().Catalog;
+        var httpClientFactory = provider.GetRequiredService<IHttpClientFactory>();
+        var secrets = provider.GetRequiredService<ISecretStore>();
+        var jobSecrets = provider.GetRequiredService<IJobSecretSource>();
+        var httpOptions = provider.GetRequiredService<IOptions<PlatformHttpOptions>>().Value;
+        var clock = provider.GetRequiredService<TimeProvider>();
+        var loggers = provider.GetRequiredService<ILoggerFactory>();
+        var adapters = new List<IJobPlatform>(catalog.Platforms.Count);
+        foreach (var definition in catalog.Platforms.Values)
+        {
+            var sender = new PlatformSender(
+                httpClientFactory.CreateClient(JobPlatforms.HttpClientName),
+                definition.Name,
+                httpOptions,
+                clock,
+                loggers.CreateLogger<PlatformSender>());
+            adapters.Add(definition switch
+            {
+                KeboolaPlatformDefinition keboola => new KeboolaJobPlatform(
+                    new KeboolaPlatformSettings(keboola.Name, keboola.QueueUrl, keboola.TokenSecret),
+                    sender,
+                    secrets,
+                    loggers.CreateLogger<KeboolaJobPlatform>()),
+                TheEyePlatformDefinition theEye => new TheEyeJobPlatform(
+                    new TheEyePlatformSettings(theEye.Name, theEye.Url, theEye.Customer, theEye.AccessTokenSecret),
+                    sender,
+                    secrets,
+                    jobSecrets,
+                    loggers.CreateLogger<TheEyeJobPlatform>()),
+                _ => throw new InvalidOperationException($"Platform '{definition.Name}' is of a kind this version does not know."),
+            });
+        }
+
+        return new JobPlatforms(adapters);
+    }
+
+    /// <summary>The store <c>JobRelay:Store:Kind</c> names.</summary>
+    private static IRelayStore CreateStore(IServiceProvider provider)
+    {
+        var options = provider.GetRequiredService<IOptions<StoreOptions>>().Value;
+        var clock = provider.GetRequiredService<TimeProvider>();
+        var loggers = provider.GetRequiredService<ILoggerFactory>();
+        return options.Kind switch
+        {
+            StoreKind.Tables => TableRelayStore.Create(options, clock, loggers.CreateLogger<TableRelayStore>()),
+            _ => new SqliteRelayStore(options.SqlitePath, clock, loggers.CreateLogger<SqliteRelayStore>()),
+        };
     }
 
     /// <summary>Adds the local host's sweep loop: pending starts, abandoned claims and retention (<see cref="RunSweep"/>).</summary>

@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
-using JobRelay.Http;
-using JobRelay.Platforms;
+using JobRelay.Model;
 using JobRelay.Runs;
 using JobRelay.Secrets;
 using JobRelay.State;
 using JobRelay.Triggers;
+using JobRelay.Web;
 using JobRelay.Webhooks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,4 @@
-using JobRelay.Platforms;
-using JobRelay.Triggers;
+using JobRelay.Model;
 
 namespace JobRelay.Chaining;
 

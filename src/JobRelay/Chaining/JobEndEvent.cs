@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using JobRelay.Platforms;
+using JobRelay.Model;
 
 namespace JobRelay.Chaining;
 

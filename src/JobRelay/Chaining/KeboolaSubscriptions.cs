@@ -3,9 +3,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using JobRelay.Hosting;
+using JobRelay.Model;
 using JobRelay.Platforms;
 using JobRelay.Secrets;
-using JobRelay.Triggers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -1,3 +1,4 @@
+using JobRelay.Model;
 using JobRelay.Triggers;
 using Microsoft.Extensions.Options;
 

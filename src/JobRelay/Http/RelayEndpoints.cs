@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using JobRelay.Model;
+using JobRelay.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using JobRelay.Hosting;
-using JobRelay.Platforms;
+using JobRelay.Model;
 using JobRelay.Runs;
 using JobRelay.Secrets;
 using JobRelay.Triggers;
+using JobRelay.Web;
 using JobRelay.Webhooks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,6 @@
 using System.Net;
 using JobRelay.Platforms;
+using JobRelay.Web;
 using JobRelay.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

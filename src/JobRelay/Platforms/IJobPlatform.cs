@@ -1,3 +1,5 @@
+using JobRelay.Model;
+
 namespace JobRelay.Platforms;
 
 /// <summary>One configured platform (a catalog entry) that can start jobs and report on them.</summary>

@@ -1,23 +1,7 @@
 using System.Text.Json.Nodes;
+using JobRelay.Model;
 
 namespace JobRelay.Platforms;
-
-/// <summary>The kinds of job platform JobRelay can start jobs on.</summary>
-public enum PlatformKind
-{
-    Keboola,
-    TheEye,
-}
-
-/// <summary>A job's state, normalised across platforms.</summary>
-public enum JobState
-{
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
 
 /// <summary>A job's status as read from its platform.</summary>
 /// <param name="JobId">The platform's job id.</param>
@@ -104,19 +88,6 @@ public sealed record KeboolaJobRequest : JobRequest
 
     /// <summary>A parent run id, sent as <c>X-KBC-RunId</c>: the new job becomes a child of that run.</summary>
     public string? ParentRunId { get; init; }
-}
-
-/// <summary>How a TheEye job is authorised.</summary>
-public enum TheEyeAuthentication
-{
-    /// <summary>The platform's access token, as <c>Authorization: Bearer</c>: <c>POST /job?customer=</c>.</summary>
-    AccessToken,
-
-    /// <summary>The task's secret key, documented route: <c>POST /job/secret/{key}?customer=</c>.</summary>
-    SecretKey,
-
-    /// <summary>The task's secret key, task-scoped route: <c>POST /task/{task}/secret/{key}/job</c> (organisation taken from the task).</summary>
-    TaskSecretKey,
 }
 
 /// <summary>A TheEye request that runs a task by creating a job.</summary>

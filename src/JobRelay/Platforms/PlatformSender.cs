@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using JobRelay.Diagnostics;
+using JobRelay.Model;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;

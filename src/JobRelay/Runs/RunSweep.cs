@@ -1,3 +1,4 @@
+using JobRelay.Model;
 using JobRelay.State;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using JobRelay.Diagnostics;
 using JobRelay.Hosting;
+using JobRelay.Model;
 using JobRelay.Platforms;
 using JobRelay.State;
 using JobRelay.Triggers;

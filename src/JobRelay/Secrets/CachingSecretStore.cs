@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using JobRelay.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -1,3 +1,4 @@
+using JobRelay.Model;
 using Microsoft.Extensions.Options;
 
 namespace JobRelay.Secrets;

@@ -1,3 +1,5 @@
+using JobRelay.Model;
+
 namespace JobRelay.Secrets;
 
 /// <summary>

@@ -2,6 +2,7 @@ using Azure;
 using Azure.Core;
 using Azure.Identity;
 using Azure.Security.KeyVault.Secrets;
+using JobRelay.Model;
 using Microsoft.Extensions.Logging;
 
 namespace JobRelay.Secrets;

@@ -1,3 +1,4 @@
+using JobRelay.Model;
 using JobRelay.Platforms;
 
 namespace JobRelay.State;

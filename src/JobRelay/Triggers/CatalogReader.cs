@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using JobRelay.Model;
 
 namespace JobRelay.Triggers;
 
@@ -164,7 +165,7 @@ internal sealed class CatalogReader
 
     public Template? Template(string text, string path, ISet<string> arguments)
     {
-        if (!Triggers.Template.TryParse(text, out var template, out var error))
+        if (!Model.Template.TryParse(text, out var template, out var error))
         {
             Error(path, error!);
             return null;

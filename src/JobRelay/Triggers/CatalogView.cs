@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using JobRelay.Model;
 
 namespace JobRelay.Triggers;
 

@@ -1,4 +1,4 @@
-using JobRelay.Platforms;
+using JobRelay.Model;
 
 namespace JobRelay.Triggers;
 

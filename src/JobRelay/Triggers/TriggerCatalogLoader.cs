@@ -2,9 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using JobRelay.Platforms;
+using JobRelay.Model;
 using JobRelay.Scheduling;
-using JobRelay.Webhooks;
 
 namespace JobRelay.Triggers;
 
@@ -552,12 +551,12 @@ public static class TriggerCatalogLoader
         {
             case null:
                 break;
-            case var _ when schemeText is not null && !ReplayDigest.Applies(scheme):
+            case var _ when schemeText is not null && !WebhookSchemes.DigestApplies(scheme):
                 reader.Error(CatalogReader.Child(path, "replay"), $"does not apply to scheme '{schemeText}': its signature covers a timestamp or an id the sender signs, which is what tells a replay.");
                 break;
             case "digest":
                 break;
-            case "none" when schemeText is not null && !ReplayDigest.MayBeTurnedOff(scheme):
+            case "none" when schemeText is not null && !WebhookSchemes.DigestMayBeTurnedOff(scheme):
                 reader.Error(CatalogReader.Child(path, "replay"), $"cannot be 'none' for scheme '{schemeText}': a signed delivery is always remembered by its digest, so that a captured one cannot start the job again.");
                 break;
             case "none":

@@ -1,4 +1,4 @@
-using JobRelay.Webhooks;
+using JobRelay.Model;
 
 namespace JobRelay.Triggers;
 
@@ -25,6 +25,13 @@ public static class WebhookSchemes
 
     /// <summary>Every scheme name, in the order the catalog documents them.</summary>
     public static IReadOnlyCollection<string> Names => ByName.Keys;
+
+    /// <summary>Whether a delivery of this scheme may be keyed by the digest of its signed content (the replay rule).</summary>
+    public static bool DigestApplies(WebhookScheme scheme) => scheme is WebhookScheme.GitHub or WebhookScheme.Shopify or WebhookScheme.GitLab
+        or WebhookScheme.Twilio or WebhookScheme.Hmac or WebhookScheme.Token;
+
+    /// <summary>Whether the catalog may turn the digest off: only for shared-token schemes, which sign nothing.</summary>
+    public static bool DigestMayBeTurnedOff(WebhookScheme scheme) => scheme is WebhookScheme.GitLab or WebhookScheme.Token;
 
     public static bool TryParse(string name, out WebhookScheme scheme) => ByName.TryGetValue(name, out scheme);
 

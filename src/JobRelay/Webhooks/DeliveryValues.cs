@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using JobRelay.Triggers;
+using JobRelay.Model;
 
 namespace JobRelay.Webhooks;
 

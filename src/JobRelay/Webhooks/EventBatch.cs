@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using JobRelay.Http;
+using JobRelay.Model;
 using JobRelay.Runs;
 using JobRelay.State;
 using JobRelay.Triggers;
+using JobRelay.Web;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using JobRelay.Model;
 using JobRelay.Secrets;
 
 namespace JobRelay.Webhooks;

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using JobRelay.Model;
+using JobRelay.Triggers;
 
 namespace JobRelay.Webhooks;
 
@@ -12,11 +14,10 @@ namespace JobRelay.Webhooks;
 public static class ReplayDigest
 {
     /// <summary>Whether the scheme signs no timestamp, so that only the digest of its content can tell a replay.</summary>
-    public static bool Applies(WebhookScheme scheme) => scheme is WebhookScheme.GitHub or WebhookScheme.Shopify or WebhookScheme.GitLab
-        or WebhookScheme.Twilio or WebhookScheme.Hmac or WebhookScheme.Token;
+    public static bool Applies(WebhookScheme scheme) => WebhookSchemes.DigestApplies(scheme);
 
     /// <summary>Whether the catalog may turn the digest off: only for shared-token schemes, which sign nothing.</summary>
-    public static bool MayBeTurnedOff(WebhookScheme scheme) => scheme is WebhookScheme.GitLab or WebhookScheme.Token;
+    public static bool MayBeTurnedOff(WebhookScheme scheme) => WebhookSchemes.DigestMayBeTurnedOff(scheme);
 
     /// <summary>
     /// Whether the delivery is keyed by its digest. A signed delivery always is. A shared-token delivery is only when

@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using JobRelay.Model;
 
 namespace JobRelay.Webhooks;
 

@@ -1,3 +1,4 @@
+using JobRelay.Model;
 using Microsoft.Extensions.Logging;
 
 namespace JobRelay.Webhooks;

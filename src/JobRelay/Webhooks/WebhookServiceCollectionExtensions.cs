@@ -7,7 +7,7 @@ namespace JobRelay.Webhooks;
 
 public static class WebhookServiceCollectionExtensions
 {
-    /// <summary>Registers the webhook options (validated at start) and the verifiers; deliveries are de-duplicated in the store.</summary>
+    /// <summary>Registers the webhook options (validated at start); the composition root adds the verifiers.</summary>
     public static IServiceCollection AddJobRelayWebhooks(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -15,7 +15,6 @@ public static class WebhookServiceCollectionExtensions
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IWebhookVerifierFactory, WebhookVerifierFactory>();
         return services;
     }
 }

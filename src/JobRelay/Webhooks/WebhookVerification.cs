@@ -1,3 +1,5 @@
+using JobRelay.Model;
+
 namespace JobRelay.Webhooks;
 
 /// <summary>Why a delivery was refused. Stable: the HTTP surface, logs and metrics key on these names.</summary>

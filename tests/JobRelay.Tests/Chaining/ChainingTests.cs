@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using JobRelay.Chaining;
-using JobRelay.Platforms;
+using JobRelay.Model;
 using JobRelay.Tests.Http;
 using JobRelay.Tests.Support;
 using JobRelay.Triggers;

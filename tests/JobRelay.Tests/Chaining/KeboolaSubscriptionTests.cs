@@ -1,10 +1,12 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using JobRelay.Chaining;
+using JobRelay.Model;
 using JobRelay.Sandbox;
 using JobRelay.Tests.Http;
 using JobRelay.Tests.Support;
 using JobRelay.Triggers;
+using JobRelay.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using JobRelay.Cli;
+using JobRelay.Model;
 using JobRelay.Triggers;
 using JobRelay.Tests.Webhooks;
 using JobRelay.Webhooks;

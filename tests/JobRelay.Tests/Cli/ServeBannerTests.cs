@@ -1,4 +1,5 @@
 using JobRelay.Cli;
+using JobRelay.Model;
 using JobRelay.Triggers;
 using Microsoft.Extensions.Configuration;
 

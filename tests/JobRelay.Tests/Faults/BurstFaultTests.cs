@@ -3,6 +3,7 @@ using System.Net;
 using JobRelay.Runs;
 using JobRelay.Sandbox;
 using JobRelay.Tests.Http;
+using JobRelay.Web;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace JobRelay.Tests.Faults;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 using JobRelay.Functions;
+using JobRelay.Runs;
 using Microsoft.ApplicationInsights;
 using Microsoft.ApplicationInsights.Channel;
 using Microsoft.ApplicationInsights.DataContracts;

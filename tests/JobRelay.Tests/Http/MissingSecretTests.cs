@@ -1,8 +1,9 @@
 using System.Net;
 using JobRelay.Hosting;
-using JobRelay.Http;
+using JobRelay.Model;
 using JobRelay.Secrets;
 using JobRelay.Tests.Support;
+using JobRelay.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using JobRelay.Sandbox;
+using JobRelay.Web;
 
 namespace JobRelay.Tests.Http;
 

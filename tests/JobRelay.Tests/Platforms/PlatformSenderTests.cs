@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using JobRelay.Model;
 using JobRelay.Platforms;
 using JobRelay.Tests.Support;
 using Microsoft.AspNetCore.Http;

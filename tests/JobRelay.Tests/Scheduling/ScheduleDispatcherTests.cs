@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using JobRelay.Model;
 using JobRelay.Scheduling;
 using JobRelay.Tests.Support;
 using Microsoft.Extensions.Logging;

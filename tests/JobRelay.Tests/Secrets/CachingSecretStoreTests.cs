@@ -1,3 +1,4 @@
+using JobRelay.Model;
 using JobRelay.Secrets;
 using JobRelay.Tests.Scheduling;
 using Microsoft.Extensions.Configuration;

@@ -6,6 +6,7 @@ using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Identity;
 using Azure.Security.KeyVault.Secrets;
+using JobRelay.Model;
 using JobRelay.Secrets;
 using JobRelay.Tests.Http;
 using JobRelay.Tests.Scheduling;

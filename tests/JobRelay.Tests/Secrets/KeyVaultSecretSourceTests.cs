@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Security.KeyVault.Secrets;
+using JobRelay.Model;
 using JobRelay.Secrets;
 using JobRelay.Tests.Support;
 using Microsoft.AspNetCore.Builder;

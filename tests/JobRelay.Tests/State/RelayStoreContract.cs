@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using JobRelay.Model;
 using JobRelay.Platforms;
 using JobRelay.State;
 using JobRelay.Tests.Scheduling;

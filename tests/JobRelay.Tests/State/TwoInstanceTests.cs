@@ -4,6 +4,7 @@ using System.Text;
 using JobRelay.Sandbox;
 using JobRelay.Scheduling;
 using JobRelay.Tests.Http;
+using JobRelay.Web;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
-using JobRelay.Platforms;
+using JobRelay.Model;
 using JobRelay.Triggers;
-using JobRelay.Webhooks;
 
 namespace JobRelay.Tests.Triggers;
 

@@ -1,3 +1,4 @@
+using JobRelay.Model;
 using JobRelay.Webhooks;
 using static JobRelay.Tests.Webhooks.WebhookTestKit;
 

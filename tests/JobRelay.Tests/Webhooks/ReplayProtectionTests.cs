@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using JobRelay.Model;
 using JobRelay.Tests.Http;
 using JobRelay.Tests.Support;
 using JobRelay.Triggers;

@@ -1,3 +1,4 @@
+using JobRelay.Model;
 using JobRelay.Tests.Support;
 using JobRelay.Webhooks;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,6 @@
+using JobRelay.Model;
 using JobRelay.Webhooks;
+using JobRelay.Webhooks.Schemes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -12,7 +14,7 @@ public sealed class WebhookOptionsTests
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)))
             .Build();
-        return new ServiceCollection().AddLogging().AddJobRelayWebhooks(configuration).BuildServiceProvider();
+        return new ServiceCollection().AddLogging().AddJobRelayWebhooks(configuration).AddJobRelayWebhookVerifiers().BuildServiceProvider();
     }
 
     [Fact]

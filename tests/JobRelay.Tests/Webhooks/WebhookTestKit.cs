@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using JobRelay.Model;
 using JobRelay.Secrets;
+using JobRelay.Webhooks.Schemes;
 using JobRelay.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

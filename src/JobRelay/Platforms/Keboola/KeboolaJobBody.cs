@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using JobRelay.Model;
 
 namespace JobRelay.Platforms.Keboola;
 

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using JobRelay.Model;
 using JobRelay.Secrets;
 using Microsoft.Extensions.Logging;
 

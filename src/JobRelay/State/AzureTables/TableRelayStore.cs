@@ -4,7 +4,7 @@ using System.Text;
 using Azure;
 using Azure.Data.Tables;
 using Azure.Identity;
-using JobRelay.Platforms;
+using JobRelay.Model;
 using Microsoft.Extensions.Logging;
 
 namespace JobRelay.State.AzureTables;

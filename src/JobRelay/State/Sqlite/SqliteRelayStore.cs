@@ -1,5 +1,5 @@
 using System.Data.Common;
-using JobRelay.Platforms;
+using JobRelay.Model;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 

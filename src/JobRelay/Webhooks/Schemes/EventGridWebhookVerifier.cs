@@ -1,4 +1,5 @@
 using System.Text.Json;
+using JobRelay.Model;
 using JobRelay.Secrets;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using JobRelay.Model;
 using JobRelay.Secrets;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using JobRelay.Model;
 using JobRelay.Secrets;
 using Microsoft.Extensions.Logging;
 

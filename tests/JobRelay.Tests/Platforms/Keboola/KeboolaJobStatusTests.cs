@@ -1,3 +1,4 @@
+using JobRelay.Model;
 using JobRelay.Platforms;
 using JobRelay.Tests.Support;
 using static JobRelay.Tests.Platforms.Keboola.KeboolaTestKit;

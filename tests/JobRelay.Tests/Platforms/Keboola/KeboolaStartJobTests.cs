@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using JobRelay.Model;
 using JobRelay.Platforms;
 using JobRelay.Platforms.Keboola;
 using JobRelay.Tests.Support;

@@ -1,9 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using JobRelay.Platforms;
-using JobRelay.Webhooks;
 
-namespace JobRelay.Triggers;
+namespace JobRelay.Model;
 
 /// <summary>A loaded, valid trigger catalog: the platforms JobRelay talks to and the triggers that start their jobs.</summary>
 public sealed record TriggerCatalog(

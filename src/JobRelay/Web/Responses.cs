@@ -1,7 +1,8 @@
+using JobRelay.Model;
 using JobRelay.Platforms;
 using JobRelay.Runs;
 
-namespace JobRelay.Http;
+namespace JobRelay.Web;
 
 /// <summary>The answer to a started run: <c>{runId, trigger, platform, jobId, status, jobUrl}</c>.</summary>
 public sealed record RunResponse(string RunId, string Trigger, string Platform, string JobId, string Status, Uri? JobUrl)

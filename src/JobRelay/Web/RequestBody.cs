@@ -2,11 +2,12 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Unicode;
 using System.Text.Json.Nodes;
+using JobRelay.Model;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
-namespace JobRelay.Http;
+namespace JobRelay.Web;
 
 /// <summary>Reads request bodies once, as raw bytes, within a size limit.</summary>
 public static class RequestBody

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 
-namespace JobRelay.Http;
+namespace JobRelay.Web;
 
 /// <summary>
 /// The URL a sender addressed, as the senders that sign URLs (Twilio) computed it. Built from the request's scheme

@@ -1,7 +1,8 @@
 using System.Globalization;
+using JobRelay.Model;
 using Microsoft.AspNetCore.Http;
 
-namespace JobRelay.Http;
+namespace JobRelay.Web;
 
 /// <summary>
 /// Errors leave the HTTP surface as RFC 9457 problem details with one stable <c>type</c> per kind of failure, so

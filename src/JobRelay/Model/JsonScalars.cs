@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace JobRelay;
+namespace JobRelay.Model;
 
 /// <summary>Platform answers write ids as strings or numbers: both read as text here.</summary>
 internal static class JsonScalars

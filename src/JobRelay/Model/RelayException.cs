@@ -1,4 +1,4 @@
-namespace JobRelay;
+namespace JobRelay.Model;
 
 /// <summary>What went wrong, in the terms the HTTP surface and the CLI turn into a status and a problem type.</summary>
 public enum RelayErrorKind

@@ -1,8 +1,9 @@
 using System.Collections.Frozen;
-using JobRelay.Webhooks.Schemes;
+using JobRelay.Model;
+using JobRelay.Webhooks;
 using Microsoft.Extensions.Logging;
 
-namespace JobRelay.Webhooks;
+namespace JobRelay.Webhooks.Schemes;
 
 /// <summary>One verifier per <see cref="WebhookScheme"/>, built once.</summary>
 public sealed class WebhookVerifierFactory : IWebhookVerifierFactory

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using JobRelay.Hosting;
-using JobRelay.Runs;
+using JobRelay.Scheduling;
 using JobRelay.State;
 
-namespace JobRelay.Scheduling;
+namespace JobRelay.Runs;
 
 /// <summary>
 /// The catalog's enabled, scheduled triggers, started through the trigger runner with their default arguments. Each

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace JobRelay.Triggers;
+namespace JobRelay.Model;
 
 /// <summary>Where a value comes from in a delivery or a job-end event.</summary>
 public enum ValueSourceKind

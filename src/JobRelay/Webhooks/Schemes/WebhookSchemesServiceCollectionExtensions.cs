@@ -1,0 +1,16 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace JobRelay.Webhooks.Schemes;
+
+public static class WebhookSchemesServiceCollectionExtensions
+{
+    /// <summary>Registers one verifier per scheme, behind <see cref="IWebhookVerifierFactory"/>.</summary>
+    public static IServiceCollection AddJobRelayWebhookVerifiers(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IWebhookVerifierFactory, WebhookVerifierFactory>();
+        return services;
+    }
+}
