@@ -78,6 +78,9 @@ public sealed class RelayException : Exception
     /// <summary>The catalog name of the platform involved, when there is one.</summary>
     public string? Platform { get; init; }
 
+    /// <summary>The request parameter that is not valid, for <see cref="RelayErrorKind.InvalidInput"/>.</summary>
+    public string? Parameter { get; init; }
+
     /// <summary>The HTTP status the platform answered with, when it answered.</summary>
     public int? PlatformStatusCode { get; init; }
 

@@ -86,6 +86,11 @@ public static class Problems
             extensions["platform"] = exception.Platform;
         }
 
+        if (exception.Parameter is not null)
+        {
+            extensions["parameter"] = exception.Parameter;
+        }
+
         if (exception.PlatformStatusCode is { } platformStatus)
         {
             extensions["platformStatus"] = platformStatus;
