@@ -208,6 +208,9 @@ public sealed partial class RunHistory
     internal static double Percentile(double[] sorted, double share)
         => sorted[Math.Clamp((int)Math.Ceiling(share * sorted.Length) - 1, 0, sorted.Length - 1)];
 
+    /// <summary>Now, to the millisecond every store keeps, so a time read back equals the one answered.</summary>
+    private DateTimeOffset Now() => DateTimeOffset.FromUnixTimeMilliseconds(_clock.GetUtcNow().ToUnixTimeMilliseconds());
+
     internal static string EncodeCursor(RunPosition position)
         => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(
             string.Create(CultureInfo.InvariantCulture, $"1|{position.CreatedAt.ToUnixTimeMilliseconds()}|{position.RunId}")));
@@ -244,7 +247,7 @@ public sealed partial class RunHistory
             return run;
         }
 
-        var checkedAt = _clock.GetUtcNow();
+        var checkedAt = Now();
         await _store.SaveJobStatusAsync(run.RunId, status, checkedAt, cancellationToken);
         return run with { JobState = status.State, RawStatus = status.RawStatus, JobUrl = status.Url ?? run.JobUrl, JobCheckedAt = checkedAt };
     }

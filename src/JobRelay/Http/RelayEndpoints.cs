@@ -41,6 +41,12 @@ public static class RelayEndpoints
         guarded.MapGet("/triggers", (HttpRequest request, RelayHttpHandlers handlers) => handlers.ListTriggers(request));
         guarded.MapGet("/triggers/{trigger}/jobs/{jobId}", (HttpRequest request, string trigger, string jobId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
             => handlers.GetJobStatusAsync(request, trigger, jobId, cancellationToken));
+        guarded.MapGet("/runs", (HttpRequest request, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.ListRunsAsync(request, cancellationToken));
+        guarded.MapGet("/runs/{runId}", (HttpRequest request, string runId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.GetRunAsync(request, runId, cancellationToken));
+        guarded.MapGet("/triggers/{trigger}/stats", (HttpRequest request, string trigger, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.GetTriggerStatsAsync(request, trigger, cancellationToken));
         guarded.MapGet("/health/ready", (HttpRequest request, RelayHttpHandlers handlers, CancellationToken cancellationToken)
             => handlers.ReadyAsync(request, cancellationToken));
         return endpoints;

@@ -115,6 +115,10 @@ public sealed class TriggerRunner
         return await StartClaimedAsync(claim.Lease!, claim.Run, queueWhenUnavailable, cancellationToken, senderWaits: true);
     }
 
+    /// <summary>The id of the run that started <paramref name="jobId"/> on <paramref name="platform"/>, if JobRelay started it.</summary>
+    internal async Task<string?> FindRunIdOfJobAsync(string platform, string jobId, CancellationToken cancellationToken)
+        => (await _store.FindRunByJobAsync(platform, jobId, cancellationToken))?.RunId;
+
     /// <summary>Counts a delivery refused before any claim (a bad signature or token), off the store's hot path.</summary>
     internal void CountRejected(string triggerName) => _counter.Count(triggerName, CountedOutcome.Rejected);
 
