@@ -91,7 +91,16 @@ public static class JobRelayServiceCollectionExtensions
             provider.GetRequiredService<CatalogSource>(),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<JobRelay.History.RunHistory>>()));
+        services.TryAddSingleton(provider => new JobRelay.History.RunActions(
+            provider.GetRequiredService<IRelayStore>(),
+            provider.GetRequiredService<TriggerRunner>(),
+            provider.GetRequiredService<JobPlatforms>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<JobRelay.History.RunActions>>()));
         services.AddHostedService<JobRelay.History.OutcomeCountFlushService>();
+        services.AddOptions<ApiKeyOptions>().Bind(configuration.GetSection(ApiKeyOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApiKeyOptions>, ApiKeyOptionsValidator>());
+        services.TryAddSingleton<ApiKeys>();
         services.TryAddSingleton<WebhookIngress>();
         services.TryAddSingleton<JobRelay.Chaining.ChainIngress>();
         services.TryAddSingleton<JobRelay.Chaining.KeboolaSubscriptions>();

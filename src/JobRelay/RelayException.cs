@@ -59,6 +59,9 @@ public enum RelayErrorKind
 
     /// <summary>The secret exists but its value cannot be used (a webhook secret in the wrong form).</summary>
     SecretUnusable,
+
+    /// <summary>What was asked does not fit the state of the thing it is asked of (an operator action on a run).</summary>
+    Conflict,
 }
 
 /// <summary>

@@ -25,8 +25,43 @@ public sealed class RelayHttpHandlers(
     ISecretStore secrets,
     IOptions<WebhookOptions> webhookOptions,
     ILogger<RelayHttpHandlers> logger,
-    RunHistory history)
+    RunHistory history,
+    RunActions actions)
 {
+    /// <summary>
+    /// <c>POST /api/runs/{runId}/start-again</c> with <c>{"confirm": true}</c>: starts a run of unknown outcome again,
+    /// as a new run whose parent it is; the answer warns that the first job may exist.
+    /// </summary>
+    public Task<IResult> StartAgainAsync(HttpRequest request, string runId, CancellationToken cancellationToken)
+        => Guard(request, async () =>
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            var body = RequestBody.ParseOptionalObject(request, await RequestBody.ReadAsync(request, webhookOptions.Value.MaxBodyBytes, cancellationToken));
+            var confirmed = body?["confirm"] is JsonValue confirm && confirm.TryGetValue<bool>(out var value) && value;
+            var result = await actions.StartAgainAsync(runId, confirmed, ApiKeys.OperatorOf(request), cancellationToken);
+            return TypedResults.Accepted(result.Run.Links.Self, new StartAgainAnswer(result.Run, result.Warning ?? RunActions.StartAgainWarning));
+        });
+
+    /// <summary><c>POST /api/runs/{runId}/replay</c>: starts the run's trigger again from its stored arguments, as a new run.</summary>
+    public Task<IResult> ReplayAsync(HttpRequest request, string runId, CancellationToken cancellationToken)
+        => Guard(request, async () =>
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            RequestBody.ParseOptionalObject(request, await RequestBody.ReadAsync(request, webhookOptions.Value.MaxBodyBytes, cancellationToken));
+            var result = await actions.ReplayAsync(runId, ApiKeys.OperatorOf(request), cancellationToken);
+            return TypedResults.Accepted(result.Run.Links.Self, new RunActionAnswer(result.Run));
+        });
+
+    /// <summary><c>POST /api/runs/{runId}/cancel</c>: asks the platform to cancel the run's job (Keboola only).</summary>
+    public Task<IResult> CancelAsync(HttpRequest request, string runId, CancellationToken cancellationToken)
+        => Guard(request, async () =>
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            RequestBody.ParseOptionalObject(request, await RequestBody.ReadAsync(request, webhookOptions.Value.MaxBodyBytes, cancellationToken));
+            var result = await actions.CancelAsync(runId, ApiKeys.OperatorOf(request), cancellationToken);
+            return TypedResults.Accepted(result.Run.Links.Self, new RunActionAnswer(result.Run));
+        });
+
     /// <summary>The stats window when none is asked for.</summary>
     public static readonly TimeSpan DefaultStatsWindow = TimeSpan.FromHours(24);
 

@@ -115,6 +115,17 @@ public sealed class TriggerRunner
         return await StartClaimedAsync(claim.Lease!, claim.Run, queueWhenUnavailable, cancellationToken, senderWaits: true);
     }
 
+    /// <summary>
+    /// Starts <paramref name="earlier"/>'s trigger again from its stored arguments, as a new run of its own whose parent
+    /// is the earlier run: claimed, marked and settled like every other start.
+    /// </summary>
+    internal Task<RunOutcome> StartAgainFromAsync(RunRecord earlier, RunOrigin origin, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(earlier);
+        var runId = NewRunId();
+        return StartOnceAsync(new RequestKey(runId), earlier.Trigger, Deserialize(earlier.Arguments), origin, earlier.RunId, queueWhenUnavailable: false, cancellationToken, runId);
+    }
+
     /// <summary>The id of the run that started <paramref name="jobId"/> on <paramref name="platform"/>, if JobRelay started it.</summary>
     internal async Task<string?> FindRunIdOfJobAsync(string platform, string jobId, CancellationToken cancellationToken)
         => (await _store.FindRunByJobAsync(platform, jobId, cancellationToken))?.RunId;
