@@ -1,3 +1,4 @@
+using JobRelay.Model;
 using JobRelay.Platforms;
 using JobRelay.Platforms.Keboola;
 using JobRelay.Runs;

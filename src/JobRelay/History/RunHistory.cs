@@ -1,3 +1,4 @@
+using JobRelay.Model;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;

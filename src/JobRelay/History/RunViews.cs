@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using JobRelay.Http;
+using JobRelay.Web;
 using JobRelay.Runs;
 using JobRelay.State;
 

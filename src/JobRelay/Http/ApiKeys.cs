@@ -1,3 +1,4 @@
+using JobRelay.Model;
 using System.Security.Cryptography;
 using System.Text;
 using JobRelay.Secrets;

@@ -5,6 +5,7 @@ using Azure;
 using Azure.Data.Tables;
 using Azure.Identity;
 using JobRelay.Model;
+using JobRelay.Platforms;
 using Microsoft.Extensions.Logging;
 
 namespace JobRelay.State.AzureTables;

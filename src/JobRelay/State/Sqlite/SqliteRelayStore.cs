@@ -1,5 +1,6 @@
 using System.Data.Common;
 using JobRelay.Model;
+using JobRelay.Platforms;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
