@@ -3,7 +3,7 @@ using JobRelay.Model;
 namespace JobRelay.Chaining;
 
 /// <summary>Which triggers a job-end event starts.</summary>
-public static class ChainRules
+internal static class ChainRules
 {
     /// <summary>
     /// Every enabled trigger with an <c>after</c> rule the event meets: the rule names the event's platform with a

@@ -10,7 +10,7 @@ namespace JobRelay.Chaining;
 /// <param name="State">How the job ended.</param>
 /// <param name="RawStatus">The platform's own word for it (Keboola event type, TheEye state).</param>
 /// <param name="Payload">The event as received; chained triggers read it with <c>event:$.path</c>.</param>
-public sealed record JobEndEvent(string Platform, string JobId, JobState State, string RawStatus, JsonNode Payload)
+internal sealed record JobEndEvent(string Platform, string JobId, JobState State, string RawStatus, JsonNode Payload)
 {
     /// <summary>Keboola: the component id of the job.</summary>
     public string? Component { get; init; }
@@ -26,7 +26,7 @@ public sealed record JobEndEvent(string Platform, string JobId, JobState State, 
 }
 
 /// <summary>Reads job-end events from the bodies platforms send.</summary>
-public static class JobEndEvents
+internal static class JobEndEvents
 {
     /// <summary>
     /// A Keboola notification (<c>{"job":{"id",...,"component","configuration"},"eventType":"job-succeeded"}</c>).

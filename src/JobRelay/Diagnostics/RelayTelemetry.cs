@@ -6,7 +6,7 @@ namespace JobRelay.Diagnostics;
 /// JobRelay's own traces. Tags carry names (platform, trigger, operation, job id), never an address: TheEye keys
 /// travel in request paths, so no URL is ever recorded.
 /// </summary>
-public static class RelayTelemetry
+internal static class RelayTelemetry
 {
     public const string SourceName = "JobRelay";
 

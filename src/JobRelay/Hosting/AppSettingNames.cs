@@ -5,7 +5,7 @@ namespace JobRelay.Hosting;
 /// (<c>__</c> separates configuration sections). The infrastructure templates and local.settings.sample.json are
 /// tested against this list, so a setting cannot be read without being provisioned, nor provisioned unused.
 /// </summary>
-public static class AppSettingNames
+internal static class AppSettingNames
 {
     /// <summary>The Key Vault every secret is read from, e.g. <c>https://kv-jobrelay.vault.azure.net/</c>.</summary>
     public const string KeyVaultUri = "JobRelay__KeyVault__VaultUri";

@@ -70,7 +70,7 @@ public static class RelayEndpoints
 /// Marks an endpoint that only answers callers presenting the API key: the routes that are function-level
 /// (<c>AuthorizationLevel.Function</c>) in the Functions app.
 /// </summary>
-public sealed class ApiKeyRequired
+internal sealed class ApiKeyRequired
 {
     private ApiKeyRequired()
     {

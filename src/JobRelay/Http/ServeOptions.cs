@@ -8,7 +8,7 @@ namespace JobRelay.Http;
 /// and while a request reaches JobRelay, the proxies whose forwarded headers are believed, and how long a stop waits
 /// for requests in flight. The Functions app does not use these: Azure's front end and the Functions host own them.
 /// </summary>
-public sealed class ServeOptions
+internal sealed class ServeOptions
 {
     public const string SectionName = "JobRelay:Serve";
 
@@ -28,7 +28,7 @@ public sealed class ServeOptions
 }
 
 /// <summary>Kestrel's limits, chosen for a webhook receiver rather than left at the server's general-purpose defaults.</summary>
-public sealed class ServeLimits
+internal sealed class ServeLimits
 {
     /// <summary>How long a client may take to send the request line and headers (Kestrel default: 30 s).</summary>
     public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -65,7 +65,7 @@ public sealed class ServeLimits
 /// The proxies trusted to say, in <c>X-Forwarded-For</c>, <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c>,
 /// what the client sent. Empty (the default): the headers are ignored, whoever sends them.
 /// </summary>
-public sealed class ForwardedHeadersSettings
+internal sealed class ForwardedHeadersSettings
 {
     /// <summary>Addresses of the proxies, such as <c>10.0.0.4</c>.</summary>
     public IList<string> KnownProxies { get; } = [];

@@ -3,7 +3,7 @@ using JobRelay.Model;
 namespace JobRelay.Platforms;
 
 /// <summary>One configured platform (a catalog entry) that can start jobs and report on them.</summary>
-public interface IJobPlatform
+internal interface IJobPlatform
 {
     /// <summary>The platform's name in the catalog.</summary>
     string Name { get; }

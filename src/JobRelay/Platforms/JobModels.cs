@@ -26,7 +26,7 @@ public sealed record JobStatus(string JobId, JobState State, string RawStatus, b
 /// <summary>A job the platform accepted.</summary>
 /// <param name="JobId">The platform's job id.</param>
 /// <param name="Status">The status the platform reported when it accepted the job.</param>
-public sealed record StartedJob(string JobId, JobStatus Status)
+internal sealed record StartedJob(string JobId, JobStatus Status)
 {
     /// <summary>The platform's run id (Keboola <c>runId</c>), when it has one.</summary>
     public string? RunId { get; init; }
@@ -43,13 +43,13 @@ public abstract record JobRequest
 }
 
 /// <summary>The variable values of a Keboola job (<c>variableValuesData.values[]</c>).</summary>
-public sealed record KeboolaVariableValue(string Name, string Value);
+internal sealed record KeboolaVariableValue(string Name, string Value);
 
 /// <summary>The backend of a Keboola job (<c>backend</c>): an object, never a bare string.</summary>
-public sealed record KeboolaBackend(string? Type, string? Context);
+internal sealed record KeboolaBackend(string? Type, string? Context);
 
 /// <summary>A Keboola Job Queue <c>POST /jobs</c> request. Only <see cref="Component"/> is required by the API.</summary>
-public sealed record KeboolaJobRequest : JobRequest
+internal sealed record KeboolaJobRequest : JobRequest
 {
     public required string Component { get; init; }
 
@@ -91,7 +91,7 @@ public sealed record KeboolaJobRequest : JobRequest
 }
 
 /// <summary>A TheEye request that runs a task by creating a job.</summary>
-public sealed record TheEyeJobRequest : JobRequest
+internal sealed record TheEyeJobRequest : JobRequest
 {
     public required string TaskId { get; init; }
 

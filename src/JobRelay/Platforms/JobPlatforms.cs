@@ -6,7 +6,7 @@ namespace JobRelay.Platforms;
 /// The catalog's platforms as live adapters: one adapter, sender and connection pool per platform. The composition root
 /// builds them, so this namespace knows neither the catalog nor the adapters' own namespaces.
 /// </summary>
-public sealed class JobPlatforms
+internal sealed class JobPlatforms
 {
     /// <summary>The name of the HttpClient every platform adapter uses; its loggers are removed (addresses carry keys).</summary>
     public const string HttpClientName = "JobRelay.Platforms";

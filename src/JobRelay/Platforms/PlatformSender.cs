@@ -10,7 +10,7 @@ using Polly.Timeout;
 namespace JobRelay.Platforms;
 
 /// <summary>What a request does on the platform, which decides what may be retried.</summary>
-public enum PlatformRequestKind
+internal enum PlatformRequestKind
 {
     /// <summary>Reads or repeatable commands: safe to send again after any failure.</summary>
     Read,
@@ -29,7 +29,7 @@ public enum PlatformRequestKind
 /// transport failures, become a <see cref="RelayException"/> whose message names the platform and the operation,
 /// never an address.
 /// </summary>
-public sealed class PlatformSender
+internal sealed class PlatformSender
 {
     private static readonly ResiliencePropertyKey<Func<HttpResponseMessage, bool>?> IsAnswerKey = new("jobrelay.is-answer");
     private readonly HttpClient _http;

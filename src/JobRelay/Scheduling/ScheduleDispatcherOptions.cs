@@ -23,7 +23,7 @@ public sealed class ScheduleDispatcherOptions
 }
 
 /// <summary>Checks <see cref="ScheduleDispatcherOptions"/> when the host starts, naming every bad value.</summary>
-public sealed class ScheduleDispatcherOptionsValidator : IValidateOptions<ScheduleDispatcherOptions>
+internal sealed class ScheduleDispatcherOptionsValidator : IValidateOptions<ScheduleDispatcherOptions>
 {
     public ValidateOptionsResult Validate(string? name, ScheduleDispatcherOptions options)
     {

@@ -9,7 +9,7 @@ namespace JobRelay.Scheduling;
 /// <see cref="ScheduleDispatcherOptions.TickInterval"/> until the host stops. A failing tick is logged and the loop goes
 /// on; ticks that take longer than the interval are not queued up, the next window simply covers the time they took.
 /// </summary>
-public sealed class SchedulerBackgroundService : BackgroundService
+internal sealed class SchedulerBackgroundService : BackgroundService
 {
     private readonly ScheduleTicker _ticker;
     private readonly TimeProvider _timeProvider;

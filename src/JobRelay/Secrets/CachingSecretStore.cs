@@ -12,7 +12,7 @@ namespace JobRelay.Secrets;
 /// reached, the last good value is used for up to <see cref="SecretsOptions.StaleGrace"/> more. Failures are not
 /// cached: the next caller tries again.
 /// </summary>
-public sealed class CachingSecretStore : ISecretStore
+internal sealed class CachingSecretStore : ISecretStore
 {
     private readonly ISecretSource _source;
     private readonly IOptionsMonitor<SecretsOptions> _options;

@@ -7,7 +7,7 @@ namespace JobRelay.Secrets;
 /// Secrets from configuration (<c>JobRelay:Secrets:Values:&lt;name&gt;</c>): for local runs and the sandbox, never for
 /// production, where <see cref="KeyVaultSecretSource"/> is used.
 /// </summary>
-public sealed class ConfigurationSecretSource(IOptionsMonitor<SecretsOptions> options, TimeProvider timeProvider) : ISecretSource
+internal sealed class ConfigurationSecretSource(IOptionsMonitor<SecretsOptions> options, TimeProvider timeProvider) : ISecretSource
 {
     public Task<SecretValue> ReadAsync(string name, CancellationToken cancellationToken)
     {

@@ -32,7 +32,7 @@ public sealed class SecretValue
 }
 
 /// <summary>Reads secrets straight from their backend (Key Vault, configuration). No caching.</summary>
-public interface ISecretSource
+internal interface ISecretSource
 {
     /// <summary>Reads the secret, or throws <see cref="RelayException"/> with
     /// <see cref="RelayErrorKind.SecretNotFound"/>, <see cref="RelayErrorKind.SecretForbidden"/> or

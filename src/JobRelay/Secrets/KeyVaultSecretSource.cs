@@ -13,7 +13,7 @@ namespace JobRelay.Secrets;
 /// Every failure of the vault or the identity that is not a refusal is <see cref="RelayErrorKind.SecretStoreUnavailable"/>,
 /// which the cache bridges with the last good value.
 /// </summary>
-public sealed class KeyVaultSecretSource : ISecretSource
+internal sealed class KeyVaultSecretSource : ISecretSource
 {
     private readonly SecretClient _client;
     private readonly TimeProvider _timeProvider;

@@ -1,7 +1,7 @@
 namespace JobRelay.Secrets;
 
 /// <summary>Calls that use a secret and try once more with a re-read value when the platform refuses it.</summary>
-public static class SecretRotation
+internal static class SecretRotation
 {
     /// <summary>
     /// Calls <paramref name="call"/> with the secret; when <paramref name="credentialRejected"/> says the platform

@@ -21,7 +21,7 @@ public sealed class SecretsOptions
 }
 
 /// <summary>The Key Vault that holds every credential (section <c>JobRelay:KeyVault</c>).</summary>
-public sealed class KeyVaultOptions
+internal sealed class KeyVaultOptions
 {
     public const string SectionName = "JobRelay:KeyVault";
 

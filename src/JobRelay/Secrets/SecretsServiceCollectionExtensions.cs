@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace JobRelay.Secrets;
 
 /// <summary>Registers the secret store: Key Vault when <c>JobRelay:KeyVault:VaultUri</c> is set, configuration otherwise.</summary>
-public static class SecretsServiceCollectionExtensions
+internal static class SecretsServiceCollectionExtensions
 {
     public static IServiceCollection AddJobRelaySecrets(this IServiceCollection services, IConfiguration configuration)
     {

@@ -7,7 +7,7 @@ namespace JobRelay.Triggers;
 /// The catalog as callers may see it (<c>GET /api/triggers</c>, <c>jobrelay validate</c>): what each trigger starts and
 /// what may start it. Secret names are left out: they say nothing a caller needs and map the vault's layout.
 /// </summary>
-public static class CatalogView
+internal static class CatalogView
 {
     /// <summary>Renders the catalog; with <paramref name="now"/>, scheduled triggers list their next three occurrences after it.</summary>
     public static JsonObject Render(TriggerCatalog catalog, DateTimeOffset? now = null)

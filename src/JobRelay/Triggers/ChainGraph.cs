@@ -3,7 +3,7 @@ using JobRelay.Model;
 namespace JobRelay.Triggers;
 
 /// <summary>Which triggers follow which: the graph the catalog's <c>after</c> rules draw.</summary>
-public static class ChainGraph
+internal static class ChainGraph
 {
     /// <summary>
     /// Whether a job of trigger <paramref name="source"/> may match <paramref name="rule"/>. A rule naming a platform

@@ -1,7 +1,7 @@
 namespace JobRelay.Triggers;
 
 /// <summary>Keboola's multi-tenant stacks by the names the catalog uses, with each stack's Job Queue endpoint.</summary>
-public static class KeboolaStacks
+internal static class KeboolaStacks
 {
     /// <summary>Stack name → Job Queue endpoint. A Storage API token works only on its own stack.</summary>
     public static IReadOnlyDictionary<string, Uri> QueueUrls { get; } = new Dictionary<string, Uri>(StringComparer.Ordinal)

@@ -3,7 +3,7 @@ using JobRelay.Model;
 namespace JobRelay.Triggers;
 
 /// <summary>The names the catalog gives the webhook schemes.</summary>
-public static class WebhookSchemes
+internal static class WebhookSchemes
 {
     private static readonly Dictionary<string, WebhookScheme> ByName = new(StringComparer.Ordinal)
     {

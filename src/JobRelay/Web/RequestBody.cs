@@ -10,7 +10,7 @@ using Microsoft.Net.Http.Headers;
 namespace JobRelay.Web;
 
 /// <summary>Reads request bodies once, as raw bytes, within a size limit.</summary>
-public static class RequestBody
+internal static class RequestBody
 {
     private static readonly JsonDocumentOptions StrictDocument = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
 

@@ -9,7 +9,7 @@ namespace JobRelay.Web;
 /// URL when the host sits behind a front end that rewrites them. It never throws: whatever a client puts in its Host
 /// line, the answer is a URL, at worst one no signature matches.
 /// </summary>
-public static class RequestUrl
+internal static class RequestUrl
 {
     private const string FallbackHost = "localhost";
 

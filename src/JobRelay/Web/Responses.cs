@@ -5,7 +5,7 @@ using JobRelay.Runs;
 namespace JobRelay.Web;
 
 /// <summary>The answer to a started run: <c>{runId, trigger, platform, jobId, status, jobUrl}</c>.</summary>
-public sealed record RunResponse(string RunId, string Trigger, string Platform, string JobId, string Status, Uri? JobUrl)
+internal sealed record RunResponse(string RunId, string Trigger, string Platform, string JobId, string Status, Uri? JobUrl)
 {
     public static RunResponse From(RelayRun run)
     {

@@ -7,7 +7,7 @@ namespace JobRelay.Webhooks;
 /// The values of one verified delivery that mappings and filters read: the JSON body (or, for a form post, its
 /// fields as an object), headers, query parameters and route values.
 /// </summary>
-public sealed class DeliveryValues : IValueContext
+internal sealed class DeliveryValues : IValueContext
 {
     private readonly WebhookDelivery _delivery;
     private readonly string _trigger;
@@ -56,7 +56,7 @@ public sealed class DeliveryValues : IValueContext
 }
 
 /// <summary>Whether a verified delivery applies to its trigger: its event type and the trigger's filters.</summary>
-public static class WebhookFilters
+internal static class WebhookFilters
 {
     /// <summary>Null when the delivery applies; otherwise why it is ignored, in words for the sender's delivery log.</summary>
     public static string? Rejects(WebhookDefinition webhook, string? eventType, IValueContext values)
@@ -131,7 +131,7 @@ public static class WebhookFilters
 }
 
 /// <summary>The verifier settings of a trigger's webhook block.</summary>
-public static class WebhookSettings
+internal static class WebhookSettings
 {
     public static WebhookVerifierSettings From(WebhookDefinition webhook, TimeSpan defaultTolerance)
     {

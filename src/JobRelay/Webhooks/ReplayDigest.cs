@@ -11,7 +11,7 @@ namespace JobRelay.Webhooks;
 /// delivery resent with a new id, or with none, would otherwise start the job again; with the digest as its key it
 /// is a duplicate for the ledger's retention window.
 /// </summary>
-public static class ReplayDigest
+internal static class ReplayDigest
 {
     /// <summary>Whether the scheme signs no timestamp, so that only the digest of its content can tell a replay.</summary>
     public static bool Applies(WebhookScheme scheme) => WebhookSchemes.DigestApplies(scheme);

@@ -22,7 +22,7 @@ public sealed class WebhookOptions
 }
 
 /// <summary>Checks <see cref="WebhookOptions"/> at start, listing every problem by its configuration key.</summary>
-public sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
+internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
 {
     public ValidateOptionsResult Validate(string? name, WebhookOptions options)
     {

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace JobRelay.Webhooks;
 
-public static class WebhookServiceCollectionExtensions
+internal static class WebhookServiceCollectionExtensions
 {
     /// <summary>Registers the webhook options (validated at start); the composition root adds the verifiers.</summary>
     public static IServiceCollection AddJobRelayWebhooks(this IServiceCollection services, IConfiguration configuration)

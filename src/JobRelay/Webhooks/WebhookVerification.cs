@@ -3,7 +3,7 @@ using JobRelay.Model;
 namespace JobRelay.Webhooks;
 
 /// <summary>Why a delivery was refused. Stable: the HTTP surface, logs and metrics key on these names.</summary>
-public enum WebhookRejectionReason
+internal enum WebhookRejectionReason
 {
     /// <summary>A header the scheme requires was not sent.</summary>
     MissingHeader,
@@ -45,12 +45,12 @@ public abstract record WebhookVerification
 /// <param name="DeliveryId">The sender's id of this delivery, the same on every retry, when the scheme has one.</param>
 /// <param name="EventType">The sender's event type, when the scheme has one.</param>
 /// <param name="SecretName">The name of the secret that matched, or null when the trigger needs none; tells when an old secret can be retired.</param>
-public sealed record WebhookVerified(string? DeliveryId, string? EventType, string? SecretName) : WebhookVerification;
+internal sealed record WebhookVerified(string? DeliveryId, string? EventType, string? SecretName) : WebhookVerification;
 
 /// <summary>The delivery is refused.</summary>
 /// <param name="Reason">The stable reason.</param>
 /// <param name="Message">Safe to show to the sender: it names headers, never a signature, a token or a secret.</param>
-public sealed record WebhookRejected(WebhookRejectionReason Reason, string Message) : WebhookVerification
+internal sealed record WebhookRejected(WebhookRejectionReason Reason, string Message) : WebhookVerification
 {
     /// <summary>
     /// The refusal as the exception the HTTP surface turns into a problem answer. A trigger without a usable secret is
@@ -74,7 +74,7 @@ public sealed record WebhookRejected(WebhookRejectionReason Reason, string Messa
 /// <param name="Body">The body to answer with, or null for none.</param>
 /// <param name="ContentType">The body's content type, when there is a body.</param>
 /// <param name="Headers">Headers to add to the answer.</param>
-public sealed record WebhookHandshake(int StatusCode, string? Body, string? ContentType, IReadOnlyDictionary<string, string> Headers) : WebhookVerification
+internal sealed record WebhookHandshake(int StatusCode, string? Body, string? ContentType, IReadOnlyDictionary<string, string> Headers) : WebhookVerification
 {
     private static readonly Dictionary<string, string> NoHeaders = [];
 

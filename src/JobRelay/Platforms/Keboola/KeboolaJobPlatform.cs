@@ -14,7 +14,7 @@ namespace JobRelay.Platforms.Keboola;
 /// Starts, reads and kills jobs through a Keboola stack's Job Queue API, authenticated by a Storage API token read
 /// from the secret store (and re-read once when the queue refuses it, in case it was rotated).
 /// </summary>
-public sealed class KeboolaJobPlatform : IJobPlatform
+internal sealed class KeboolaJobPlatform : IJobPlatform
 {
     private const string TokenHeader = "X-StorageApi-Token";
     private const string RunIdHeader = "X-KBC-RunId";

@@ -14,7 +14,7 @@ namespace JobRelay.Platforms.TheEye;
 /// route (<c>/task/{id}/secret/{key}/job</c>, which takes the organisation from the task). The key sits in the path,
 /// so no address is ever logged, traced or put in a message.
 /// </summary>
-public sealed class TheEyeJobPlatform : IJobPlatform
+internal sealed class TheEyeJobPlatform : IJobPlatform
 {
     private const string StartOperation = "start job";
     private const string ReadOperation = "read job";

@@ -5,4 +5,4 @@ namespace JobRelay.Platforms.TheEye;
 /// <param name="Url">The supervisor's endpoint, such as <c>https://supervisor.theeye.io/</c>.</param>
 /// <param name="Customer">The organisation (customer) name.</param>
 /// <param name="AccessTokenSecretName">The secret holding an access token; null when only task secret keys are used.</param>
-public sealed record TheEyePlatformSettings(string Name, Uri Url, string Customer, string? AccessTokenSecretName);
+internal sealed record TheEyePlatformSettings(string Name, Uri Url, string Customer, string? AccessTokenSecretName);

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace JobRelay.Webhooks.Schemes;
 
-public static class WebhookSchemesServiceCollectionExtensions
+internal static class WebhookSchemesServiceCollectionExtensions
 {
     /// <summary>Registers one verifier per scheme, behind <see cref="IWebhookVerifierFactory"/>.</summary>
     public static IServiceCollection AddJobRelayWebhookVerifiers(this IServiceCollection services)

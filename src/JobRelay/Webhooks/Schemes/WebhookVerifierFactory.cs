@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace JobRelay.Webhooks.Schemes;
 
 /// <summary>One verifier per <see cref="WebhookScheme"/>, built once.</summary>
-public sealed class WebhookVerifierFactory : IWebhookVerifierFactory
+internal sealed class WebhookVerifierFactory : IWebhookVerifierFactory
 {
     private readonly FrozenDictionary<WebhookScheme, IWebhookVerifier> _verifiers;
 

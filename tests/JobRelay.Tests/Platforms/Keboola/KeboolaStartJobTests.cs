@@ -166,19 +166,22 @@ public sealed class KeboolaStartJobTests : IDisposable
         Assert.Empty(server.Requests);
     }
 
-    public static TheoryData<KeboolaJobRequest, string> InvalidCombinations() => new()
-    {
-        { Job() with { VariableValuesId = "vv-1", VariableValues = [new("env", "prod")] }, "set only one" },
-        { Job() with { DelayedStartTime = DateTimeOffset.UnixEpoch, DelaySeconds = 30 }, "set only one" },
-        { Job() with { DelaySeconds = -1 }, "zero or more seconds" },
-        { Job(component: " "), "a component id is required" },
-        { Job() with { ParentRunId = "1000\r\nX-Other: 1" }, "parent run id" },
-    };
+    private static readonly (KeboolaJobRequest Request, string Problem)[] InvalidRequests =
+    [
+        (Job() with { VariableValuesId = "vv-1", VariableValues = [new("env", "prod")] }, "set only one"),
+        (Job() with { DelayedStartTime = DateTimeOffset.UnixEpoch, DelaySeconds = 30 }, "set only one"),
+        (Job() with { DelaySeconds = -1 }, "zero or more seconds"),
+        (Job(component: " "), "a component id is required"),
+        (Job() with { ParentRunId = "1000\r\nX-Other: 1" }, "parent run id"),
+    ];
+
+    public static TheoryData<int> InvalidCombinations() => new(Enumerable.Range(0, InvalidRequests.Length));
 
     [Theory]
     [MemberData(nameof(InvalidCombinations))]
-    public async Task StartJobRefusesAnInvalidRequestWithoutSendingIt(KeboolaJobRequest request, string expectedProblem)
+    public async Task StartJobRefusesAnInvalidRequestWithoutSendingIt(int invalidRequest)
     {
+        var (request, expectedProblem) = InvalidRequests[invalidRequest];
         await using var server = await LoopbackServer.StartAsync(Answer(201, CreatedJob));
         var secrets = new Mock<JobRelay.Secrets.ISecretStore>(MockBehavior.Strict);
 

@@ -12,7 +12,7 @@ namespace JobRelay.Tests.Platforms.Keboola;
 public sealed record QueueAnswer(int Status, string Body, string? RetryAfter = null);
 
 /// <summary>A fake Keboola queue on a loopback server, and adapters wired to it.</summary>
-public sealed class KeboolaTestKit : IDisposable
+internal sealed class KeboolaTestKit : IDisposable
 {
     public const string PlatformName = "keboola-eu";
     public const string SecretName = "keboola-eu-storage-token";
