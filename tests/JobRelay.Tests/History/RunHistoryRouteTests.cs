@@ -218,6 +218,30 @@ public sealed class RunHistoryRouteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheBackgroundLoopWritesTheDuplicateCountsWithoutBeingAsked()
+    {
+        await using var host = await RelayHost.StartAsync(
+            Catalog,
+            new Dictionary<string, Uri> { ["kbc"] = _keboola.BaseAddress, ["eye"] = _theEye.BaseAddress },
+            new Dictionary<string, string?> { ["JobRelay:Secrets:Values:kbc-events"] = EventToken, ["JobRelay:History:CountFlushInterval"] = "00:00:01" });
+        using var first = await host.PostHookAsync("ingest", """{"sha":"s9"}""", ("X-JobRelay-Token", RelayHost.HookToken), ("X-Delivery", "d-9"));
+        using var again = await host.PostHookAsync("ingest", """{"sha":"s9"}""", ("X-JobRelay-Token", RelayHost.HookToken), ("X-Delivery", "d-9"));
+
+        long duplicates = 0;
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (duplicates == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+            using var stats = await host.GetAsync("/api/triggers/ingest/stats");
+            duplicates = (long)(await RelayHost.JsonAsync(stats))["counts"]!["duplicate"]!;
+        }
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(1, duplicates);
+    }
+
+    [Fact]
     public async Task NoHistoryRouteEverAnswersWithTheEyeJobSecret()
     {
         using var run = await _host.PostRunAsync("notify");
