@@ -14,7 +14,7 @@ public static class RelayEndpoints
     public const string ApiKeyHeader = "x-functions-key";
 
     /// <summary>
-    /// Maps every route under <c>/api</c>. The runs, catalog, status and readiness routes require
+    /// Maps every route under <c>/api</c>, and the dashboard page at <c>/dashboard</c>. The runs, catalog, status and readiness routes require
     /// <paramref name="apiKey"/> in the <c>x-functions-key</c> header, as function keys do in Azure; hooks and
     /// liveness are open, hooks being authenticated by their own signatures.
     /// </summary>
@@ -24,6 +24,13 @@ public static class RelayEndpoints
         ArgumentException.ThrowIfNullOrEmpty(apiKey);
         var expectedDigest = SHA256.HashData(Encoding.UTF8.GetBytes(apiKey));
         var api = endpoints.MapGroup("/api");
+
+        // Answers carry run data and job status that change by the second: no browser or proxy may keep one.
+        api.AddEndpointFilter(async (context, next) =>
+        {
+            context.HttpContext.Response.Headers.CacheControl = "no-store";
+            return await next(context);
+        });
         var guarded = api.MapGroup(string.Empty).WithMetadata(ApiKeyRequired.Instance).AddEndpointFilter(async (context, next) =>
         {
             return KeyMatches(context.HttpContext.Request.Headers[ApiKeyHeader].ToString(), expectedDigest)
@@ -43,6 +50,10 @@ public static class RelayEndpoints
             => handlers.GetJobStatusAsync(request, trigger, jobId, cancellationToken));
         guarded.MapGet("/health/ready", (HttpRequest request, RelayHttpHandlers handlers, CancellationToken cancellationToken)
             => handlers.ReadyAsync(request, cancellationToken));
+
+        // The page and its assets hold no data, so they are open; every call the page makes carries the key.
+        endpoints.MapGet("/dashboard", (HttpRequest request) => DashboardPage.Page(request));
+        endpoints.MapGet("/dashboard/{asset}", (HttpRequest request, string asset) => DashboardPage.Asset(request, asset));
         return endpoints;
     }
 
