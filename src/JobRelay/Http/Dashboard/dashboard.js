@@ -203,7 +203,28 @@
     }
   }
 
+  let shownRuns = null;
+  let shownDetail = null;
+
+  // A refresh that changed nothing leaves the table alone, and one that did puts focus back on the control that had
+  // it: a keyboard user's place must survive the polling.
+  function focusedRunControl() {
+    const active = document.activeElement;
+    return active && active.dataset && active.dataset.runId ? { id: active.dataset.runId, role: active.dataset.role || null } : null;
+  }
+
+  function restoreFocus(container, focused) {
+    if (!focused) return;
+    const selector = "button[data-run-id=\"" + CSS.escape(focused.id) + "\"]" + (focused.role ? "[data-role=\"" + CSS.escape(focused.role) + "\"]" : "");
+    const again = container.querySelector(selector);
+    if (again) again.focus();
+  }
+
   function renderRuns(runs) {
+    const signature = JSON.stringify(runs);
+    if (signature === shownRuns) return;
+    shownRuns = signature;
+    const focused = focusedRunControl();
     const body = el("runs").tBodies[0];
     body.replaceChildren(...runs.map((run) => {
       const job = run.jobUrl
@@ -212,7 +233,7 @@
       const open = node("button", {
         type: "button", className: "small", text: "Lineage",
         "aria-label": "Open lineage of run " + run.runId + " (" + run.trigger + ")",
-        "data-run-id": run.runId, onclick: () => loadRun(run.runId, true),
+        "data-run-id": run.runId, "data-role": "lineage", onclick: () => loadRun(run.runId, true),
       });
       return node("tr", { "data-run-id": run.runId, "data-state": run.state, className: run.runId === selectedRunId ? "selected" : null }, [
         node("td", { "data-label": "Created", className: "mono", text: time(run.createdAt) }),
@@ -224,6 +245,7 @@
       ]);
     }));
     el("runs-empty").hidden = runs.length > 0;
+    restoreFocus(body, focused);
   }
 
   // ---- one run: lineage, fields, history and actions
@@ -257,12 +279,16 @@
     ];
     const item = node("div", { className: "node" + (current ? " current" : ""), role: "listitem", "data-run-id": run.runId, "data-role": role }, children);
     if (!current) {
-      item.append(node("button", { type: "button", className: "small", text: "Open", "aria-label": "Open " + role + " run " + run.runId, onclick: () => loadRun(run.runId, true) }));
+      item.append(node("button", { type: "button", className: "small", text: "Open", "aria-label": "Open " + role + " run " + run.runId, "data-run-id": run.runId, "data-role": role, onclick: () => loadRun(run.runId, true) }));
     }
     return item;
   }
 
   function renderDetail(view) {
+    const signature = JSON.stringify(view);
+    if (signature === shownDetail) return;
+    shownDetail = signature;
+    const focused = focusedRunControl();
     const run = view.run;
     el("detail").hidden = false;
     el("detail-heading").textContent = "Run " + run.runId + " (" + run.trigger + ")";
@@ -298,6 +324,7 @@
 
     el("action-start-again").disabled = run.state !== "outcome-unknown";
     el("action-cancel").disabled = !run.jobId;
+    restoreFocus(el("chain"), focused);
   }
 
   const ACTIONS = {
