@@ -74,13 +74,33 @@ public static class JobRelayServiceCollectionExtensions
             provider.GetRequiredService<IRelayStore>(),
             provider.GetRequiredService<IOptions<StoreOptions>>(),
             provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TriggerRunner>>()));
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TriggerRunner>>(),
+            provider.GetRequiredService<JobRelay.History.OutcomeCounter>()));
         services.TryAddSingleton(provider => new RunSweep(
             provider.GetRequiredService<IRelayStore>(),
             provider.GetRequiredService<TriggerRunner>(),
             provider.GetRequiredService<IOptions<StoreOptions>>(),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RunSweep>>()));
+        services.AddOptions<JobRelay.History.HistoryOptions>().Bind(configuration.GetSection(JobRelay.History.HistoryOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JobRelay.History.HistoryOptions>, JobRelay.History.HistoryOptionsValidator>());
+        services.TryAddSingleton<JobRelay.History.OutcomeCounter>();
+        services.TryAddSingleton(provider => new JobRelay.History.RunHistory(
+            provider.GetRequiredService<IRelayStore>(),
+            provider.GetRequiredService<JobPlatforms>(),
+            provider.GetRequiredService<CatalogSource>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<JobRelay.History.RunHistory>>()));
+        services.TryAddSingleton(provider => new JobRelay.History.RunActions(
+            provider.GetRequiredService<IRelayStore>(),
+            provider.GetRequiredService<TriggerRunner>(),
+            provider.GetRequiredService<JobPlatforms>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<JobRelay.History.RunActions>>()));
+        services.AddHostedService<JobRelay.History.OutcomeCountFlushService>();
+        services.AddOptions<ApiKeyOptions>().Bind(configuration.GetSection(ApiKeyOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApiKeyOptions>, ApiKeyOptionsValidator>());
+        services.TryAddSingleton<ApiKeys>();
         services.TryAddSingleton<WebhookIngress>();
         services.TryAddSingleton<JobRelay.Chaining.ChainIngress>();
         services.TryAddSingleton<JobRelay.Chaining.KeboolaSubscriptions>();

@@ -59,6 +59,9 @@ public enum RelayErrorKind
 
     /// <summary>The secret exists but its value cannot be used (a webhook secret in the wrong form).</summary>
     SecretUnusable,
+
+    /// <summary>What was asked does not fit the state of the thing it is asked of (an operator action on a run).</summary>
+    Conflict,
 }
 
 /// <summary>
@@ -77,6 +80,9 @@ public sealed class RelayException : Exception
 
     /// <summary>The catalog name of the platform involved, when there is one.</summary>
     public string? Platform { get; init; }
+
+    /// <summary>The request parameter that is not valid, for <see cref="RelayErrorKind.InvalidInput"/>.</summary>
+    public string? Parameter { get; init; }
 
     /// <summary>The HTTP status the platform answered with, when it answered.</summary>
     public int? PlatformStatusCode { get; init; }

@@ -67,11 +67,13 @@ public sealed class ChainIngress(
             return TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "ignored", ["reason"] = "no trigger follows this job" });
         }
 
+        // The run that started the ended job, when JobRelay started it: the followers' chain parent in the history.
+        var parentRunId = await runner.FindRunIdOfJobAsync(jobEnd.Platform, jobEnd.JobId, cancellationToken);
         var results = new JsonArray();
         var started = 0;
         foreach (var follower in followers)
         {
-            var outcome = await StartAsync(follower, jobEnd, cancellationToken);
+            var outcome = await StartAsync(follower, jobEnd, parentRunId, cancellationToken);
             started += outcome.IsFirst ? 1 : 0;
             results.Add(outcome switch
             {
@@ -85,11 +87,11 @@ public sealed class ChainIngress(
     }
 
     /// <summary>Starts one follower once per event; a start the platform refused leaves the event to be delivered again.</summary>
-    private async Task<RunOutcome> StartAsync(TriggerDefinition follower, JobEndEvent jobEnd, CancellationToken cancellationToken)
+    private async Task<RunOutcome> StartAsync(TriggerDefinition follower, JobEndEvent jobEnd, string? parentRunId, CancellationToken cancellationToken)
     {
         var arguments = TriggerJobFactory.MapArguments(follower, new EventValues(jobEnd.Payload));
         var outcome = await runner.StartOnceAsync(
-            new ChainEventKey(jobEnd.Platform, jobEnd.JobId, follower.Name), follower.Name, arguments, RunOrigin.Chain, parentRunId: null, queueWhenUnavailable: true, cancellationToken);
+            new ChainEventKey(jobEnd.Platform, jobEnd.JobId, follower.Name), follower.Name, arguments, RunOrigin.Chain, parentRunId, queueWhenUnavailable: true, cancellationToken);
         if (outcome is { IsFirst: true, Run: { } run })
         {
             ChainLog.Chained(logger, jobEnd.Platform, jobEnd.JobId, follower.Name, run.JobId);

@@ -28,6 +28,7 @@ public static class Problems
         RelayErrorKind.InvalidPlatformResponse => (502, "platform-invalid-response", "The platform's answer could not be understood"),
         RelayErrorKind.OutcomeUnknown => (502, "outcome-unknown", "The job may or may not have been started"),
         RelayErrorKind.InFlight => (409, "in-flight", "An identical request is being started"),
+        RelayErrorKind.Conflict => (409, "conflict", "The request does not fit the current state"),
         RelayErrorKind.PlatformUnavailable => (503, "platform-unavailable", "The platform is unavailable"),
         RelayErrorKind.SecretNotFound => (500, "secret-not-found", "A secret JobRelay needs does not exist"),
         RelayErrorKind.SecretUnusable => (500, "secret-unusable", "A secret JobRelay needs cannot be used"),
@@ -84,6 +85,11 @@ public static class Problems
         if (exception.Platform is not null)
         {
             extensions["platform"] = exception.Platform;
+        }
+
+        if (exception.Parameter is not null)
+        {
+            extensions["parameter"] = exception.Parameter;
         }
 
         if (exception.PlatformStatusCode is { } platformStatus)

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -14,15 +12,16 @@ public static class RelayEndpoints
     public const string ApiKeyHeader = "x-functions-key";
 
     /// <summary>
-    /// Maps every route under <c>/api</c>, and the dashboard page at <c>/dashboard</c>. The runs, catalog, status and readiness routes require
-    /// <paramref name="apiKey"/> in the <c>x-functions-key</c> header, as function keys do in Azure; hooks and
-    /// liveness are open, hooks being authenticated by their own signatures.
+    /// Maps every route under <c>/api</c>, and the dashboard page at <c>/dashboard</c>. The runs, history, catalog,
+    /// status and readiness routes require <paramref name="apiKey"/> (named "default") or a named key of
+    /// <c>JobRelay:Api:Keys</c> in the <c>x-functions-key</c> header, as function keys do in Azure; hooks and liveness
+    /// are open, hooks being authenticated by their own signatures.
     /// </summary>
     public static IEndpointRouteBuilder MapJobRelay(this IEndpointRouteBuilder endpoints, string apiKey)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentException.ThrowIfNullOrEmpty(apiKey);
-        var expectedDigest = SHA256.HashData(Encoding.UTF8.GetBytes(apiKey));
+        var expectedDigest = ApiKeys.Digest(apiKey);
         var api = endpoints.MapGroup("/api");
 
         // Answers carry run data and job status that change by the second: no browser or proxy may keep one.
@@ -33,9 +32,15 @@ public static class RelayEndpoints
         });
         var guarded = api.MapGroup(string.Empty).WithMetadata(ApiKeyRequired.Instance).AddEndpointFilter(async (context, next) =>
         {
-            return KeyMatches(context.HttpContext.Request.Headers[ApiKeyHeader].ToString(), expectedDigest)
-                ? await next(context)
-                : Problems.For(RelayErrorKind.Unauthorized, $"This route needs the API key in the {ApiKeyHeader} header.", context.HttpContext.Request.Path);
+            var http = context.HttpContext;
+            var keys = http.RequestServices.GetRequiredService<ApiKeys>();
+            if (await keys.NameOfAsync(http.Request.Headers[ApiKeyHeader].ToString(), expectedDigest, http.RequestAborted) is not { } name)
+            {
+                return Problems.For(RelayErrorKind.Unauthorized, $"This route needs the API key in the {ApiKeyHeader} header.", http.Request.Path);
+            }
+
+            http.Items[ApiKeys.NameItem] = name;
+            return await next(context);
         });
 
         api.MapMethods("/hooks/{trigger}", ["POST", "OPTIONS"], (HttpRequest request, string trigger, RelayHttpHandlers handlers, CancellationToken cancellationToken)
@@ -48,6 +53,18 @@ public static class RelayEndpoints
         guarded.MapGet("/triggers", (HttpRequest request, RelayHttpHandlers handlers) => handlers.ListTriggers(request));
         guarded.MapGet("/triggers/{trigger}/jobs/{jobId}", (HttpRequest request, string trigger, string jobId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
             => handlers.GetJobStatusAsync(request, trigger, jobId, cancellationToken));
+        guarded.MapGet("/runs", (HttpRequest request, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.ListRunsAsync(request, cancellationToken));
+        guarded.MapGet("/runs/{runId}", (HttpRequest request, string runId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.GetRunAsync(request, runId, cancellationToken));
+        guarded.MapGet("/triggers/{trigger}/stats", (HttpRequest request, string trigger, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.GetTriggerStatsAsync(request, trigger, cancellationToken));
+        guarded.MapPost("/runs/{runId}/start-again", (HttpRequest request, string runId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.StartAgainAsync(request, runId, cancellationToken));
+        guarded.MapPost("/runs/{runId}/replay", (HttpRequest request, string runId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.ReplayAsync(request, runId, cancellationToken));
+        guarded.MapPost("/runs/{runId}/cancel", (HttpRequest request, string runId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.CancelAsync(request, runId, cancellationToken));
         guarded.MapGet("/health/ready", (HttpRequest request, RelayHttpHandlers handlers, CancellationToken cancellationToken)
             => handlers.ReadyAsync(request, cancellationToken));
 
@@ -55,17 +72,6 @@ public static class RelayEndpoints
         endpoints.MapGet("/dashboard", (HttpRequest request) => DashboardPage.Page(request));
         endpoints.MapGet("/dashboard/{asset}", (HttpRequest request, string asset) => DashboardPage.Asset(request, asset));
         return endpoints;
-    }
-
-    /// <summary>
-    /// Compares digests of equal length in constant time, so that neither the key's length nor its first differing
-    /// byte shows in how long a refusal takes.
-    /// </summary>
-    private static bool KeyMatches(string presented, byte[] expectedDigest)
-    {
-        Span<byte> presentedDigest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(presented), presentedDigest);
-        return CryptographicOperations.FixedTimeEquals(presentedDigest, expectedDigest);
     }
 }
 

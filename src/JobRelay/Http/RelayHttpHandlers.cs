@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using JobRelay.History;
 using JobRelay.Hosting;
 using JobRelay.Platforms;
 using JobRelay.Runs;
@@ -23,8 +24,89 @@ public sealed class RelayHttpHandlers(
     JobRelay.Chaining.ChainIngress chains,
     ISecretStore secrets,
     IOptions<WebhookOptions> webhookOptions,
-    ILogger<RelayHttpHandlers> logger)
+    ILogger<RelayHttpHandlers> logger,
+    RunHistory history,
+    RunActions actions)
 {
+    /// <summary>
+    /// <c>POST /api/runs/{runId}/start-again</c> with <c>{"confirm": true}</c>: starts a run of unknown outcome again,
+    /// as a new run whose parent it is; the answer warns that the first job may exist.
+    /// </summary>
+    public Task<IResult> StartAgainAsync(HttpRequest request, string runId, CancellationToken cancellationToken)
+        => Guard(request, async () =>
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            var body = RequestBody.ParseOptionalObject(request, await RequestBody.ReadAsync(request, webhookOptions.Value.MaxBodyBytes, cancellationToken));
+            var confirmed = body?["confirm"] is JsonValue confirm && confirm.TryGetValue<bool>(out var value) && value;
+            var result = await actions.StartAgainAsync(runId, confirmed, ApiKeys.OperatorOf(request), cancellationToken);
+            return TypedResults.Accepted(result.Run.Links.Self, new StartAgainAnswer(result.Run, result.Warning ?? RunActions.StartAgainWarning));
+        });
+
+    /// <summary><c>POST /api/runs/{runId}/replay</c>: starts the run's trigger again from its stored arguments, as a new run.</summary>
+    public Task<IResult> ReplayAsync(HttpRequest request, string runId, CancellationToken cancellationToken)
+        => Guard(request, async () =>
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            RequestBody.ParseOptionalObject(request, await RequestBody.ReadAsync(request, webhookOptions.Value.MaxBodyBytes, cancellationToken));
+            var result = await actions.ReplayAsync(runId, ApiKeys.OperatorOf(request), cancellationToken);
+            return TypedResults.Accepted(result.Run.Links.Self, new RunActionAnswer(result.Run));
+        });
+
+    /// <summary><c>POST /api/runs/{runId}/cancel</c>: asks the platform to cancel the run's job (Keboola only).</summary>
+    public Task<IResult> CancelAsync(HttpRequest request, string runId, CancellationToken cancellationToken)
+        => Guard(request, async () =>
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            RequestBody.ParseOptionalObject(request, await RequestBody.ReadAsync(request, webhookOptions.Value.MaxBodyBytes, cancellationToken));
+            var result = await actions.CancelAsync(runId, ApiKeys.OperatorOf(request), cancellationToken);
+            return TypedResults.Accepted(result.Run.Links.Self, new RunActionAnswer(result.Run));
+        });
+
+    /// <summary>The stats window when none is asked for.</summary>
+    public static readonly TimeSpan DefaultStatsWindow = TimeSpan.FromHours(24);
+
+    /// <summary><c>GET /api/runs</c>: runs newest first, filtered, a page at a time.</summary>
+    public Task<IResult> ListRunsAsync(HttpRequest request, CancellationToken cancellationToken)
+        => Guard(request, async () =>
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            var query = RunQuery.Parse(name => request.Query.TryGetValue(name, out var values) ? values.ToString() : null);
+            return TypedResults.Ok(await history.ListAsync(query, cancellationToken));
+        });
+
+    /// <summary>
+    /// <c>GET /api/runs/{runId}</c>: the run with its cause, chain parent, followers and operator history; a run with a
+    /// job has the job's status read from its platform now, and cached on the run.
+    /// </summary>
+    public Task<IResult> GetRunAsync(HttpRequest request, string runId, CancellationToken cancellationToken)
+        => Guard(request, async () =>
+        {
+            var detail = await history.GetAsync(runId, readJobStatus: true, cancellationToken)
+                ?? throw new RelayException(RelayErrorKind.NotFound, $"No run '{runId}' is recorded (runs are kept for the retention window only).");
+            return TypedResults.Ok(detail);
+        });
+
+    /// <summary><c>GET /api/triggers/{trigger}/stats?window=PT24H</c>: the trigger's outcome counts and start latency.</summary>
+    public Task<IResult> GetTriggerStatsAsync(HttpRequest request, string trigger, CancellationToken cancellationToken)
+        => Guard(request, async () =>
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            var window = DefaultStatsWindow;
+            if (request.Query.TryGetValue("window", out var values) && values.ToString() is { Length: > 0 } text)
+            {
+                try
+                {
+                    window = System.Xml.XmlConvert.ToTimeSpan(text);
+                }
+                catch (Exception ex) when (ex is FormatException or OverflowException)
+                {
+                    throw new RelayException(RelayErrorKind.InvalidInput, "window must be an ISO 8601 duration longer than zero and at most P31D, such as PT24H.") { Parameter = "window" };
+                }
+            }
+
+            return TypedResults.Ok(await history.StatsAsync(trigger, window, cancellationToken));
+        });
+
     /// <summary><c>POST /api/hooks/{trigger}</c> (and the <c>OPTIONS</c> handshake): a webhook delivery.</summary>
     public Task<IResult> HandleHookAsync(HttpRequest request, string trigger, CancellationToken cancellationToken)
         => Guard(request, () => webhooks.HandleAsync(request, trigger, cancellationToken));

@@ -10,6 +10,12 @@ public enum RunOrigin
     Schedule,
     Chain,
     Cli,
+
+    /// <summary>An operator replayed an earlier run from its stored arguments.</summary>
+    Replay,
+
+    /// <summary>An operator started a run of unknown outcome again, knowing its first job may exist.</summary>
+    StartAgain,
 }
 
 /// <summary>One job JobRelay started for a trigger: what callers get back and what duplicates are answered with.</summary>

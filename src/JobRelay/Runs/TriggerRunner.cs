@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using JobRelay.Diagnostics;
+using JobRelay.History;
 using JobRelay.Hosting;
 using JobRelay.Platforms;
 using JobRelay.State;
@@ -25,9 +26,11 @@ public sealed class TriggerRunner
     private readonly StoreOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<TriggerRunner> _logger;
+    private readonly OutcomeCounter _counter;
 
-    internal TriggerRunner(CatalogSource catalog, JobPlatforms platforms, IRelayStore store, IOptions<StoreOptions> options, TimeProvider timeProvider, ILogger<TriggerRunner> logger)
+    internal TriggerRunner(CatalogSource catalog, JobPlatforms platforms, IRelayStore store, IOptions<StoreOptions> options, TimeProvider timeProvider, ILogger<TriggerRunner> logger, OutcomeCounter counter)
     {
+        _counter = counter;
         ArgumentNullException.ThrowIfNull(options);
         _catalog = catalog;
         _platforms = platforms;
@@ -103,15 +106,42 @@ public sealed class TriggerRunner
         }
 
         var claim = await ClaimAsync(new NewRun(key, runId ?? NewRunId(), trigger.Name, OriginName(origin), Serialize(arguments)) { ParentRunId = parentRunId }, cancellationToken);
-        return claim.Status == ClaimStatus.First
-            ? await StartClaimedAsync(claim.Lease!, claim.Run, queueWhenUnavailable, cancellationToken, senderWaits: true)
-            : new RunOutcome(claim.Run, IsFirst: false);
+        if (claim.Status != ClaimStatus.First)
+        {
+            _counter.Count(trigger.Name, CountedOutcome.Duplicate);
+            return new RunOutcome(claim.Run, IsFirst: false);
+        }
+
+        return await StartClaimedAsync(claim.Lease!, claim.Run, queueWhenUnavailable, cancellationToken, senderWaits: true);
     }
+
+    /// <summary>
+    /// Starts <paramref name="earlier"/>'s trigger again from its stored arguments, as a new run of its own whose parent
+    /// is the earlier run: claimed, marked and settled like every other start.
+    /// </summary>
+    internal Task<RunOutcome> StartAgainFromAsync(RunRecord earlier, RunOrigin origin, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(earlier);
+        var runId = NewRunId();
+        return StartOnceAsync(new RequestKey(runId), earlier.Trigger, Deserialize(earlier.Arguments), origin, earlier.RunId, queueWhenUnavailable: false, cancellationToken, runId);
+    }
+
+    /// <summary>The id of the run that started <paramref name="jobId"/> on <paramref name="platform"/>, if JobRelay started it.</summary>
+    internal async Task<string?> FindRunIdOfJobAsync(string platform, string jobId, CancellationToken cancellationToken)
+        => (await _store.FindRunByJobAsync(platform, jobId, cancellationToken))?.RunId;
+
+    /// <summary>Counts a delivery refused before any claim (a bad signature or token), off the store's hot path.</summary>
+    internal void CountRejected(string triggerName) => _counter.Count(triggerName, CountedOutcome.Rejected);
 
     /// <summary>Records that <paramref name="key"/> starts no job (filtered out); a duplicate gets the original's outcome.</summary>
     internal async Task<RunOutcome> IgnoreOnceAsync(ClaimKey key, string triggerName, RunOrigin origin, string reason, CancellationToken cancellationToken)
     {
         var claim = await ClaimAsync(new NewRun(key, NewRunId(), triggerName, OriginName(origin), "{}") { IgnoredReason = reason }, cancellationToken);
+        if (claim.Status != ClaimStatus.First)
+        {
+            _counter.Count(triggerName, CountedOutcome.Duplicate);
+        }
+
         return new RunOutcome(claim.Run, IsFirst: claim.Status == ClaimStatus.First);
     }
 
@@ -123,7 +153,7 @@ public sealed class TriggerRunner
     /// start be released for the sender to send again, rather than recorded as refused.</param>
     internal async Task<RunOutcome> StartClaimedAsync(RunLease lease, RunRecord run, bool queueWhenUnavailable, CancellationToken cancellationToken, bool senderWaits = false)
     {
-        var origin = Enum.TryParse<RunOrigin>(run.Origin, ignoreCase: true, out var parsed) ? parsed : RunOrigin.Api;
+        var origin = ParseOrigin(run.Origin);
         using var activity = RelayTelemetry.Source.StartActivity("trigger run", ActivityKind.Internal);
         activity?.SetTag("jobrelay.trigger", run.Trigger);
         activity?.SetTag("jobrelay.origin", origin.ToString());
@@ -275,7 +305,10 @@ public sealed class TriggerRunner
     private Task<bool> SettleAsync(RunLease lease, RunSettlement settlement, CancellationToken cancellationToken)
         => _store.SettleAsync(lease, settlement, cancellationToken);
 
-    private static string OriginName(RunOrigin origin) => origin.ToString().ToLowerInvariant();
+    internal static RunOrigin ParseOrigin(string name)
+        => Enum.TryParse<RunOrigin>(name.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var origin) ? origin : RunOrigin.Api;
+
+    internal static string OriginName(RunOrigin origin) => origin == RunOrigin.StartAgain ? "start-again" : origin.ToString().ToLowerInvariant();
 
     private static string Serialize(IReadOnlyDictionary<string, JsonNode?> arguments)
     {
@@ -321,7 +354,7 @@ internal sealed record RunOutcome(RunRecord Record, bool IsFirst)
             platform,
             jobId,
             StartedStatus ?? new JobStatus(jobId, Record.JobState ?? JobState.Queued, Record.RawStatus ?? "unknown", Record.JobState is JobState.Succeeded or JobState.Failed or JobState.Cancelled) { Url = Record.JobUrl },
-            Enum.TryParse<RunOrigin>(Record.Origin, ignoreCase: true, out var origin) ? origin : RunOrigin.Api,
+            TriggerRunner.ParseOrigin(Record.Origin),
             Record.UpdatedAt)
         : null;
 }

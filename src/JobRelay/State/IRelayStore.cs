@@ -1,3 +1,5 @@
+using JobRelay.Platforms;
+
 namespace JobRelay.State;
 
 /// <summary>
@@ -62,4 +64,31 @@ internal interface IRelayStore
 
     /// <summary>Deletes settled runs last written before <paramref name="before"/>; returns how many.</summary>
     Task<int> PurgeAsync(DateTimeOffset before, CancellationToken cancellationToken);
+
+    /// <summary>Runs matching <paramref name="filter"/>, newest first (creation time, then run id), one page at a time.</summary>
+    Task<RunPage> ListRunsAsync(RunFilter filter, CancellationToken cancellationToken);
+
+    /// <summary>The runs whose parent is <paramref name="parentRunId"/> (chain followers), oldest first.</summary>
+    Task<IReadOnlyList<RunRecord>> ListFollowersAsync(string parentRunId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Caches the latest job status read from the platform on the run, without touching its version or lease: it is
+    /// a view of the platform, not a step of the claim. False when the run is unknown or has no job.
+    /// </summary>
+    Task<bool> SaveJobStatusAsync(string runId, JobStatus status, DateTimeOffset checkedAt, CancellationToken cancellationToken);
+
+    /// <summary>Appends an operator action to its run's history; the history is never rewritten.</summary>
+    Task AppendActionAsync(RunAction action, CancellationToken cancellationToken);
+
+    /// <summary>The run's operator actions, oldest first.</summary>
+    Task<IReadOnlyList<RunAction>> ListActionsAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>Adds counts of outcomes that create no run to their trigger's hourly totals.</summary>
+    Task AddOutcomeCountsAsync(IReadOnlyCollection<OutcomeCount> counts, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The trigger's runs created in [<paramref name="from"/>, <paramref name="to"/>) by state, their start latencies,
+    /// and the counted outcomes of the hours that start in that range.
+    /// </summary>
+    Task<RunSummary> SummarizeAsync(string trigger, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
 }

@@ -65,6 +65,9 @@ internal sealed record RunRecord
 
     public Uri? JobUrl { get; init; }
 
+    /// <summary>When <see cref="JobState"/> was last read from the platform, if it was after the start.</summary>
+    public DateTimeOffset? JobCheckedAt { get; init; }
+
     /// <summary>Why the run is ignored, refused, pending or of unknown outcome; never a secret.</summary>
     public string? Reason { get; init; }
 

@@ -48,6 +48,7 @@ public sealed class WebhookIngress(
         {
             case WebhookRejected rejected:
                 IngressLog.Rejected(logger, trigger.Name, rejected.Reason);
+                runner.CountRejected(trigger.Name);
                 throw rejected.ToException();
             case WebhookHandshake handshake:
                 IngressLog.Handshake(logger, trigger.Name, handshake.StatusCode);

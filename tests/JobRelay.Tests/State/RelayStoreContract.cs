@@ -288,6 +288,171 @@ public abstract class RelayStoreContract
         }
     }
 
+    [Fact]
+    public async Task RunsAreListedNewestFirstPageByPageAndEveryFilterNarrowsThem()
+    {
+        var store = OpenStore();
+        var trigger = Trigger();
+        var other = Trigger();
+        var start = Clock.GetUtcNow();
+        for (var i = 0; i < 5; i++)
+        {
+            await StartAsync(store, Run(new DeliveryKey(trigger, $"evt_{i}"), $"run-{i}"), "kbc", $"job-{i}");
+            Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        await store.ClaimAsync(Run(new DeliveryKey(trigger, "filtered"), "run-ignored") with { IgnoredReason = "filtered" }, Lease, CancellationToken.None);
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await StartAsync(store, new NewRun(new DeliveryKey(other, "evt_x"), "run-other", other, "schedule", "{}"), "eye", "job-x");
+
+        var reader = OpenStore();
+        var first = await reader.ListRunsAsync(new RunFilter { Trigger = trigger, Limit = 2 }, CancellationToken.None);
+        var second = await reader.ListRunsAsync(new RunFilter { Trigger = trigger, Limit = 2, After = first.Next }, CancellationToken.None);
+        var third = await reader.ListRunsAsync(new RunFilter { Trigger = trigger, Limit = 2, After = second.Next }, CancellationToken.None);
+        var started = await reader.ListRunsAsync(new RunFilter { Trigger = trigger, State = RunState.Started, Limit = 10 }, CancellationToken.None);
+        var window = await reader.ListRunsAsync(new RunFilter { Trigger = trigger, From = start + TimeSpan.FromSeconds(1), To = start + TimeSpan.FromSeconds(3), Limit = 10 }, CancellationToken.None);
+        var scheduled = await reader.ListRunsAsync(new RunFilter { Origin = "schedule", From = start, Limit = 10 }, CancellationToken.None);
+        var onEye = await reader.ListRunsAsync(new RunFilter { Platform = "eye", From = start, Limit = 10 }, CancellationToken.None);
+
+        Assert.Equal(["run-ignored", "run-4"], first.Runs.Select(r => r.RunId));
+        Assert.Equal(new RunPosition(start + TimeSpan.FromSeconds(4), "run-4"), first.Next);
+        Assert.Equal(["run-3", "run-2"], second.Runs.Select(r => r.RunId));
+        Assert.Equal(["run-1", "run-0"], third.Runs.Select(r => r.RunId));
+        Assert.Null(third.Next);
+        Assert.Equal(["run-4", "run-3", "run-2", "run-1", "run-0"], started.Runs.Select(r => r.RunId));
+        Assert.Null(started.Next);
+        Assert.Equal(["run-2", "run-1"], window.Runs.Select(r => r.RunId));
+        Assert.Equal("run-other", Assert.Single(scheduled.Runs).RunId);
+        Assert.Equal("run-other", Assert.Single(onEye.Runs).RunId);
+        Assert.Equal("job-4", first.Runs[1].JobId);
+        Assert.Equal(RunState.Ignored, first.Runs[0].State);
+    }
+
+    [Fact]
+    public async Task RunsCreatedInTheSameMillisecondAreEachListedOnceAcrossPages()
+    {
+        var store = OpenStore();
+        var trigger = Trigger();
+        var ids = Enumerable.Range(0, 7).Select(i => $"run-{(char)('a' + i)}").ToArray();
+        foreach (var id in ids)
+        {
+            await store.ClaimAsync(Run(new DeliveryKey(trigger, id), id) with { IgnoredReason = "filtered" }, Lease, CancellationToken.None);
+        }
+
+        var seen = new List<string>();
+        RunPosition? after = null;
+        var pages = 0;
+        do
+        {
+            var page = await store.ListRunsAsync(new RunFilter { Trigger = trigger, Limit = 3, After = after }, CancellationToken.None);
+            seen.AddRange(page.Runs.Select(r => r.RunId));
+            after = page.Next;
+            pages++;
+        }
+        while (after is not null);
+
+        Assert.Equal(3, pages);
+        Assert.Equal(ids.Order(StringComparer.Ordinal), seen.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task FollowersAreFoundByTheirParentRunOldestFirst()
+    {
+        var store = OpenStore();
+        var trigger = Trigger();
+        await StartAsync(store, Run(new DeliveryKey(trigger, "evt_parent"), "run-parent"), "kbc", "job-p");
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await StartAsync(store, Run(new ChainEventKey("kbc", "job-p", "follower-a"), "run-follow-1") with { ParentRunId = "run-parent" }, "kbc", "job-f1");
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await store.ClaimAsync(Run(new ChainEventKey("kbc", "job-p", "follower-b"), "run-follow-2") with { ParentRunId = "run-parent", IgnoredReason = "filtered" }, Lease, CancellationToken.None);
+
+        var followers = await OpenStore().ListFollowersAsync("run-parent", CancellationToken.None);
+
+        Assert.Equal(["run-follow-1", "run-follow-2"], followers.Select(f => f.RunId));
+        Assert.All(followers, f => Assert.Equal("run-parent", f.ParentRunId));
+        Assert.Empty(await OpenStore().ListFollowersAsync("run-follow-1", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TheLatestJobStatusIsCachedOnTheRunWithoutMovingItsVersionOrUpdateTime()
+    {
+        var store = OpenStore();
+        var key = new DeliveryKey(Trigger(), "evt_status");
+        await StartAsync(store, Run(key, "run-status"), "kbc", "job-s");
+        var before = await store.FindRunAsync("run-status", CancellationToken.None);
+        Clock.Advance(TimeSpan.FromMinutes(3));
+        var checkedAt = Clock.GetUtcNow();
+
+        var saved = await OpenStore().SaveJobStatusAsync("run-status", new JobStatus("job-s", JobState.Succeeded, "success", true), checkedAt, CancellationToken.None);
+        var otherJob = await store.SaveJobStatusAsync("run-status", new JobStatus("job-t", JobState.Failed, "error", true), checkedAt, CancellationToken.None);
+        var unknownRun = await store.SaveJobStatusAsync("run-none", new JobStatus("job-s", JobState.Failed, "error", true), checkedAt, CancellationToken.None);
+        var after = await OpenStore().FindRunAsync("run-status", CancellationToken.None);
+
+        Assert.True(saved);
+        Assert.False(otherJob);
+        Assert.False(unknownRun);
+        Assert.NotNull(before);
+        Assert.NotNull(after);
+        Assert.Null(before.JobCheckedAt);
+        Assert.Equal(JobState.Succeeded, after.JobState);
+        Assert.Equal("success", after.RawStatus);
+        Assert.Equal(checkedAt, after.JobCheckedAt);
+        Assert.Equal(before.Version, after.Version);
+        Assert.Equal(before.UpdatedAt, after.UpdatedAt);
+        Assert.Equal(RunState.Started, after.State);
+    }
+
+    [Fact]
+    public async Task OperatorActionsAreKeptPerRunInTheOrderTheyHappened()
+    {
+        var store = OpenStore();
+        var at = Clock.GetUtcNow();
+        await store.AppendActionAsync(new RunAction("run-acted", at, "replay", "ops", "new run run-r1"), CancellationToken.None);
+        await OpenStore().AppendActionAsync(new RunAction("run-acted", at + TimeSpan.FromSeconds(5), "cancel", "default", null), CancellationToken.None);
+        await store.AppendActionAsync(new RunAction("run-elsewhere", at, "replay", "ops", null), CancellationToken.None);
+
+        var actions = await OpenStore().ListActionsAsync("run-acted", CancellationToken.None);
+
+        Assert.Equal(
+            [new RunAction("run-acted", at, "replay", "ops", "new run run-r1"), new RunAction("run-acted", at + TimeSpan.FromSeconds(5), "cancel", "default", null)],
+            actions);
+        Assert.Empty(await store.ListActionsAsync("run-never", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ASummaryCountsRunsByStateWithTheirStartLatenciesAndAddsUpCountedOutcomesPerHour()
+    {
+        var store = OpenStore();
+        var trigger = Trigger();
+        var from = Clock.GetUtcNow();
+        var hour = new DateTimeOffset(from.Year, from.Month, from.Day, from.Hour, 0, 0, TimeSpan.Zero);
+        var claim = await store.ClaimAsync(Run(new DeliveryKey(trigger, "slow"), "run-slow"), Lease, CancellationToken.None);
+        var calling = await store.BeginStartAsync(claim.Lease!, Lease, CancellationToken.None);
+        Clock.Advance(TimeSpan.FromMilliseconds(800));
+        await store.SettleAsync(calling!, RunSettlement.Started("kbc", new JobStatus("job-slow", JobState.Queued, "created", false), null), CancellationToken.None);
+        await StartAsync(store, Run(new DeliveryKey(trigger, "fast"), "run-fast"), "kbc", "job-fast");
+        await store.ClaimAsync(Run(new DeliveryKey(trigger, "ignored"), "run-ignored") with { IgnoredReason = "filtered" }, Lease, CancellationToken.None);
+        await StartAsync(store, Run(new DeliveryKey(Trigger(), "elsewhere"), "run-elsewhere"), "kbc", "job-elsewhere");
+        await store.AddOutcomeCountsAsync([new OutcomeCount(trigger, CountedOutcome.Duplicate, hour, 3), new OutcomeCount(trigger, CountedOutcome.Rejected, hour, 1)], CancellationToken.None);
+        await OpenStore().AddOutcomeCountsAsync([new OutcomeCount(trigger, CountedOutcome.Duplicate, hour, 2), new OutcomeCount(trigger, CountedOutcome.Duplicate, hour - TimeSpan.FromHours(2), 7)], CancellationToken.None);
+
+        var summary = await OpenStore().SummarizeAsync(trigger, hour, from + TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        Assert.Equal(2, summary.States[RunState.Started]);
+        Assert.Equal(1, summary.States[RunState.Ignored]);
+        Assert.Equal(2, summary.States.Count);
+        Assert.Equal([TimeSpan.Zero, TimeSpan.FromMilliseconds(800)], summary.StartLatencies.Order());
+        Assert.Equal(5, summary.Counted[CountedOutcome.Duplicate]);
+        Assert.Equal(1, summary.Counted[CountedOutcome.Rejected]);
+    }
+
+    private static async Task StartAsync(IRelayStore store, NewRun run, string platform, string jobId)
+    {
+        var claim = await store.ClaimAsync(run, Lease, CancellationToken.None);
+        var calling = await store.BeginStartAsync(claim.Lease!, Lease, CancellationToken.None);
+        Assert.True(await store.SettleAsync(calling!, RunSettlement.Started(platform, new JobStatus(jobId, JobState.Queued, "created", false), null), CancellationToken.None));
+    }
+
     /// <summary>A trigger name of the test's own.</summary>
     private static string Trigger() => "t" + Guid.NewGuid().ToString("n")[..12];
 

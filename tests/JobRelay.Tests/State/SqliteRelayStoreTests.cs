@@ -55,6 +55,43 @@ public sealed class SqliteRelayStoreTests : RelayStoreContract, IDisposable
         Assert.Contains("upgrade JobRelay", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AFileOfSchemaVersionOneIsMigratedKeepingItsRuns()
+    {
+        var path = Path.Combine(_folder, "v1.db");
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE runs (kind TEXT NOT NULL, scope TEXT NOT NULL, id TEXT NOT NULL, run_id TEXT NOT NULL UNIQUE,
+                    trigger_name TEXT NOT NULL, origin TEXT NOT NULL, parent_run_id TEXT, arguments TEXT NOT NULL, state TEXT NOT NULL,
+                    version INTEGER NOT NULL, lease_until INTEGER, platform TEXT, job_id TEXT, job_state TEXT, raw_status TEXT,
+                    job_url TEXT, job_secret TEXT, reason TEXT, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER,
+                    deadline INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (kind, scope, id));
+                INSERT INTO runs (kind, scope, id, run_id, trigger_name, origin, arguments, state, version, platform, job_id, job_state, raw_status, attempts, created_at, updated_at)
+                VALUES ('Delivery', 'nightly', 'evt_1', 'run-old', 'nightly', 'webhook', '{}', 'Started', 3, 'kbc', '42', 'Queued', 'created', 1, 1764590400000, 1764590400900);
+                PRAGMA user_version = 1;
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        using var store = new SqliteRelayStore(path, Clock, NullLogger<SqliteRelayStore>.Instance);
+        var page = await store.ListRunsAsync(new RunFilter { Trigger = "nightly" }, CancellationToken.None);
+        await store.AppendActionAsync(new RunAction("run-old", Clock.GetUtcNow(), "replay", "default", null), CancellationToken.None);
+
+        var run = Assert.Single(page.Runs);
+        Assert.Equal("run-old", run.RunId);
+        Assert.Equal("42", run.JobId);
+        Assert.Null(run.JobCheckedAt);
+        Assert.Single(await store.ListActionsAsync("run-old", CancellationToken.None));
+        await using var check = new SqliteConnection($"Data Source={path};Pooling=False");
+        await check.OpenAsync();
+        await using var version = check.CreateCommand();
+        version.CommandText = "PRAGMA user_version";
+        Assert.Equal(2L, (long?)await version.ExecuteScalarAsync());
+    }
+
     public void Dispose()
     {
         foreach (var store in _stores)

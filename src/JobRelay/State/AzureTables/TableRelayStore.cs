@@ -18,9 +18,12 @@ namespace JobRelay.State.AzureTables;
 internal sealed class TableRelayStore : IRelayStore, IDisposable
 {
     /// <summary>The entity shape's version, reported like the SQLite schema's.</summary>
-    private const int EntityVersion = 1;
+    private const int EntityVersion = 2;
     private const string IndexRow = "run";
     private const string SecretRow = "secret";
+
+    /// <summary>The partition of the newest-first listing: one row per run, keyed by inverted creation time.</summary>
+    private const string ListPartition = "list";
     private readonly TableClient _runs;
     private readonly TableClient _index;
     private readonly string _location;
@@ -78,6 +81,12 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
                 }
 
                 await _index.UpsertEntityAsync(IndexEntity(record), TableUpdateMode.Replace, cancellationToken);
+                await _index.UpsertEntityAsync(ListEntity(record), TableUpdateMode.Replace, cancellationToken);
+                if (record.ParentRunId is { } parent)
+                {
+                    await _index.UpsertEntityAsync(FollowerEntity(parent, record), TableUpdateMode.Replace, cancellationToken);
+                }
+
                 return ClaimResult.First(record);
             }
 
@@ -194,6 +203,12 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
         }
 
         await DeleteQuietlyAsync(_index, Encode(lease.RunId), IndexRow, cancellationToken);
+        await DeleteQuietlyAsync(_index, ListPartition, ListRowKey(current.CreatedAt, current.RunId), cancellationToken);
+        if (current.ParentRunId is { } parent)
+        {
+            await DeleteQuietlyAsync(_index, Encode("followers|" + parent), Encode(current.RunId), cancellationToken);
+        }
+
         return true;
     }
 
@@ -305,7 +320,19 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
             }
 
             purged++;
-            await DeleteQuietlyAsync(_index, Encode(entity.GetString("RunId")), IndexRow, cancellationToken);
+            var run = FromEntity(entity);
+            await DeleteQuietlyAsync(_index, Encode(run.RunId), IndexRow, cancellationToken);
+            await DeleteQuietlyAsync(_index, ListPartition, ListRowKey(run.CreatedAt, run.RunId), cancellationToken);
+            if (run.ParentRunId is { } parent)
+            {
+                await DeleteQuietlyAsync(_index, Encode("followers|" + parent), Encode(run.RunId), cancellationToken);
+            }
+
+            await foreach (var action in _index.QueryAsync<TableEntity>(e => e.PartitionKey == Encode("actions|" + run.RunId), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+            {
+                await DeleteQuietlyAsync(_index, action.PartitionKey, action.RowKey, cancellationToken);
+            }
+
             if (entity.GetString("Platform") is { } platform && entity.GetString("JobId") is { } jobId)
             {
                 await DeleteQuietlyAsync(_index, Encode($"job|{platform}|{jobId}"), SecretRow, cancellationToken);
@@ -313,6 +340,222 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
         }
 
         return purged;
+    }
+
+    public async Task<RunPage> ListRunsAsync(RunFilter filter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfLessThan(filter.Limit, 1);
+        await InitializeAsync(cancellationToken);
+
+        // The listing partition's row keys sort newest first, so the time range and the cursor are row-key bounds and
+        // trigger and origin (fixed at claim) are filtered by the service: a page is one range query. State and
+        // platform change after the claim, so they are read from the runs themselves, a page's worth in parallel.
+        var clauses = new List<string> { TableClient.CreateQueryFilter($"PartitionKey eq {ListPartition}") };
+        if (filter.After is { } after)
+        {
+            clauses.Add(TableClient.CreateQueryFilter($"RowKey gt {ListRowKey(after.CreatedAt, after.RunId)}"));
+        }
+
+        if (filter.To is { } to)
+        {
+            clauses.Add(TableClient.CreateQueryFilter($"RowKey ge {InvertedMillis(to.ToUnixTimeMilliseconds() - 1)}"));
+        }
+
+        if (filter.From is { } from)
+        {
+            clauses.Add(TableClient.CreateQueryFilter($"RowKey lt {InvertedMillis(from.ToUnixTimeMilliseconds()) + "}"}"));
+        }
+
+        if (filter.Trigger is { } trigger)
+        {
+            clauses.Add(TableClient.CreateQueryFilter($"Trigger eq {trigger}"));
+        }
+
+        if (filter.Origin is { } origin)
+        {
+            clauses.Add(TableClient.CreateQueryFilter($"Origin eq {origin}"));
+        }
+
+        var wanted = filter.Limit + 1;
+        var found = new List<RunRecord>(wanted);
+        var batch = new List<TableEntity>(wanted);
+        var query = _index.QueryAsync<TableEntity>(string.Join(" and ", clauses), maxPerPage: Math.Min(1000, wanted * 2), cancellationToken: cancellationToken);
+        await using var rows = query.GetAsyncEnumerator(cancellationToken);
+        var more = true;
+        while (found.Count < wanted && more)
+        {
+            batch.Clear();
+            while (batch.Count < wanted - found.Count && (more = await rows.MoveNextAsync()))
+            {
+                batch.Add(rows.Current);
+            }
+
+            var runs = await Task.WhenAll(batch.Select(row => FindListedAsync(row, cancellationToken)));
+            found.AddRange(runs.OfType<RunRecord>().Where(run =>
+                (filter.State is not { } state || run.State == state) && (filter.Platform is not { } platform || run.Platform == platform)));
+        }
+
+        if (found.Count <= filter.Limit)
+        {
+            return new RunPage(found, null);
+        }
+
+        found.RemoveRange(filter.Limit, found.Count - filter.Limit);
+        return new RunPage(found, new RunPosition(found[^1].CreatedAt, found[^1].RunId));
+    }
+
+    public async Task<IReadOnlyList<RunRecord>> ListFollowersAsync(string parentRunId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(parentRunId);
+        await InitializeAsync(cancellationToken);
+        var rows = new List<TableEntity>();
+        await foreach (var row in _index.QueryAsync<TableEntity>(e => e.PartitionKey == Encode("followers|" + parentRunId), cancellationToken: cancellationToken))
+        {
+            rows.Add(row);
+        }
+
+        var runs = await Task.WhenAll(rows.Select(row => FindListedAsync(row, cancellationToken)));
+        return [.. runs.OfType<RunRecord>().OrderBy(r => r.CreatedAt).ThenBy(r => r.RunId, StringComparer.Ordinal)];
+    }
+
+    public async Task<bool> SaveJobStatusAsync(string runId, JobStatus status, DateTimeOffset checkedAt, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        ArgumentNullException.ThrowIfNull(status);
+        var run = await FindRunAsync(runId, cancellationToken);
+        if (run is null || run.JobId != status.JobId)
+        {
+            return false;
+        }
+
+        var patch = new TableEntity(PartitionKey(run.Key), RowKey(run.Key))
+        {
+            ["JobState"] = status.State.ToString(),
+            ["RawStatus"] = status.RawStatus,
+            ["JobCheckedAt"] = checkedAt,
+        };
+        if (status.Url is { } url)
+        {
+            patch["JobUrl"] = url.ToString();
+        }
+
+        try
+        {
+            await _runs.UpdateEntityAsync(patch, new ETag(run.ETag!), TableUpdateMode.Merge, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    public async Task AppendActionAsync(RunAction action, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        await InitializeAsync(cancellationToken);
+        var row = string.Create(CultureInfo.InvariantCulture, $"{action.At.UtcTicks:D19}|{Guid.CreateVersion7():n}");
+        await _index.AddEntityAsync(new TableEntity(Encode("actions|" + action.RunId), row)
+        {
+            ["At"] = action.At,
+            ["Action"] = action.Action,
+            ["By"] = action.By,
+            ["Detail"] = action.Detail,
+        }, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<RunAction>> ListActionsAsync(string runId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        await InitializeAsync(cancellationToken);
+        var actions = new List<RunAction>();
+        await foreach (var row in _index.QueryAsync<TableEntity>(e => e.PartitionKey == Encode("actions|" + runId), cancellationToken: cancellationToken))
+        {
+            actions.Add(new RunAction(runId, row.GetDateTimeOffset("At") ?? DateTimeOffset.MinValue, row.GetString("Action"), row.GetString("By"), row.GetString("Detail")));
+        }
+
+        return actions;
+    }
+
+    public async Task AddOutcomeCountsAsync(IReadOnlyCollection<OutcomeCount> counts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        await InitializeAsync(cancellationToken);
+        foreach (var count in counts)
+        {
+            var partition = Encode("counts|" + count.Trigger);
+            var row = string.Create(CultureInfo.InvariantCulture, $"{count.Hour.ToUnixTimeMilliseconds():D15}|{count.Outcome}");
+            while (true)
+            {
+                var existing = await _index.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken);
+                try
+                {
+                    if (existing.HasValue)
+                    {
+                        var entity = existing.Value!;
+                        entity["Count"] = (entity.GetInt64("Count") ?? 0) + count.Count;
+                        await _index.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, cancellationToken);
+                    }
+                    else
+                    {
+                        await _index.AddEntityAsync(new TableEntity(partition, row) { ["Count"] = count.Count, ["Hour"] = count.Hour }, cancellationToken);
+                    }
+
+                    break;
+                }
+                catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.Conflict)
+                {
+                    // Another instance flushed the same hour at the same time: read its total and add to it again.
+                }
+            }
+        }
+    }
+
+    public async Task<RunSummary> SummarizeAsync(string trigger, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(trigger);
+        await InitializeAsync(cancellationToken);
+        var states = new Dictionary<RunState, long>();
+        var latencies = new List<TimeSpan>();
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {ListPartition} and RowKey ge {InvertedMillis(to.ToUnixTimeMilliseconds() - 1)} and RowKey lt {InvertedMillis(from.ToUnixTimeMilliseconds()) + "}"} and Trigger eq {trigger}");
+        var rows = new List<TableEntity>();
+        await foreach (var row in _index.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            rows.Add(row);
+        }
+
+        foreach (var chunk in rows.Chunk(64))
+        {
+            foreach (var run in (await Task.WhenAll(chunk.Select(row => FindListedAsync(row, cancellationToken)))).OfType<RunRecord>())
+            {
+                states[run.State] = states.GetValueOrDefault(run.State) + 1;
+                if (run.State == RunState.Started)
+                {
+                    latencies.Add(run.UpdatedAt - run.CreatedAt);
+                }
+            }
+        }
+
+        var counted = new Dictionary<CountedOutcome, long>();
+        var countFilter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {Encode("counts|" + trigger)} and RowKey ge {from.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture)} and RowKey lt {to.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture)}");
+        await foreach (var row in _index.QueryAsync<TableEntity>(countFilter, cancellationToken: cancellationToken))
+        {
+            var outcome = Enum.Parse<CountedOutcome>(row.RowKey[(row.RowKey.IndexOf('|', StringComparison.Ordinal) + 1)..]);
+            counted[outcome] = counted.GetValueOrDefault(outcome) + (row.GetInt64("Count") ?? 0);
+        }
+
+        return new RunSummary(states, latencies, counted);
+    }
+
+    /// <summary>The run a listing or follower row points at, if it is still that run.</summary>
+    private async Task<RunRecord?> FindListedAsync(TableEntity row, CancellationToken cancellationToken)
+    {
+        var key = ClaimKeys.Restore(Enum.Parse<ClaimKind>(row.GetString("Kind")), row.GetString("Scope"), row.GetString("Id"));
+        var run = await FindAsync(key, cancellationToken);
+        return run?.RunId == row.GetString("RunId") ? run : null;
     }
 
     private async Task<RunRecord?> TakeAsync(RunRecord existing, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken)
@@ -385,6 +628,29 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
         ["Id"] = record.Key.Id,
     };
 
+    private static TableEntity ListEntity(RunRecord record) => new(ListPartition, ListRowKey(record.CreatedAt, record.RunId))
+    {
+        ["Kind"] = record.Key.Kind.ToString(),
+        ["Scope"] = record.Key.Scope,
+        ["Id"] = record.Key.Id,
+        ["RunId"] = record.RunId,
+        ["Trigger"] = record.Trigger,
+        ["Origin"] = record.Origin,
+    };
+
+    private static TableEntity FollowerEntity(string parentRunId, RunRecord record) => new(Encode("followers|" + parentRunId), Encode(record.RunId))
+    {
+        ["Kind"] = record.Key.Kind.ToString(),
+        ["Scope"] = record.Key.Scope,
+        ["Id"] = record.Key.Id,
+        ["RunId"] = record.RunId,
+    };
+
+    /// <summary>Newest first: row keys sort ascending, so the creation time is inverted; the run id orders runs of one millisecond.</summary>
+    private static string ListRowKey(DateTimeOffset createdAt, string runId) => InvertedMillis(createdAt.ToUnixTimeMilliseconds()) + "|" + Encode(runId);
+
+    private static string InvertedMillis(long millis) => (long.MaxValue - millis).ToString("D19", CultureInfo.InvariantCulture);
+
     private static TableEntity ToEntity(RunRecord record)
         => new(PartitionKey(record.Key), RowKey(record.Key))
         {
@@ -404,6 +670,7 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
             ["JobState"] = record.JobState?.ToString(),
             ["RawStatus"] = record.RawStatus,
             ["JobUrl"] = record.JobUrl?.ToString(),
+            ["JobCheckedAt"] = record.JobCheckedAt,
             ["Reason"] = record.Reason,
             ["Attempts"] = record.Attempts,
             ["NextAttemptAt"] = record.NextAttemptAt,
@@ -428,6 +695,7 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
         JobState = entity.GetString("JobState") is { } state ? Enum.Parse<JobState>(state) : null,
         RawStatus = entity.GetString("RawStatus"),
         JobUrl = entity.GetString("JobUrl") is { } url ? new Uri(url) : null,
+        JobCheckedAt = entity.GetDateTimeOffset("JobCheckedAt"),
         Reason = entity.GetString("Reason"),
         Attempts = entity.GetInt32("Attempts") ?? 0,
         NextAttemptAt = entity.GetDateTimeOffset("NextAttemptAt"),

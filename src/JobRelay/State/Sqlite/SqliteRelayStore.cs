@@ -13,11 +13,11 @@ namespace JobRelay.State.Sqlite;
 internal sealed class SqliteRelayStore : IRelayStore, IDisposable
 {
     /// <summary>The schema this version writes; a file with a newer one is refused rather than misread.</summary>
-    internal const int SchemaVersion = 1;
+    internal const int SchemaVersion = 2;
 
     private const string Columns =
         "kind, scope, id, run_id, trigger_name, origin, parent_run_id, arguments, state, version, lease_until, platform, job_id, " +
-        "job_state, raw_status, job_url, reason, attempts, next_attempt_at, deadline, created_at, updated_at";
+        "job_state, raw_status, job_url, reason, attempts, next_attempt_at, deadline, created_at, updated_at, job_checked_at";
 
     private readonly string _connectionString;
     private readonly TimeProvider _clock;
@@ -250,7 +250,179 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
             "DELETE FROM runs WHERE updated_at < $before AND state IN ($started, $unknown, $refused, $ignored)",
             ("$before", Millis(before)), ("$started", nameof(RunState.Started)), ("$unknown", nameof(RunState.OutcomeUnknown)),
             ("$refused", nameof(RunState.Refused)), ("$ignored", nameof(RunState.Ignored)));
-        return await WriteAsync(command, cancellationToken);
+        var purged = await WriteAsync(command, cancellationToken);
+        await using var rest = Command(connection,
+            "DELETE FROM run_actions WHERE run_id NOT IN (SELECT run_id FROM runs); DELETE FROM outcome_counts WHERE hour < $before",
+            ("$before", Millis(before)));
+        await WriteAsync(rest, cancellationToken);
+        return purged;
+    }
+
+    public async Task<RunPage> ListRunsAsync(RunFilter filter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfLessThan(filter.Limit, 1);
+        var where = new List<string>();
+        var parameters = new List<(string, object?)>();
+        void Add(string clause, params (string, object?)[] values)
+        {
+            where.Add(clause);
+            parameters.AddRange(values);
+        }
+
+        if (filter.Trigger is { } trigger)
+        {
+            Add("trigger_name = $trigger", ("$trigger", trigger));
+        }
+
+        if (filter.Platform is { } platform)
+        {
+            Add("platform = $platform", ("$platform", platform));
+        }
+
+        if (filter.Origin is { } origin)
+        {
+            Add("origin = $origin", ("$origin", origin));
+        }
+
+        if (filter.State is { } state)
+        {
+            Add("state = $state", ("$state", state.ToString()));
+        }
+
+        if (filter.From is { } from)
+        {
+            Add("created_at >= $from", ("$from", Millis(from)));
+        }
+
+        if (filter.To is { } to)
+        {
+            Add("created_at < $to", ("$to", Millis(to)));
+        }
+
+        if (filter.After is { } after)
+        {
+            Add("(created_at < $afterAt OR (created_at = $afterAt AND run_id > $afterId))", ("$afterAt", Millis(after.CreatedAt)), ("$afterId", after.RunId));
+        }
+
+        parameters.Add(("$limit", filter.Limit + 1));
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection,
+            $"SELECT {Columns} FROM runs {(where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where))} ORDER BY created_at DESC, run_id ASC LIMIT $limit",
+            [.. parameters]);
+        var runs = await ReadAllAsync(command, cancellationToken);
+        if (runs.Count <= filter.Limit)
+        {
+            return new RunPage(runs, null);
+        }
+
+        runs.RemoveAt(runs.Count - 1);
+        return new RunPage(runs, new RunPosition(runs[^1].CreatedAt, runs[^1].RunId));
+    }
+
+    public async Task<IReadOnlyList<RunRecord>> ListFollowersAsync(string parentRunId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(parentRunId);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection,
+            $"SELECT {Columns} FROM runs WHERE parent_run_id = $parent ORDER BY created_at, run_id", ("$parent", parentRunId));
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
+    public async Task<bool> SaveJobStatusAsync(string runId, JobStatus status, DateTimeOffset checkedAt, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        ArgumentNullException.ThrowIfNull(status);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection,
+            "UPDATE runs SET job_state = $jobState, raw_status = $rawStatus, job_url = COALESCE($jobUrl, job_url), job_checked_at = $checked " +
+            "WHERE run_id = $runId AND job_id = $jobId",
+            ("$jobState", status.State.ToString()), ("$rawStatus", status.RawStatus), ("$jobUrl", status.Url?.ToString()),
+            ("$checked", Millis(checkedAt)), ("$runId", runId), ("$jobId", status.JobId));
+        return await WriteAsync(command, cancellationToken) == 1;
+    }
+
+    public async Task AppendActionAsync(RunAction action, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection,
+            "INSERT INTO run_actions (run_id, at, action, by_name, detail) VALUES ($runId, $at, $action, $by, $detail)",
+            ("$runId", action.RunId), ("$at", Millis(action.At)), ("$action", action.Action), ("$by", action.By), ("$detail", action.Detail));
+        await WriteAsync(command, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<RunAction>> ListActionsAsync(string runId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection,
+            "SELECT at, action, by_name, detail FROM run_actions WHERE run_id = $runId ORDER BY seq", ("$runId", runId));
+        var actions = new List<RunAction>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            actions.Add(new RunAction(runId, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), reader.GetString(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3)));
+        }
+
+        return actions;
+    }
+
+    public async Task AddOutcomeCountsAsync(IReadOnlyCollection<OutcomeCount> counts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        if (counts.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        foreach (var count in counts)
+        {
+            await using var command = Command(connection,
+                "INSERT INTO outcome_counts (trigger_name, outcome, hour, count) VALUES ($trigger, $outcome, $hour, $count) " +
+                "ON CONFLICT (trigger_name, outcome, hour) DO UPDATE SET count = count + excluded.count",
+                ("$trigger", count.Trigger), ("$outcome", count.Outcome.ToString()), ("$hour", Millis(count.Hour)), ("$count", count.Count));
+            await WriteAsync(command, cancellationToken);
+        }
+    }
+
+    public async Task<RunSummary> SummarizeAsync(string trigger, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(trigger);
+        await using var connection = await OpenAsync(cancellationToken);
+        var states = new Dictionary<RunState, long>();
+        var latencies = new List<TimeSpan>();
+        await using (var command = Command(connection,
+            "SELECT state, created_at, updated_at FROM runs WHERE trigger_name = $trigger AND created_at >= $from AND created_at < $to",
+            ("$trigger", trigger), ("$from", Millis(from)), ("$to", Millis(to))))
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var state = Enum.Parse<RunState>(reader.GetString(0));
+                states[state] = states.GetValueOrDefault(state) + 1;
+                if (state == RunState.Started)
+                {
+                    latencies.Add(TimeSpan.FromMilliseconds(reader.GetInt64(2) - reader.GetInt64(1)));
+                }
+            }
+        }
+
+        var counted = new Dictionary<CountedOutcome, long>();
+        await using (var command = Command(connection,
+            "SELECT outcome, SUM(count) FROM outcome_counts WHERE trigger_name = $trigger AND hour >= $from AND hour < $to GROUP BY outcome",
+            ("$trigger", trigger), ("$from", Millis(from)), ("$to", Millis(to))))
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                counted[Enum.Parse<CountedOutcome>(reader.GetString(0))] = reader.GetInt64(1);
+            }
+        }
+
+        return new RunSummary(states, latencies, counted);
     }
 
     /// <summary>Takes an abandoned claim or a due pending start at the version read, with a fresh lease.</summary>
@@ -302,6 +474,18 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
         return await ReadOneAsync(command, cancellationToken);
     }
 
+    private static async Task<List<RunRecord>> ReadAllAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var runs = new List<RunRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            runs.Add(Read(reader));
+        }
+
+        return runs;
+    }
+
     private static async Task<RunRecord?> ReadOneAsync(SqliteCommand command, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -334,6 +518,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
             Deadline = Time(19),
             CreatedAt = Time(20)!.Value,
             UpdatedAt = Time(21)!.Value,
+            JobCheckedAt = Time(22),
         };
     }
 
@@ -472,6 +657,36 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
                         PRAGMA user_version = 1;
                         """);
                     await create.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                if (version < 2)
+                {
+                    // Version 2: the operator's history. Listing newest first walks runs_created (or runs_trigger for
+                    // one trigger) backwards, so a page reads only its own rows however many runs the file holds.
+                    await using var migrate = Command(connection, """
+                        ALTER TABLE runs ADD COLUMN job_checked_at INTEGER;
+                        CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at, run_id);
+                        CREATE INDEX IF NOT EXISTS runs_trigger ON runs (trigger_name, created_at, run_id);
+                        CREATE INDEX IF NOT EXISTS runs_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
+                        CREATE TABLE IF NOT EXISTS run_actions (
+                            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                            run_id TEXT NOT NULL,
+                            at INTEGER NOT NULL,
+                            action TEXT NOT NULL,
+                            by_name TEXT NOT NULL,
+                            detail TEXT
+                        );
+                        CREATE INDEX IF NOT EXISTS run_actions_run ON run_actions (run_id, seq);
+                        CREATE TABLE IF NOT EXISTS outcome_counts (
+                            trigger_name TEXT NOT NULL,
+                            outcome TEXT NOT NULL,
+                            hour INTEGER NOT NULL,
+                            count INTEGER NOT NULL,
+                            PRIMARY KEY (trigger_name, outcome, hour)
+                        );
+                        PRAGMA user_version = 2;
+                        """);
+                    await migrate.ExecuteNonQueryAsync(cancellationToken);
                 }
 
                 await using var commit = Command(connection, "COMMIT");

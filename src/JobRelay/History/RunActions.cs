@@ -1,0 +1,143 @@
+using JobRelay.Platforms;
+using JobRelay.Platforms.Keboola;
+using JobRelay.Runs;
+using JobRelay.State;
+using Microsoft.Extensions.Logging;
+
+namespace JobRelay.History;
+
+/// <summary>What an operator action answers: the run it produced or acted on, and a warning to read first, if any.</summary>
+public sealed record RunActionResult(RunView Run, string? Warning);
+
+/// <summary>The answer to a replay or a cancel: the run produced or acted on.</summary>
+public sealed record RunActionAnswer(RunView Run);
+
+/// <summary>The answer to a start-again: the new run, and the warning that the first attempt's job may exist.</summary>
+public sealed record StartAgainAnswer(RunView Run, string Warning);
+
+/// <summary>
+/// The operator's actions on a run: start again (a run of unknown outcome, confirmed), replay, and cancel. Each is
+/// appended to the run's history with the name of the API key used, whether it succeeded or failed. New runs go
+/// through the same runner as every API run, with a fresh run id and the acted-on run as their parent.
+/// </summary>
+public sealed partial class RunActions
+{
+    public const string StartAgainWarning =
+        "The first attempt's job may exist on the platform too: check the platform for a job of this trigger started around the first attempt's time before starting again, and cancel one of them if both run.";
+
+    private readonly IRelayStore _store;
+    private readonly TriggerRunner _runner;
+    private readonly JobPlatforms _platforms;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<RunActions> _logger;
+
+    internal RunActions(IRelayStore store, TriggerRunner runner, JobPlatforms platforms, TimeProvider clock, ILogger<RunActions> logger)
+    {
+        _store = store;
+        _runner = runner;
+        _platforms = platforms;
+        _clock = clock;
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// Starts a run of unknown outcome again. Only with <paramref name="confirmed"/>: the first attempt's job may exist,
+    /// and then both run.
+    /// </summary>
+    public async Task<RunActionResult> StartAgainAsync(string runId, bool confirmed, string by, CancellationToken cancellationToken)
+    {
+        var run = await FindAsync(runId, cancellationToken);
+        if (run.State != RunState.OutcomeUnknown)
+        {
+            throw new RelayException(RelayErrorKind.Conflict,
+                $"Run {run.RunId} is {RunWire.StateName(run.State)}: only a run of unknown outcome is started again (replay starts any run's trigger again).");
+        }
+
+        if (!confirmed)
+        {
+            throw new RelayException(RelayErrorKind.InvalidInput,
+                "confirm must be true: the first attempt's job may already exist on the platform, and starting again could run it twice.") { Parameter = "confirm" };
+        }
+
+        var started = await StartFromAsync(run, RunOrigin.StartAgain, "start-again", by, cancellationToken);
+        return new RunActionResult(started, StartAgainWarning);
+    }
+
+    /// <summary>Starts the run's trigger again from its stored, non-secret arguments, as a new run.</summary>
+    public async Task<RunActionResult> ReplayAsync(string runId, string by, CancellationToken cancellationToken)
+    {
+        var run = await FindAsync(runId, cancellationToken);
+        return new RunActionResult(await StartFromAsync(run, RunOrigin.Replay, "replay", by, cancellationToken), null);
+    }
+
+    /// <summary>
+    /// Asks the platform to cancel the run's job: Keboola kills it (<c>POST /jobs/{id}/kill</c>). TheEye has no API
+    /// to cancel a job: that is a conflict the answer says how to resolve.
+    /// </summary>
+    public async Task<RunActionResult> CancelAsync(string runId, string by, CancellationToken cancellationToken)
+    {
+        var run = await FindAsync(runId, cancellationToken);
+        if (run is not { Platform: { } platformName, JobId: { } jobId })
+        {
+            throw new RelayException(RelayErrorKind.Conflict, $"Run {run.RunId} has no job to cancel: it is {RunWire.StateName(run.State)}.");
+        }
+
+        if (_platforms.Get(platformName) is not KeboolaJobPlatform keboola)
+        {
+            throw new RelayException(RelayErrorKind.Conflict,
+                $"Platform '{platformName}' (TheEye) has no API to cancel a job: cancel job {jobId} in TheEye itself.") { Platform = platformName };
+        }
+
+        JobStatus status;
+        try
+        {
+            status = await keboola.KillJobAsync(jobId, cancellationToken);
+        }
+        catch (RelayException ex)
+        {
+            await AuditAsync(run, "cancel", by, $"the kill of job {jobId} failed: {ex.Message}", CancellationToken.None);
+            throw;
+        }
+
+        var checkedAt = Now();
+        await _store.SaveJobStatusAsync(run.RunId, status, checkedAt, cancellationToken);
+        await AuditAsync(run, "cancel", by, $"kill of job {jobId} requested; the job is {status.RawStatus}", cancellationToken);
+        var current = run with { JobState = status.State, RawStatus = status.RawStatus, JobUrl = status.Url ?? run.JobUrl, JobCheckedAt = checkedAt };
+        return new RunActionResult(RunWire.View(current), null);
+    }
+
+    private async Task<RunView> StartFromAsync(RunRecord run, RunOrigin origin, string action, string by, CancellationToken cancellationToken)
+    {
+        RunOutcome outcome;
+        try
+        {
+            outcome = await _runner.StartAgainFromAsync(run, origin, cancellationToken);
+        }
+        catch (RelayException ex)
+        {
+            await AuditAsync(run, action, by, $"failed: {ex.Message}", CancellationToken.None);
+            throw;
+        }
+
+        await AuditAsync(run, action, by, $"new run {outcome.Record.RunId}", cancellationToken);
+        return RunWire.View(outcome.Record);
+    }
+
+    private async Task<RunRecord> FindAsync(string runId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        return await _store.FindRunAsync(runId, cancellationToken)
+            ?? throw new RelayException(RelayErrorKind.NotFound, $"No run '{runId}' is recorded (runs are kept for the retention window only).");
+    }
+
+    private async Task AuditAsync(RunRecord run, string action, string by, string detail, CancellationToken cancellationToken)
+    {
+        await _store.AppendActionAsync(new RunAction(run.RunId, Now(), action, by, detail), cancellationToken);
+        ActionTaken(_logger, action, run.RunId, run.Trigger, by, detail);
+    }
+
+    private DateTimeOffset Now() => DateTimeOffset.FromUnixTimeMilliseconds(_clock.GetUtcNow().ToUnixTimeMilliseconds());
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Operator action {Action} on run {RunId} of trigger {Trigger} by key {By}: {Detail}")]
+    private static partial void ActionTaken(ILogger logger, string action, string runId, string trigger, string by, string detail);
+}

@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using JobRelay.Http;
+using JobRelay.Runs;
+using JobRelay.State;
+
+namespace JobRelay.History;
+
+/// <summary>A run as every history route and the CLI show it. It never holds TheEye's job secret or any secret value.</summary>
+public sealed record RunView(
+    string RunId,
+    string Trigger,
+    string Origin,
+    string State,
+    string? Platform,
+    string? JobId,
+    Uri? JobUrl,
+    JobStatusView? JobStatus,
+    string? Reason,
+    int Attempts,
+    string? ParentRunId,
+    string DeliveryKey,
+    JsonObject Arguments,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    RunLinks Links);
+
+/// <summary>The latest job status known for a run: the platform's state, its own word, and when it was read.</summary>
+public sealed record JobStatusView(string State, string Raw, DateTimeOffset? CheckedAt);
+
+public sealed record RunLinks(string Self);
+
+/// <summary>What caused a run: its origin, and the delivery, schedule occurrence or parent run behind it.</summary>
+public sealed record RunCause(string Kind, string? DeliveryKey, DateTimeOffset? Occurrence, string? ParentRunId);
+
+/// <summary>An operator action in a run's history.</summary>
+public sealed record RunHistoryEntry(DateTimeOffset At, string Action, string By, string? Detail);
+
+/// <summary>A run with its lineage: what caused it, the chain parent and followers, and what operators did to it.</summary>
+public sealed record RunDetail(RunView Run, RunCause Cause, RunView? Parent, IReadOnlyList<RunView> Followers, IReadOnlyList<RunHistoryEntry> History);
+
+/// <summary>One page of runs, newest first; <see cref="Next"/> is the cursor of the following page, null on the last.</summary>
+public sealed record RunList(IReadOnlyList<RunView> Runs, string? Next);
+
+/// <summary>A trigger's outcome counts over a window.</summary>
+public sealed record OutcomeCounts(long Started, long Pending, long Duplicate, long Ignored, long Rejected, long OutcomeUnknown, long Refused);
+
+/// <summary>Percentiles of the platform start latency: from the run's claim to the platform's acceptance.</summary>
+public sealed record LatencyPercentiles(double P50, double P95);
+
+public sealed record TriggerStats(string Trigger, DateTimeOffset From, DateTimeOffset To, OutcomeCounts Counts, LatencyPercentiles? StartLatencyMs);
+
+/// <summary>The wire names of run states and the mapping of stored runs to views.</summary>
+public static class RunWire
+{
+    /// <summary>Every run state as the API names it.</summary>
+    public static IReadOnlyList<string> States { get; } = ["claimed", "starting", "pending", "started", "outcome-unknown", "refused", "ignored"];
+
+    /// <summary>Every origin as the API names it.</summary>
+    public static IReadOnlyList<string> Origins { get; } = ["webhook", "api", "schedule", "chain", "cli", "replay", "start-again"];
+
+    internal static string StateName(RunState state) => state switch
+    {
+        RunState.Claimed => "claimed",
+        RunState.Starting => "starting",
+        RunState.Pending => "pending",
+        RunState.Started => "started",
+        RunState.OutcomeUnknown => "outcome-unknown",
+        RunState.Refused => "refused",
+        _ => "ignored",
+    };
+
+    internal static RunState? ParseState(string name) => name switch
+    {
+        "claimed" => RunState.Claimed,
+        "starting" => RunState.Starting,
+        "pending" => RunState.Pending,
+        "started" => RunState.Started,
+        "outcome-unknown" => RunState.OutcomeUnknown,
+        "refused" => RunState.Refused,
+        "ignored" => RunState.Ignored,
+        _ => null,
+    };
+
+    /// <summary>The claim key in a form safe to show: its kind and its value within its scope.</summary>
+    internal static string DeliveryKey(ClaimKey key) => key switch
+    {
+        State.DeliveryKey delivery => "delivery:" + delivery.DeliveryId,
+        OccurrenceKey occurrence => "occurrence:" + occurrence.DueAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+        ChainEventKey chain => $"chain-event:{chain.Platform}/{chain.JobId}",
+        _ => "request:" + key.Id,
+    };
+
+    internal static RunView View(RunRecord run) => new(
+        run.RunId,
+        run.Trigger,
+        run.Origin,
+        StateName(run.State),
+        run.Platform,
+        run.JobId,
+        run.JobUrl,
+        run.JobState is { } jobState ? new JobStatusView(RunResponse.StateName(jobState), run.RawStatus ?? "unknown", run.JobCheckedAt) : null,
+        run.Reason,
+        run.Attempts,
+        run.ParentRunId,
+        DeliveryKey(run.Key),
+        JsonNode.Parse(run.Arguments) as JsonObject ?? [],
+        run.CreatedAt,
+        run.UpdatedAt,
+        new RunLinks("/api/runs/" + Uri.EscapeDataString(run.RunId)));
+
+    internal static RunCause Cause(RunRecord run) => new(
+        run.Origin,
+        run.Key is State.DeliveryKey ? DeliveryKey(run.Key) : null,
+        run.Key is OccurrenceKey occurrence ? occurrence.DueAt : null,
+        run.ParentRunId);
+}
