@@ -26,7 +26,8 @@ public sealed class RelayHttpHandlers(
     IOptions<WebhookOptions> webhookOptions,
     ILogger<RelayHttpHandlers> logger,
     RunHistory history,
-    RunActions actions)
+    RunActions actions,
+    TimeProvider clock)
 {
     /// <summary>
     /// <c>POST /api/runs/{runId}/start-again</c> with <c>{"confirm": true}</c>: starts a run of unknown outcome again,
@@ -132,7 +133,7 @@ public sealed class RelayHttpHandlers(
     public IResult ListTriggers(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return TypedResults.Json(CatalogView.Render(catalog.Catalog));
+        return TypedResults.Json(CatalogView.Render(catalog.Catalog, clock.GetUtcNow()));
     }
 
     /// <summary><c>GET /api/triggers/{trigger}/jobs/{jobId}</c>: the job's current status, read from its platform.</summary>

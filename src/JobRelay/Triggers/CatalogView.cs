@@ -8,13 +8,14 @@ namespace JobRelay.Triggers;
 /// </summary>
 public static class CatalogView
 {
-    public static JsonObject Render(TriggerCatalog catalog)
+    /// <summary>Renders the catalog; with <paramref name="now"/>, scheduled triggers list their next three occurrences after it.</summary>
+    public static JsonObject Render(TriggerCatalog catalog, DateTimeOffset? now = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new JsonObject
         {
             ["platforms"] = new JsonArray([.. catalog.Platforms.Values.OrderBy(p => p.Name, StringComparer.Ordinal).Select(RenderPlatform)]),
-            ["triggers"] = new JsonArray([.. catalog.Triggers.Values.OrderBy(t => t.Name, StringComparer.Ordinal).Select(RenderTrigger)]),
+            ["triggers"] = new JsonArray([.. catalog.Triggers.Values.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => RenderTrigger(t, now))]),
         };
     }
 
@@ -25,7 +26,7 @@ public static class CatalogView
         ["url"] = platform.Url.ToString(),
     };
 
-    private static JsonNode RenderTrigger(TriggerDefinition trigger)
+    private static JsonObject RenderTrigger(TriggerDefinition trigger, DateTimeOffset? now)
     {
         var node = new JsonObject
         {
@@ -59,6 +60,17 @@ public static class CatalogView
         if (trigger.Schedule is { } schedule)
         {
             node["schedule"] = new JsonObject { ["cron"] = schedule.Cron, ["timeZone"] = schedule.TimeZone.Id };
+            if (now is { } from)
+            {
+                var cron = new Scheduling.CronSchedule(schedule.Cron, schedule.TimeZone);
+                var next = new JsonArray();
+                for (var after = from; next.Count < 3 && cron.GetNextOccurrence(after) is { } occurrence; after = occurrence)
+                {
+                    next.Add(occurrence.ToUniversalTime());
+                }
+
+                node["nextOccurrences"] = next;
+            }
         }
 
         if (trigger.Webhook is { } webhook)

@@ -33,7 +33,8 @@ public sealed class RunHistoryRouteTests : IAsyncLifetime
             },
             "report": { "platform": "eye", "theeye": { "task": "report-task" }, "after": [{ "trigger": "ingest" }] },
             "load": { "platform": "kbc", "keboola": { "component": "keboola.ex-db", "config": "7" } },
-            "notify": { "platform": "eye", "theeye": { "task": "notify-task" } }
+            "notify": { "platform": "eye", "theeye": { "task": "notify-task" } },
+            "hourly": { "platform": "kbc", "keboola": { "component": "keboola.ex-db", "config": "8" }, "schedule": { "cron": "0 0 * * * *" } }
           }
         }
         """;
@@ -251,6 +252,21 @@ public sealed class RunHistoryRouteTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, list.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, detail.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, stats.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheCatalogListsTheNextThreeOccurrencesOfEveryScheduledTrigger()
+    {
+        var before = DateTimeOffset.UtcNow;
+        using var response = await _host.GetAsync("/api/triggers");
+
+        var triggers = (await RelayHost.JsonAsync(response))["triggers"]!.AsArray();
+        var hourly = triggers.Single(t => (string?)t!["name"] == "hourly")!;
+        var next = hourly["nextOccurrences"]!.AsArray().Select(t => DateTimeOffset.Parse((string)t!, CultureInfo.InvariantCulture)).ToList();
+        var firstHour = new DateTimeOffset(before.Year, before.Month, before.Day, before.Hour, 0, 0, TimeSpan.Zero).AddHours(1);
+
+        Assert.Equal([firstHour, firstHour.AddHours(1), firstHour.AddHours(2)], next);
+        Assert.Null(triggers.Single(t => (string?)t!["name"] == "load")!["nextOccurrences"]);
     }
 
     private static IResult KeboolaJob(string id, string status, bool finished) => Results.Json(new JsonObject
