@@ -347,6 +347,7 @@
   };
 
   function askConfirmation(event) {
+    el("action-result").textContent = "";
     const name = event.currentTarget.dataset.action;
     const action = ACTIONS[name];
     if (!selectedRun || !action) return;
@@ -377,9 +378,9 @@
     try {
       const answer = await api("POST", "/api/runs/" + encodeURIComponent(runId) + "/" + name, action.body());
       const started = answer && answer.run ? answer.run : null;
-      el("live").textContent = action.title + " done" + (started && started.runId !== runId ? ": new run " + started.runId + " (" + started.state + ")." : ".") + (answer && answer.warning ? " " + answer.warning : "");
       await refresh(true);
       await loadRun(started && started.runId ? started.runId : runId, true);
+      el("action-result").textContent = action.title + " done" + (started && started.runId !== runId ? ": new run " + started.runId + " (" + started.state + ")." : ".") + (answer && answer.warning ? " " + answer.warning : "");
     } catch (error) {
       handleFailure(error);
     }
