@@ -27,6 +27,7 @@ public static class JobRelayCommandLine
         root.Subcommands.Add(FireCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(SubscribeCommand.Create());
+        root.Subcommands.Add(RunsCommand.Create());
         return root;
     }
 

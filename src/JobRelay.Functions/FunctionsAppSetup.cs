@@ -5,6 +5,7 @@ using Microsoft.ApplicationInsights.Extensibility;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.ApplicationInsights;
 
@@ -21,6 +22,7 @@ public static class FunctionsAppSetup
         ArgumentNullException.ThrowIfNull(builder);
 
         builder.ConfigureFunctionsWebApplication();
+        builder.UseMiddleware<NoStoreAnswers>();
 
         builder.Services
             .AddApplicationInsightsTelemetryWorkerService()

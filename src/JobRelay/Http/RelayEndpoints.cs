@@ -14,10 +14,10 @@ public static class RelayEndpoints
     public const string ApiKeyHeader = "x-functions-key";
 
     /// <summary>
-    /// Maps every route under <c>/api</c>. The runs, history, catalog, status and readiness routes require
-    /// <paramref name="apiKey"/> (named "default") or a named key of <c>JobRelay:Api:Keys</c> in the
-    /// <c>x-functions-key</c> header, as function keys do in Azure; hooks and liveness are open, hooks being
-    /// authenticated by their own signatures.
+    /// Maps every route under <c>/api</c>, and the dashboard page at <c>/dashboard</c>. The runs, history, catalog,
+    /// status and readiness routes require <paramref name="apiKey"/> (named "default") or a named key of
+    /// <c>JobRelay:Api:Keys</c> in the <c>x-functions-key</c> header, as function keys do in Azure; hooks and liveness
+    /// are open, hooks being authenticated by their own signatures.
     /// </summary>
     public static IEndpointRouteBuilder MapJobRelay(this IEndpointRouteBuilder endpoints, string apiKey)
     {
@@ -25,6 +25,13 @@ public static class RelayEndpoints
         ArgumentException.ThrowIfNullOrEmpty(apiKey);
         var expectedDigest = ApiKeys.Digest(apiKey);
         var api = endpoints.MapGroup("/api");
+
+        // Answers carry run data and job status that change by the second: no browser or proxy may keep one.
+        api.AddEndpointFilter(async (context, next) =>
+        {
+            context.HttpContext.Response.Headers.CacheControl = "no-store";
+            return await next(context);
+        });
         var guarded = api.MapGroup(string.Empty).WithMetadata(ApiKeyRequired.Instance).AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
@@ -62,6 +69,10 @@ public static class RelayEndpoints
             => handlers.CancelAsync(request, runId, cancellationToken));
         guarded.MapGet("/health/ready", (HttpRequest request, RelayHttpHandlers handlers, CancellationToken cancellationToken)
             => handlers.ReadyAsync(request, cancellationToken));
+
+        // The page and its assets hold no data, so they are open; every call the page makes carries the key.
+        endpoints.MapGet("/dashboard", (HttpRequest request) => DashboardPage.Page(request));
+        endpoints.MapGet("/dashboard/{asset}", (HttpRequest request, string asset) => DashboardPage.Asset(request, asset));
         return endpoints;
     }
 }

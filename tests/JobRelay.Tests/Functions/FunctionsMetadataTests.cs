@@ -108,11 +108,19 @@ public class FunctionsMetadataTests
             .SelectMany(source => source.Endpoints)
             .OfType<RouteEndpoint>()
             .Select(endpoint => Describe(
-                endpoint.RoutePattern.RawText!,
+                InFunctionsTerms(endpoint.RoutePattern.RawText!),
                 endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [],
                 endpoint.Metadata.GetMetadata<ApiKeyRequired>() is not null))
             .ToHashSet(StringComparer.Ordinal);
     }
+
+    /// <summary>
+    /// serve's dashboard lives at <c>/dashboard</c>, outside <c>/api</c>, so that its address reads as a page; the
+    /// Functions host puts every HTTP function under its route prefix, so there the same page is
+    /// <c>/api/dashboard</c>. Every other serve route is already under <c>/api</c> and compared as it is.
+    /// </summary>
+    private static string InFunctionsTerms(string route) =>
+        route.StartsWith("/dashboard", StringComparison.Ordinal) ? "/api" + route : route;
 
     private static string Describe(string route, IEnumerable<string> methods, bool keyed) =>
         $"{string.Join(',', methods.Order(StringComparer.Ordinal))} {route.Replace("//", "/", StringComparison.Ordinal)} ({(keyed ? "API key" : "anonymous")})";

@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using JobRelay.History;
+using JobRelay.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace JobRelay.Cli;
+
+/// <summary>Where <c>jobrelay runs</c> reads runs from: the local data folder, or a deployed app's HTTP API.</summary>
+internal interface IRunSource : IAsyncDisposable
+{
+    Task<RunList> ListAsync(RunQuery query, CancellationToken cancellationToken);
+
+    /// <summary>The run with its lineage, or null when no run has that id.</summary>
+    Task<RunDetail?> GetAsync(string runId, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The runs in the local state (<c>--data</c>, <c>--store</c>), read through the same history service as the HTTP
+/// routes. Job status is the one last read: a local listing does not call the platforms.
+/// </summary>
+internal sealed class LocalRunSource : IRunSource
+{
+    private readonly CliEngine _engine;
+    private readonly RunHistory _history;
+
+    private LocalRunSource(CliEngine engine)
+    {
+        _engine = engine;
+        _history = engine.Services.GetRequiredService<RunHistory>();
+    }
+
+    public static async Task<IRunSource> StartAsync(ParseResult parse, CancellationToken cancellationToken)
+        => new LocalRunSource(await CliEngine.StartAsync(parse, cancellationToken));
+
+    public Task<RunList> ListAsync(RunQuery query, CancellationToken cancellationToken)
+        => _history.ListAsync(query, cancellationToken);
+
+    public Task<RunDetail?> GetAsync(string runId, CancellationToken cancellationToken)
+        => _history.GetAsync(runId, readJobStatus: false, cancellationToken);
+
+    public ValueTask DisposeAsync() => _engine.DisposeAsync();
+}
+
+/// <summary>A deployed app's runs over <c>GET /api/runs</c> and <c>GET /api/runs/{runId}</c>, with the API key.</summary>
+internal sealed class ApiRunSource : IRunSource
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly HttpClient _client;
+
+    private ApiRunSource(HttpClient client)
+    {
+        _client = client;
+    }
+
+    public static ApiRunSource Create(Uri url, string apiKey)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var root = url.AbsoluteUri.EndsWith('/') ? url : new Uri(url.AbsoluteUri + "/");
+        var client = new HttpClient { BaseAddress = root, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Add(RelayEndpoints.ApiKeyHeader, apiKey);
+        return new ApiRunSource(client);
+    }
+
+    public async Task<RunList> ListAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var parameters = new List<string> { "limit=" + query.Limit.ToString(CultureInfo.InvariantCulture) };
+        Add(parameters, "trigger", query.Trigger);
+        Add(parameters, "state", query.State);
+        Add(parameters, "origin", query.Origin);
+        Add(parameters, "cursor", query.Cursor);
+        using var response = await _client.GetAsync(new Uri("api/runs?" + string.Join('&', parameters), UriKind.Relative), cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<RunList>(Json, cancellationToken)
+            ?? throw new RunsApiException("The app answered the runs listing with an empty body.", callerError: false);
+    }
+
+    public async Task<RunDetail?> GetAsync(string runId, CancellationToken cancellationToken)
+    {
+        using var response = await _client.GetAsync(new Uri("api/runs/" + Uri.EscapeDataString(runId), UriKind.Relative), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<RunDetail>(Json, cancellationToken)
+            ?? throw new RunsApiException("The app answered the run with an empty body.", callerError: false);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static void Add(List<string> parameters, string name, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            parameters.Add(name + "=" + Uri.EscapeDataString(value));
+        }
+    }
+
+    /// <summary>A refusal becomes the problem's own words; the request URL, which may name the app, is not repeated.</summary>
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        string? detail = null;
+        try
+        {
+            var problem = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
+            detail = (string?)problem?["detail"] ?? (string?)problem?["title"];
+        }
+        catch (JsonException)
+        {
+            detail = null;
+        }
+
+        var status = (int)response.StatusCode;
+        var text = status is 401 or 403 ? "The app refused the API key" : detail ?? "The app did not answer as expected";
+        throw new RunsApiException(string.Create(CultureInfo.InvariantCulture, $"{text.TrimEnd('.')} (HTTP {status})."), callerError: status == 400);
+    }
+}
+
+/// <summary>The app refused or could not answer a runs request; <see cref="CallerError"/> when the request itself was wrong.</summary>
+internal sealed class RunsApiException(string message, bool callerError) : Exception(message)
+{
+    public bool CallerError { get; } = callerError;
+}
