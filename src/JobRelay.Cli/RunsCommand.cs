@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using JobRelay.History;
+using JobRelay.Model;
 
 namespace JobRelay.Cli;
 

@@ -1,8 +1,8 @@
-using JobRelay.Model;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using JobRelay.Hosting;
+using JobRelay.Model;
 using JobRelay.Platforms;
 using JobRelay.State;
 using Microsoft.Extensions.Logging;

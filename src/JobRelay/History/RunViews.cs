@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using JobRelay.Http;
-using JobRelay.Web;
 using JobRelay.Runs;
 using JobRelay.State;
+using JobRelay.Web;
 
 namespace JobRelay.History;
 

@@ -1,6 +1,6 @@
-using JobRelay.Model;
 using System.Security.Cryptography;
 using System.Text;
+using JobRelay.Model;
 using JobRelay.Secrets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

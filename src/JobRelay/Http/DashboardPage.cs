@@ -1,4 +1,6 @@
 using System.Text;
+using JobRelay.Model;
+using JobRelay.Web;
 using Microsoft.AspNetCore.Http;
 
 namespace JobRelay.Http;
