@@ -58,6 +58,7 @@ internal static class StoreCost
         index = Array.IndexOf(args, "--concurrency");
         var concurrency = index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], System.Globalization.CultureInfo.InvariantCulture) : 64;
         var next = -1;
+        var (commits, writes) = (store.Commits, store.CommittedWrites);
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
         {
@@ -72,6 +73,8 @@ internal static class StoreCost
         })));
         Console.WriteLine();
         Console.WriteLine($"{deliveries} deliveries from {concurrency} tasks at once: {deliveries / clock.Elapsed.TotalSeconds:N0} accepted deliveries/s (claim, calling and settled each).");
+        var committed = store.Commits - commits;
+        Console.WriteLine($"Group commit: {store.CommittedWrites - writes:N0} writes in {committed:N0} transactions, {(double)(store.CommittedWrites - writes) / Math.Max(1, committed):0.0} writes per commit (sequentially above: 1).");
         return 0;
     }
 }

@@ -45,6 +45,8 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
     private Task? _writeLoop;
     private volatile bool _initialized;
     private volatile bool _disposed;
+    private long _commits;
+    private long _committedWrites;
 
     public SqliteRelayStore(string path, TimeProvider clock, ILogger<SqliteRelayStore> logger)
     {
@@ -66,6 +68,12 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
 
     /// <summary>The database file.</summary>
     public string Path { get; }
+
+    /// <summary>Transactions this instance's writer has committed, for the benchmarks' profile of group commit.</summary>
+    internal long Commits => Interlocked.Read(ref _commits);
+
+    /// <summary>Writes those transactions carried.</summary>
+    internal long CommittedWrites => Interlocked.Read(ref _committedWrites);
 
     public void Dispose()
     {
@@ -399,6 +407,8 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
             }
 
             writer.Execute("COMMIT");
+            Interlocked.Increment(ref _commits);
+            Interlocked.Add(ref _committedWrites, batch.Count);
         }
         catch (Exception ex)
         {
