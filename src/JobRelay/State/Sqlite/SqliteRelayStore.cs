@@ -293,9 +293,11 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
 
     private async Task<bool> InsertAsync(RunRecord record, CancellationToken cancellationToken)
     {
+        // The conflict target is the key alone: a run id already taken by another key is an error, not a lost race,
+        // which the claim would otherwise retry for ever without finding a run under its own key.
         var statement = new Statement(
             "INSERT INTO runs (kind, scope, id, run_id, trigger_name, origin, parent_run_id, arguments, state, version, lease_until, reason, attempts, created_at, updated_at) " +
-            "VALUES ($kind, $scope, $id, $runId, $trigger, $origin, $parent, $arguments, $state, $version, $lease, $reason, 0, $now, $now) ON CONFLICT DO NOTHING",
+            "VALUES ($kind, $scope, $id, $runId, $trigger, $origin, $parent, $arguments, $state, $version, $lease, $reason, 0, $now, $now) ON CONFLICT (kind, scope, id) DO NOTHING",
             ("$runId", record.RunId), ("$trigger", record.Trigger), ("$origin", record.Origin), ("$parent", record.ParentRunId),
             ("$arguments", record.Arguments), ("$state", record.State.ToString()), ("$lease", record.LeaseUntil is { } until ? Millis(until) : null),
             ("$reason", record.Reason), ("$now", Millis(record.CreatedAt)));
