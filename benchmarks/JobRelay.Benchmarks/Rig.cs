@@ -41,7 +41,10 @@ internal sealed class Rig : IAsyncDisposable
 
     public LogSink Logs { get; }
 
-    public static async Task<Rig> StartAsync(Uri keboolaUrl, IReadOnlyDictionary<string, string?>? settings = null, string keboolaToken = KeboolaToken)
+    public CountingRelayStore? Store => _app.Services.GetRequiredService<JobRelay.State.IRelayStore>() as CountingRelayStore;
+
+    /// <summary>Starts the rig; <paramref name="countStore"/> wraps its state store in a <see cref="CountingRelayStore"/>.</summary>
+    public static async Task<Rig> StartAsync(Uri keboolaUrl, IReadOnlyDictionary<string, string?>? settings = null, string keboolaToken = KeboolaToken, bool countStore = false)
     {
         var folder = Directory.CreateTempSubdirectory("jobrelay-bench-").FullName;
         var catalog = Path.Combine(folder, "triggers.json");
@@ -77,6 +80,11 @@ internal sealed class Rig : IAsyncDisposable
         builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Information);
         builder.Services.AddSingleton<ISecretSource>(secrets);
         builder.Services.AddJobRelay(builder.Configuration);
+        if (countStore)
+        {
+            CountingRelayStore.Decorate(builder.Services);
+        }
+
         var app = builder.Build();
         app.MapJobRelay("bench-key");
         await app.StartAsync();
@@ -120,7 +128,7 @@ internal sealed class Rig : IAsyncDisposable
     }
 
     /// <summary>A Keboola stand-in that answers every start at once: the platform's own time is not JobRelay's.</summary>
-    public static async Task<WebApplication> StartFastKeboolaAsync()
+    public static async Task<WebApplication> StartFastKeboolaAsync(Action? onJob = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -131,6 +139,7 @@ internal sealed class Rig : IAsyncDisposable
         {
             await context.Request.Body.CopyToAsync(Stream.Null);
             var id = Interlocked.Increment(ref next);
+            onJob?.Invoke();
             context.Response.StatusCode = 201;
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync($$"""{"id":"{{id}}","runId":"{{id}}","status":"created","isFinished":false,"result":[]}""");

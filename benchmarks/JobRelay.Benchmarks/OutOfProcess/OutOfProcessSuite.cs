@@ -35,21 +35,57 @@ internal static class OutOfProcessSuite
 
         var work = Directory.CreateTempSubdirectory("jobrelay-oop-").FullName;
         var self = typeof(OutOfProcessSuite).Assembly.Location;
+        bool Wanted(string id) => options.Only is null || id == "bare" || options.Only.Contains(id);
         await using var standIn = await ServerProcess.StartAsync("stand-in", self, ["stand-in"], work, new Dictionary<string, string>(), "/health");
         await using var bare = await ServerProcess.StartAsync("bare-relay", self, ["bare-relay", "--target", standIn.Address.ToString()], work, new Dictionary<string, string>(), "/health");
         var catalog = await WriteCatalogAsync(work);
         var serveEnvironment = ServeEnvironment(standIn.Address);
-        await using var relay = await ServerProcess.StartAsync("jobrelay", cli, ["serve", "--triggers", catalog, "--api-key", ApiKey, "--data", Path.Combine(work, "state")], work, serveEnvironment, "/api/health");
+        await using var resources = new Resources();
+        async Task<ServerProcess> ServeAsync(string name, IReadOnlyDictionary<string, string> extra)
+        {
+            var environment = new Dictionary<string, string>(serveEnvironment);
+            foreach (var (key, value) in extra)
+            {
+                environment[key] = value;
+            }
+
+            return resources.Add(await ServerProcess.StartAsync(name, cli, ["serve", "--triggers", catalog, "--api-key", ApiKey, "--data", Path.Combine(work, name)], work, environment, "/api/health"));
+        }
+
+        var relay = await ServeAsync("jobrelay", new Dictionary<string, string>());
+        var quiet = Wanted("warning") ? await ServeAsync("jobrelay-warning", new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" }) : null;
+        AzuriteProcess? azurite = null;
+        ServerProcess? tables = null;
+        if (Wanted("tables"))
+        {
+            azurite = resources.Add(await AzuriteProcess.StartAsync(repository, work));
+            tables = await ServeAsync("jobrelay-tables", new Dictionary<string, string>
+            {
+                ["JobRelay__Store__Kind"] = "tables",
+                ["JobRelay__Store__TableConnectionString"] = azurite.ConnectionString,
+            });
+        }
 
         var systems = new List<SystemUnderTest>
         {
-            new("direct POST to the stand-in", () => Direct(standIn.Address)),
-            new("bare relay", () => Post(bare.Address, "relay", Body())),
-            new("JobRelay, token webhook", () => Token(relay.Address)),
-            new("JobRelay, GitHub webhook", () => GitHub(relay.Address)),
-            new("JobRelay, Standard Webhooks", () => StandardWebhooks(relay.Address)),
+            new("direct", "direct POST to the stand-in", () => Direct(standIn.Address)),
+            new("bare", "bare relay", () => Post(bare.Address, "relay", Body())),
+            new("token", "JobRelay, token webhook (SQLite, log at Information)", () => Token(relay.Address)),
+            new("github", "JobRelay, GitHub webhook", () => GitHub(relay.Address)),
+            new("standard", "JobRelay, Standard Webhooks", () => StandardWebhooks(relay.Address)),
         };
-        const int BareRelay = 1;
+        if (quiet is not null)
+        {
+            systems.Add(new("warning", "JobRelay, token webhook, log at Warning", () => Token(quiet.Address)));
+        }
+
+        if (tables is not null)
+        {
+            systems.Add(new("tables", "JobRelay, token webhook, Azure Tables on Azurite", () => Token(tables.Address)));
+        }
+
+        systems = systems.Where(s => Wanted(s.Id)).ToList();
+        var bareRelay = systems.FindIndex(s => s.Id == "bare");
 
         Console.WriteLine($"# Out-of-process suite: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {options.Repetitions} repetitions, {options.Seconds} s per measurement");
         Console.WriteLine();
@@ -85,7 +121,7 @@ internal static class OutOfProcessSuite
         foreach (var system in systems)
         {
             var runs = saturation[system];
-            var ratios = runs.Select((run, i) => run.RequestsPerSecond / saturation[systems[BareRelay]][i].RequestsPerSecond).ToList();
+            var ratios = runs.Select((run, i) => run.RequestsPerSecond / saturation[systems[bareRelay]][i].RequestsPerSecond).ToList();
             Console.WriteLine($"| {system.Name} | {Median(runs.Select(r => r.RequestsPerSecond)):N0} | {runs.Min(r => r.RequestsPerSecond):N0}–{runs.Max(r => r.RequestsPerSecond):N0} | **{Median(ratios):0.00}** | {ratios.Min():0.00}–{ratios.Max():0.00} | {runs.Sum(r => r.Errors)} |");
         }
 
@@ -99,7 +135,7 @@ internal static class OutOfProcessSuite
             foreach (var system in systems)
             {
                 var runs = atRate[rate][system];
-                var added = runs.Select((run, i) => run.Percentile(50) - atRate[rate][systems[BareRelay]][i].Percentile(50)).ToList();
+                var added = runs.Select((run, i) => run.Percentile(50) - atRate[rate][systems[bareRelay]][i].Percentile(50)).ToList();
                 Console.WriteLine($"| {system.Name} | {Median(runs.Select(r => r.Percentile(50))):0.000} | {Median(runs.Select(r => r.Percentile(99))):0.000} | **{Median(added):0.000}** | {added.Min():0.000}–{added.Max():0.000} | {runs.Sum(r => r.Errors)} |");
             }
         }
@@ -111,16 +147,37 @@ internal static class OutOfProcessSuite
         var barePeak = bare.PeakWorkingSetMiB();
         Console.WriteLine($"- Peak RSS after the runs: JobRelay serve {relayPeak:0} MiB; bare relay {barePeak:0} MiB (ratio {relayPeak / barePeak:0.00}).");
 
-        var coldRelay = new List<double>();
-        var coldBare = new List<double>();
-        for (var i = 0; i < options.ColdStarts; i++)
+        if (options.ColdStarts > 0)
         {
-            coldBare.Add(await ColdStartAsync(self, ["bare-relay", "--target", standIn.Address.ToString()], work, new Dictionary<string, string>(), address => Post(address, "relay", Body())));
-            coldRelay.Add(await ColdStartAsync(cli, ["serve", "--triggers", catalog, "--api-key", ApiKey, "--data", Path.Combine(work, $"cold-{i}")], work, serveEnvironment, Token));
+            var coldRelay = new List<double>();
+            var coldBare = new List<double>();
+            for (var i = 0; i < options.ColdStarts; i++)
+            {
+                coldBare.Add(await ColdStartAsync(self, ["bare-relay", "--target", standIn.Address.ToString()], work, new Dictionary<string, string>(), address => Post(address, "relay", Body())));
+                coldRelay.Add(await ColdStartAsync(cli, ["serve", "--triggers", catalog, "--api-key", ApiKey, "--data", Path.Combine(work, $"cold-{i}")], work, serveEnvironment, Token));
+            }
+
+            Console.WriteLine($"- Cold start to the first 2xx (median of {options.ColdStarts}): JobRelay serve {Median(coldRelay):0} ms ({coldRelay.Min():0}–{coldRelay.Max():0}); bare relay {Median(coldBare):0} ms ({coldBare.Min():0}–{coldBare.Max():0}); ratio {Median(coldRelay) / Median(coldBare):0.00}.");
         }
 
-        Console.WriteLine($"- Cold start to the first 2xx (median of {options.ColdStarts}): JobRelay serve {Median(coldRelay):0} ms ({coldRelay.Min():0}–{coldRelay.Max():0}); bare relay {Median(coldBare):0} ms ({coldBare.Min():0}–{coldBare.Max():0}); ratio {Median(coldRelay) / Median(coldBare):0.00}.");
         Console.WriteLine($"- Logs of the servers, and serve's state store: {work}");
+
+        Console.WriteLine();
+        Console.WriteLine("## Store operations per delivery (counted in process; they do not depend on the machine)");
+        Console.WriteLine();
+        Console.WriteLine("| store | reads per accepted delivery | writes per accepted delivery | reads per duplicate | writes per duplicate | target |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        await StoreOperations.PrintAsync("SQLite", new Dictionary<string, string?>(), options.CountDeliveries);
+        if (azurite is not null)
+        {
+            await StoreOperations.PrintAsync("Azure Tables (Azurite)", new Dictionary<string, string?>
+            {
+                ["JobRelay:Store:Kind"] = "tables",
+                ["JobRelay:Store:TableConnectionString"] = azurite.ConnectionString,
+                ["JobRelay:Store:TableName"] = "CountRuns",
+            }, options.CountDeliveries, azurite.CountEntityRequestsAsync);
+        }
+
         return 0;
     }
 
@@ -247,7 +304,7 @@ internal static class OutOfProcessSuite
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
         {
@@ -260,9 +317,31 @@ internal static class OutOfProcessSuite
         throw new InvalidOperationException("Run the suite from a build inside the repository.");
     }
 
-    private sealed record SystemUnderTest(string Name, Func<HttpRequestMessage> Request);
+    private sealed record SystemUnderTest(string Id, string Name, Func<HttpRequestMessage> Request);
 
-    private sealed record SuiteOptions(int Repetitions, int Seconds, int Connections, int[] Rates, int ColdStarts)
+    /// <summary>Servers started on demand, stopped with the suite.</summary>
+    private sealed class Resources : IAsyncDisposable
+    {
+        private readonly List<IAsyncDisposable> _items = [];
+
+        public T Add<T>(T item)
+            where T : IAsyncDisposable
+        {
+            _items.Add(item);
+            return item;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            for (var i = _items.Count - 1; i >= 0; i--)
+            {
+                await _items[i].DisposeAsync();
+            }
+        }
+    }
+
+    /// <param name="Only">With <c>--only a,b</c>: the systems to run (ids: direct, bare, token, github, standard, warning, tables); the bare relay always runs.</param>
+    private sealed record SuiteOptions(int Repetitions, int Seconds, int Connections, int[] Rates, int ColdStarts, HashSet<string>? Only, int CountDeliveries)
     {
         public static SuiteOptions Parse(string[] args)
         {
@@ -275,7 +354,10 @@ internal static class OutOfProcessSuite
             var rates = Array.IndexOf(args, "--rates") is var r and >= 0 && r + 1 < args.Length
                 ? args[r + 1].Split(',').Select(rate => int.Parse(rate, CultureInfo.InvariantCulture)).ToArray()
                 : [100, 1000];
-            return new SuiteOptions(Number("--repetitions", 3), Number("--seconds", 5), Number("--connections", 64), rates, Number("--cold-starts", 5));
+            var only = Array.IndexOf(args, "--only") is var o and >= 0 && o + 1 < args.Length
+                ? args[o + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal)
+                : null;
+            return new SuiteOptions(Number("--repetitions", 3), Number("--seconds", 5), Number("--connections", 64), rates, Number("--cold-starts", 5), only, Number("--count-deliveries", 200));
         }
     }
 }

@@ -89,7 +89,95 @@ public sealed class SqliteRelayStoreTests : RelayStoreContract, IDisposable
         await check.OpenAsync();
         await using var version = check.CreateCommand();
         version.CommandText = "PRAGMA user_version";
-        Assert.Equal(2L, (long?)await version.ExecuteScalarAsync());
+        Assert.Equal((long)SqliteRelayStore.SchemaVersion, (long?)await version.ExecuteScalarAsync());
+    }
+
+
+    [Fact]
+    public async Task AFileOfSchemaOneIsUpgradedInPlaceKeepingItsRunsAndIndexingOnlyTheRowsEachQueryWants()
+    {
+        var path = Path.Combine(_folder, "schema-one.db");
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                PRAGMA journal_mode = WAL;
+                CREATE TABLE runs (
+                    kind TEXT NOT NULL, scope TEXT NOT NULL, id TEXT NOT NULL, run_id TEXT NOT NULL UNIQUE,
+                    trigger_name TEXT NOT NULL, origin TEXT NOT NULL, parent_run_id TEXT, arguments TEXT NOT NULL,
+                    state TEXT NOT NULL, version INTEGER NOT NULL, lease_until INTEGER, platform TEXT, job_id TEXT,
+                    job_state TEXT, raw_status TEXT, job_url TEXT, job_secret TEXT, reason TEXT,
+                    attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER, deadline INTEGER,
+                    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (kind, scope, id));
+                CREATE INDEX runs_due ON runs (state, next_attempt_at);
+                CREATE INDEX runs_lease ON runs (state, lease_until);
+                CREATE INDEX runs_job ON runs (platform, job_id);
+                CREATE INDEX runs_updated ON runs (updated_at);
+                INSERT INTO runs (kind, scope, id, run_id, trigger_name, origin, arguments, state, version, platform, job_id, job_state, raw_status, attempts, created_at, updated_at)
+                VALUES ('Delivery', 'push', 'evt_old', 'run-old', 'push', 'webhook', '{}', 'Started', 3, 'kbc', 'job-9', 'Queued', 'created', 1, 1764590400000, 1764590400000);
+                PRAGMA user_version = 1;
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        using var store = new SqliteRelayStore(path, Clock, NullLogger<SqliteRelayStore>.Instance);
+        var kept = await store.FindAsync(new DeliveryKey("push", "evt_old"), CancellationToken.None);
+        var byJob = await store.FindRunByJobAsync("kbc", "job-9", CancellationToken.None);
+
+        await using var check = new SqliteConnection($"Data Source={path};Pooling=False");
+        await check.OpenAsync();
+        await using var read = check.CreateCommand();
+        read.CommandText = "PRAGMA user_version";
+        var version = (long?)await read.ExecuteScalarAsync();
+        read.CommandText = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name";
+        var indexes = new Dictionary<string, string>();
+        await using (var reader = await read.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                indexes[reader.GetString(0)] = reader.GetString(1);
+            }
+        }
+
+        Assert.Equal(SqliteRelayStore.SchemaVersion, version);
+        Assert.Equal("run-old", kept?.RunId);
+        Assert.Equal(RunState.Started, kept?.State);
+        Assert.Equal(3, kept?.Version);
+        Assert.Equal("run-old", byJob?.RunId);
+        Assert.Superset(new HashSet<string> { "runs_due", "runs_job", "runs_lease", "runs_updated" }, indexes.Keys.ToHashSet());
+        Assert.EndsWith("WHERE state = 'Pending'", indexes["runs_due"], StringComparison.Ordinal);
+        Assert.EndsWith("WHERE state IN ('Claimed', 'Starting')", indexes["runs_lease"], StringComparison.Ordinal);
+        Assert.EndsWith("WHERE job_id IS NOT NULL", indexes["runs_job"], StringComparison.Ordinal);
+        Assert.EndsWith("WHERE state IN ('Started', 'OutcomeUnknown', 'Refused', 'Ignored')", indexes["runs_updated"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AWriteTheFileRefusesFailsAloneWhileTheWritesCommittedBesideItStand()
+    {
+        var store = OpenStore();
+        var trigger = "t" + Guid.NewGuid().ToString("n")[..12];
+        var claims = Enumerable.Range(0, 40).Select(i => new NewRun(new DeliveryKey(trigger, $"evt_{i}"), i == 7 ? "run-shared" : $"run-{i}", trigger, "webhook", "{}")).ToList();
+
+        // Another key already holds run-shared, so the file refuses that one claim's insert (the run id is unique).
+        await store.ClaimAsync(new NewRun(new DeliveryKey(trigger, "evt_first"), "run-shared", trigger, "webhook", "{}"), TimeSpan.FromSeconds(30), CancellationToken.None);
+        var outcomes = await Task.WhenAll(claims.Select(async claim =>
+        {
+            try
+            {
+                return (await store.ClaimAsync(claim, TimeSpan.FromSeconds(30), CancellationToken.None)).Status.ToString();
+            }
+            catch (SqliteException ex)
+            {
+                return "refused " + ex.SqliteErrorCode;
+            }
+        }));
+        var found = await Task.WhenAll(claims.Select(claim => store.FindAsync(claim.Key, CancellationToken.None)));
+
+        Assert.Equal("refused 19", outcomes[7]);
+        Assert.All(outcomes.Where((_, i) => i != 7), status => Assert.Equal(nameof(ClaimStatus.First), status));
+        Assert.Null(found[7]);
+        Assert.All(found.Where((_, i) => i != 7), run => Assert.Equal(RunState.Claimed, run?.State));
     }
 
     public void Dispose()

@@ -1,0 +1,107 @@
+using JobRelay.State;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace JobRelay.Benchmarks;
+
+/// <summary>
+/// Counts the store operations JobRelay makes, split into reads and conditional writes as a store bills them. A claim
+/// is a read followed by a write only when the key is free, so it is counted by what it did, from its result.
+/// </summary>
+internal sealed class CountingRelayStore(IRelayStore inner) : IRelayStore, IDisposable
+{
+    private long _reads;
+    private long _writes;
+    private long _claimsFirst;
+    private long _claimsInFlight;
+    private long _claimsSettled;
+
+    public long Reads => Interlocked.Read(ref _reads);
+
+    public long Writes => Interlocked.Read(ref _writes);
+
+    /// <summary>Claims that won their key.</summary>
+    public long ClaimsFirst => Interlocked.Read(ref _claimsFirst);
+
+    /// <summary>Claims that met the key claimed and not yet settled: two claimants at once.</summary>
+    public long ClaimsInFlight => Interlocked.Read(ref _claimsInFlight);
+
+    /// <summary>Claims that met the key settled: a redelivery after the original's outcome.</summary>
+    public long ClaimsSettled => Interlocked.Read(ref _claimsSettled);
+
+    /// <summary>Wraps the store <see cref="StateServiceCollectionExtensions.AddJobRelayState"/> registered.</summary>
+    public static void Decorate(IServiceCollection services)
+    {
+        var registered = services.Single(d => d.ServiceType == typeof(IRelayStore));
+        var factory = registered.ImplementationFactory ?? throw new InvalidOperationException("The store is expected to be registered by a factory.");
+        services.Remove(registered);
+        services.AddSingleton<IRelayStore>(provider => new CountingRelayStore((IRelayStore)factory(provider)));
+    }
+
+    public void Dispose() => (inner as IDisposable)?.Dispose();
+
+    public async Task<ClaimResult> ClaimAsync(NewRun run, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var result = await inner.ClaimAsync(run, lease, cancellationToken);
+        Interlocked.Increment(ref _reads);
+        switch (result.Status)
+        {
+            case ClaimStatus.First:
+                Interlocked.Increment(ref _writes);
+                Interlocked.Increment(ref _claimsFirst);
+                break;
+            case ClaimStatus.InFlight:
+                Interlocked.Increment(ref _claimsInFlight);
+                break;
+            default:
+                Interlocked.Increment(ref _claimsSettled);
+                break;
+        }
+
+        return result;
+    }
+
+    public Task<RunLease?> BeginStartAsync(RunLease lease, TimeSpan callLease, CancellationToken cancellationToken)
+        => Write(inner.BeginStartAsync(lease, callLease, cancellationToken));
+
+    public Task<bool> SettleAsync(RunLease lease, RunSettlement settlement, CancellationToken cancellationToken)
+        => Write(inner.SettleAsync(lease, settlement, cancellationToken));
+
+    public Task<bool> ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
+        => Write(inner.ReleaseAsync(lease, cancellationToken));
+
+    public Task<RunRecord?> FindAsync(ClaimKey key, CancellationToken cancellationToken)
+        => Read(inner.FindAsync(key, cancellationToken));
+
+    public Task<RunRecord?> FindRunAsync(string runId, CancellationToken cancellationToken)
+        => Read(inner.FindRunAsync(runId, cancellationToken));
+
+    public Task<RunRecord?> FindRunByJobAsync(string platform, string jobId, CancellationToken cancellationToken)
+        => Read(inner.FindRunByJobAsync(platform, jobId, cancellationToken));
+
+    public Task<string?> FindJobSecretAsync(string platform, string jobId, CancellationToken cancellationToken)
+        => Read(inner.FindJobSecretAsync(platform, jobId, cancellationToken));
+
+    public Task<IReadOnlyList<RunRecord>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+        => Read(inner.ListDueAsync(now, max, cancellationToken));
+
+    public Task<RunLease?> TakeDueAsync(RunRecord due, TimeSpan lease, CancellationToken cancellationToken)
+        => Write(inner.TakeDueAsync(due, lease, cancellationToken));
+
+    public Task<RunRecord?> ExpireStartAsync(RunRecord starting, CancellationToken cancellationToken)
+        => Write(inner.ExpireStartAsync(starting, cancellationToken));
+
+    public Task<int> PurgeAsync(DateTimeOffset before, CancellationToken cancellationToken)
+        => Write(inner.PurgeAsync(before, cancellationToken));
+
+    private Task<T> Read<T>(Task<T> operation)
+    {
+        Interlocked.Increment(ref _reads);
+        return operation;
+    }
+
+    private Task<T> Write<T>(Task<T> operation)
+    {
+        Interlocked.Increment(ref _writes);
+        return operation;
+    }
+}
