@@ -52,6 +52,8 @@ public static class RelayEndpoints
         api.MapGet("/health", (HttpRequest request, RelayHttpHandlers handlers) => handlers.Live(request));
         guarded.MapPost("/triggers/{trigger}/runs", (HttpRequest request, string trigger, RelayHttpHandlers handlers, CancellationToken cancellationToken)
             => handlers.HandleRunAsync(request, trigger, cancellationToken));
+        guarded.MapGet("/triggers/{trigger}/runs/{runId}", (HttpRequest request, string trigger, string runId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.GetRunAsync(request, trigger, runId, cancellationToken));
         guarded.MapGet("/triggers", (HttpRequest request, RelayHttpHandlers handlers) => handlers.ListTriggers(request));
         guarded.MapGet("/triggers/{trigger}/jobs/{jobId}", (HttpRequest request, string trigger, string jobId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
             => handlers.GetJobStatusAsync(request, trigger, jobId, cancellationToken));

@@ -117,17 +117,42 @@ public sealed class RelayHttpHandlers(
     public Task<IResult> HandleJobEndAsync(HttpRequest request, string platform, CancellationToken cancellationToken)
         => Guard(request, () => chains.HandleAsync(request, platform, cancellationToken));
 
-    /// <summary><c>POST /api/triggers/{trigger}/runs</c>: starts a trigger now, with optional argument overrides.</summary>
+    /// <summary>
+    /// <c>POST /api/triggers/{trigger}/runs</c>: starts a trigger, with optional argument overrides. By default the
+    /// caller waits for the platform's answer; with <c>?mode=queue</c> the run is written pending and the sweep starts
+    /// it, and the answer (202, <c>"status": "pending"</c>) points at the run.
+    /// </summary>
     public Task<IResult> HandleRunAsync(HttpRequest request, string trigger, CancellationToken cancellationToken)
         => Guard(request, async () =>
         {
             ArgumentNullException.ThrowIfNull(request);
+            var queue = ReadRunMode(request);
             var definition = runner.GetTrigger(trigger);
             var body = await RequestBody.ReadAsync(request, webhookOptions.Value.MaxBodyBytes, cancellationToken);
             var overrides = ReadOverrides(RequestBody.ParseOptionalObject(request, body));
             var arguments = TriggerJobFactory.ApplyOverrides(definition, overrides);
+            if (queue)
+            {
+                var queued = await runner.EnqueueAsync(definition.Name, arguments, RunOrigin.Api, cancellationToken);
+                return TypedResults.Accepted(RunLocation(request, queued.Trigger, queued.RunId), StoredRunAnswers.Describe(queued));
+            }
+
             var run = await runner.RunAsync(definition.Name, arguments, RunOrigin.Api, cancellationToken);
             return TypedResults.Accepted(StatusLocation(request, run), RunResponse.From(run));
+        });
+
+    /// <summary>
+    /// <c>GET /api/triggers/{trigger}/runs/{runId}</c>: a run as the store holds it: a started run with its job, or
+    /// its state (pending, refused, of unknown outcome) and reason. Never its arguments.
+    /// </summary>
+    public Task<IResult> GetRunAsync(HttpRequest request, string trigger, string runId, CancellationToken cancellationToken)
+        => Guard(request, async () =>
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            var record = await runner.GetOwnRunAsync(trigger, runId, cancellationToken);
+            return new RunOutcome(record, IsFirst: false).Run is { } run
+                ? TypedResults.Ok(RunResponse.From(run))
+                : TypedResults.Ok(StoredRunAnswers.Describe(record));
         });
 
     /// <summary><c>GET /api/triggers</c>: the triggers and platforms of the catalog, without secret names.</summary>
@@ -241,6 +266,25 @@ public sealed class RelayHttpHandlers(
             JsonObject arguments => arguments,
             _ => throw new RelayException(RelayErrorKind.InvalidInput, "\"arguments\" must be a JSON object of argument names to values."),
         };
+    }
+
+    /// <summary>Whether the caller asked to queue the run (<c>?mode=queue</c>) rather than wait (<c>?mode=wait</c>, the default).</summary>
+    private static bool ReadRunMode(HttpRequest request)
+    {
+        var modes = request.Query["mode"];
+        return modes.Count switch
+        {
+            0 => false,
+            1 when string.Equals(modes[0], "wait", StringComparison.Ordinal) => false,
+            1 when string.Equals(modes[0], "queue", StringComparison.Ordinal) => true,
+            _ => throw new RelayException(RelayErrorKind.InvalidInput, "The query parameter 'mode' must be 'wait' or 'queue', once."),
+        };
+    }
+
+    private static string RunLocation(HttpRequest request, string trigger, string runId)
+    {
+        var prefix = request.PathBase.HasValue ? request.PathBase.Value : string.Empty;
+        return string.Create(CultureInfo.InvariantCulture, $"{prefix}/api/triggers/{Uri.EscapeDataString(trigger)}/runs/{Uri.EscapeDataString(runId)}");
     }
 
     private static string StatusLocation(HttpRequest request, RelayRun run)

@@ -63,6 +63,43 @@ public sealed class TriggerRunner
     }
 
     /// <summary>
+    /// Writes a run pending, due now, without calling the platform: the sweep of any instance starts it once. The API's
+    /// queue mode, for callers that would rather not wait for the platform.
+    /// </summary>
+    internal async Task<RunRecord> EnqueueAsync(
+        string triggerName,
+        IReadOnlyDictionary<string, JsonNode?> arguments,
+        RunOrigin origin,
+        CancellationToken cancellationToken)
+    {
+        var trigger = GetTrigger(triggerName);
+        if (!trigger.Enabled)
+        {
+            throw new RelayException(RelayErrorKind.Forbidden, $"Trigger '{trigger.Name}' is disabled in the catalog.");
+        }
+
+        var runId = NewRunId();
+        var claim = await ClaimAsync(new NewRun(new RequestKey(runId), runId, trigger.Name, OriginName(origin), Serialize(arguments)), cancellationToken);
+        var lease = claim.Lease ?? throw new InvalidOperationException($"Run {runId} was settled as it was claimed.");
+        var now = _timeProvider.GetUtcNow();
+        var deadline = now + _options.PendingDeadline;
+        const string Reason = "queued at the caller's request";
+        await SettleAsync(lease, RunSettlement.Pending(Reason, now, deadline), CancellationToken.None);
+        RunLog.Queued(_logger, trigger.Name, runId, origin);
+        return claim.Run with { State = RunState.Pending, Reason = Reason, NextAttemptAt = now, Deadline = deadline, Version = lease.Version + 1 };
+    }
+
+    /// <summary>A run of this trigger as the store holds it; a run of another trigger is not found.</summary>
+    internal async Task<RunRecord> GetOwnRunAsync(string triggerName, string runId, CancellationToken cancellationToken)
+    {
+        var trigger = GetTrigger(triggerName);
+        var run = await _store.FindRunAsync(runId, cancellationToken);
+        return run is not null && string.Equals(run.Trigger, trigger.Name, StringComparison.Ordinal)
+            ? run
+            : throw new RelayException(RelayErrorKind.NotFound, $"Trigger '{trigger.Name}' has no run '{runId}'.");
+    }
+
+    /// <summary>
     /// Reads the current status of a job this trigger started, as the store remembers it: a job of another trigger, or
     /// one JobRelay did not start (or has forgotten, past the retention window), is not found.
     /// </summary>
@@ -376,4 +413,7 @@ internal static partial class RunLog
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Claim {Key} (run {RunId}) is still being started elsewhere; the caller is asked to retry")]
     public static partial void StillInFlight(ILogger logger, ClaimKey key, string runId);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Queued run {RunId} of trigger {Trigger} ({Origin}) for the sweep to start")]
+    public static partial void Queued(ILogger logger, string trigger, string runId, RunOrigin origin);
 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
+using JobRelay.Http;
+using JobRelay.Runs;
 using JobRelay.Sandbox;
 using JobRelay.Scheduling;
 using JobRelay.Tests.Http;
@@ -132,6 +134,43 @@ public abstract class TwoInstanceContract : IAsyncLifetime
 
         Assert.Equal(5, _sandbox.Jobs.Count(j => j.RequestBody.Contains("keboola.ex-tick", StringComparison.Ordinal)));
         Assert.All(reports, r => Assert.Equal(0, r.Failed));
+    }
+
+    [Fact]
+    public async Task AQueuedApiRunIsAnsweredPendingAndStartedOnceWhenBothHostsSweep()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/triggers/tick/runs?mode=queue");
+        request.Headers.Add(RelayEndpoints.ApiKeyHeader, RelayHost.ApiKey);
+
+        using var queued = await _first.Client.SendAsync(request);
+        var answer = await RelayHost.JsonAsync(queued);
+
+        Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
+        Assert.Equal("pending", (string?)answer["status"]);
+        Assert.Equal("tick", (string?)answer["trigger"]);
+        var runId = (string?)answer["runId"];
+        Assert.False(string.IsNullOrEmpty(runId));
+        Assert.Equal($"/api/triggers/tick/runs/{runId}", queued.Headers.Location?.OriginalString);
+        Assert.DoesNotContain(_sandbox.Jobs, j => j.RequestBody.Contains("keboola.ex-tick", StringComparison.Ordinal));
+
+        using var beforeSweep = await _second.GetAsync($"/api/triggers/tick/runs/{runId}");
+        Assert.Equal(HttpStatusCode.OK, beforeSweep.StatusCode);
+        Assert.Equal("pending", (string?)(await RelayHost.JsonAsync(beforeSweep))["status"]);
+
+        var reports = await Task.WhenAll(new[] { _first, _second, _first, _second }.Select(host =>
+            host.Services.GetRequiredService<RunSweep>().SweepAsync(CancellationToken.None)));
+
+        var job = Assert.Single(_sandbox.Jobs, j => j.RequestBody.Contains("keboola.ex-tick", StringComparison.Ordinal));
+        Assert.Equal(1, reports.Sum(r => r.Started));
+        using var afterSweep = await _second.GetAsync($"/api/triggers/tick/runs/{runId}");
+        var run = await RelayHost.JsonAsync(afterSweep);
+        Assert.Equal(HttpStatusCode.OK, afterSweep.StatusCode);
+        Assert.Equal(runId, (string?)run["runId"]);
+        Assert.Equal(job.Id, (string?)run["jobId"]);
+        Assert.Equal("kbc", (string?)run["platform"]);
+
+        using var otherTrigger = await _first.GetAsync($"/api/triggers/hook/runs/{runId}");
+        Assert.Equal(HttpStatusCode.NotFound, otherTrigger.StatusCode);
     }
 
     [Fact]
