@@ -1,3 +1,4 @@
+using JobRelay.Platforms;
 using JobRelay.State;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -92,6 +93,33 @@ internal sealed class CountingRelayStore(IRelayStore inner) : IRelayStore, IDisp
 
     public Task<int> PurgeAsync(DateTimeOffset before, CancellationToken cancellationToken)
         => Write(inner.PurgeAsync(before, cancellationToken));
+
+    public Task<RunPage> ListRunsAsync(RunFilter filter, CancellationToken cancellationToken)
+        => Read(inner.ListRunsAsync(filter, cancellationToken));
+
+    public Task<IReadOnlyList<RunRecord>> ListFollowersAsync(string parentRunId, CancellationToken cancellationToken)
+        => Read(inner.ListFollowersAsync(parentRunId, cancellationToken));
+
+    public Task<bool> SaveJobStatusAsync(string runId, JobStatus status, DateTimeOffset checkedAt, CancellationToken cancellationToken)
+        => Write(inner.SaveJobStatusAsync(runId, status, checkedAt, cancellationToken));
+
+    public Task AppendActionAsync(RunAction action, CancellationToken cancellationToken)
+        => Write(inner.AppendActionAsync(action, cancellationToken));
+
+    public Task<IReadOnlyList<RunAction>> ListActionsAsync(string runId, CancellationToken cancellationToken)
+        => Read(inner.ListActionsAsync(runId, cancellationToken));
+
+    public Task AddOutcomeCountsAsync(IReadOnlyCollection<OutcomeCount> counts, CancellationToken cancellationToken)
+        => Write(inner.AddOutcomeCountsAsync(counts, cancellationToken));
+
+    public Task<RunSummary> SummarizeAsync(string trigger, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+        => Read(inner.SummarizeAsync(trigger, from, to, cancellationToken));
+
+    private Task Write(Task operation)
+    {
+        Interlocked.Increment(ref _writes);
+        return operation;
+    }
 
     private Task<T> Read<T>(Task<T> operation)
     {
