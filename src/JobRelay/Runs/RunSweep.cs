@@ -1,3 +1,4 @@
+using JobRelay.Diagnostics;
 using JobRelay.State;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -63,6 +64,7 @@ public sealed class RunSweep
             }
         });
 
+        RelayTelemetry.ReportPendingBacklog(pending);
         var purged = await PurgeAsync(cancellationToken);
         var report = new SweepReport(started, pending, refused, unknown, purged);
         if (due.Count > 0 || purged > 0)

@@ -102,7 +102,9 @@ public sealed class TriggerRunner
             throw new RelayException(RelayErrorKind.Forbidden, $"Trigger '{trigger.Name}' is disabled in the catalog.");
         }
 
-        var claim = await ClaimAsync(new NewRun(key, runId ?? NewRunId(), trigger.Name, OriginName(origin), Serialize(arguments)) { ParentRunId = parentRunId }, cancellationToken);
+        var claim = await ClaimAsync(
+            new NewRun(key, runId ?? NewRunId(), trigger.Name, OriginName(origin), Serialize(arguments)) { ParentRunId = parentRunId, TraceParent = CurrentTraceParent() },
+            cancellationToken);
         return claim.Status == ClaimStatus.First
             ? await StartClaimedAsync(claim.Lease!, claim.Run, queueWhenUnavailable, cancellationToken, senderWaits: true)
             : new RunOutcome(claim.Run, IsFirst: false);
@@ -167,19 +169,22 @@ public sealed class TriggerRunner
         catch (RelayException ex) when (ex.Kind == RelayErrorKind.PlatformUnavailable && queueWhenUnavailable)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Kind.ToString());
-            return await KeepPendingAsync(calling, run, ex);
+            var kept = await KeepPendingAsync(calling, run, ex);
+            CountStart(run.Trigger, platform.Name, JobRelay.Webhooks.StoredRunAnswers.StateName(kept.Record.State));
+            return kept;
         }
         catch (RelayException ex)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Kind.ToString());
             RunLog.JobNotStarted(_logger, trigger.Name, trigger.Platform, origin, ex.Kind, ex.Message);
-            await GiveUpAsync(calling, run, ex, senderWaits, CancellationToken.None);
+            CountStart(run.Trigger, platform.Name, await GiveUpAsync(calling, run, ex, senderWaits, CancellationToken.None));
             throw;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Whatever broke the call (a cancelled request, an unexpected failure) may have struck after it was sent.
             await SettleAsync(calling, RunSettlement.OutcomeUnknown("the start was interrupted; the platform may have received it"), CancellationToken.None);
+            CountStart(run.Trigger, platform.Name, "outcome-unknown");
             throw;
         }
 
@@ -199,6 +204,7 @@ public sealed class TriggerRunner
             UpdatedAt = now,
         };
         activity?.SetTag("jobrelay.job_id", started.JobId);
+        CountStart(run.Trigger, platform.Name, "started");
         RunLog.JobStarted(_logger, run.Trigger, platform.Name, started.JobId, run.RunId, origin);
         return new RunOutcome(record, IsFirst: true) { StartedStatus = started.Status };
     }
@@ -206,6 +212,9 @@ public sealed class TriggerRunner
     /// <summary>Claims, waiting a while for a claim in flight elsewhere to settle.</summary>
     private async Task<ClaimResult> ClaimAsync(NewRun run, CancellationToken cancellationToken)
     {
+        using var activity = RelayTelemetry.Source.StartActivity("run claim", ActivityKind.Internal);
+        activity?.SetTag("jobrelay.trigger", run.Trigger);
+        activity?.SetTag("jobrelay.claim.kind", run.Key.Kind.ToString());
         var waitUntil = _timeProvider.GetUtcNow() + _options.InFlightWait;
         var pause = TimeSpan.FromMilliseconds(10);
         while (true)
@@ -213,6 +222,8 @@ public sealed class TriggerRunner
             var claim = await _store.ClaimAsync(run, _options.ClaimLease, cancellationToken);
             if (claim.Status != ClaimStatus.InFlight)
             {
+                activity?.SetTag("jobrelay.claim.status", claim.Status.ToString());
+                activity?.SetTag("jobrelay.run_id", claim.Run.RunId);
                 return claim;
             }
 
@@ -256,24 +267,42 @@ public sealed class TriggerRunner
     /// One that provably did not is released when its sender can send it again (a delivery, a job-end event), and
     /// recorded as refused otherwise.
     /// </summary>
-    private async Task GiveUpAsync(RunLease lease, RunRecord run, RelayException ex, bool senderWaits, CancellationToken cancellationToken)
+    /// <returns>What became of the start, as the job-start metric names it.</returns>
+    private async Task<string> GiveUpAsync(RunLease lease, RunRecord run, RelayException ex, bool senderWaits, CancellationToken cancellationToken)
     {
         if (ex.Kind is RelayErrorKind.OutcomeUnknown or RelayErrorKind.InvalidPlatformResponse)
         {
             await SettleAsync(lease, RunSettlement.OutcomeUnknown(ex.Message), cancellationToken);
+            return "outcome-unknown";
         }
-        else if (senderWaits && run.Key.Kind is ClaimKind.Delivery or ClaimKind.ChainEvent)
+
+        if (senderWaits && run.Key.Kind is ClaimKind.Delivery or ClaimKind.ChainEvent)
         {
             await _store.ReleaseAsync(lease, cancellationToken);
+            return "released";
         }
-        else
-        {
-            await SettleAsync(lease, RunSettlement.Refused(ex.Message), cancellationToken);
-        }
+
+        await SettleAsync(lease, RunSettlement.Refused(ex.Message), cancellationToken);
+        return "refused";
     }
+
+    private static void CountStart(string trigger, string platform, string result)
+        => RelayTelemetry.JobStarts.Add(1, new TagList
+        {
+            { "jobrelay.trigger", trigger },
+            { "jobrelay.platform", platform },
+            { "jobrelay.outcome", result },
+        });
 
     private Task<bool> SettleAsync(RunLease lease, RunSettlement settlement, CancellationToken cancellationToken)
         => _store.SettleAsync(lease, settlement, cancellationToken);
+
+    /// <summary>The run a platform's job belongs to, when JobRelay started that job and still remembers it.</summary>
+    internal Task<RunRecord?> FindRunOfJobAsync(string platform, string jobId, CancellationToken cancellationToken)
+        => _store.FindRunByJobAsync(platform, jobId, cancellationToken);
+
+    private static string? CurrentTraceParent()
+        => Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
 
     private static string OriginName(RunOrigin origin) => origin.ToString().ToLowerInvariant();
 

@@ -13,11 +13,11 @@ namespace JobRelay.State.Sqlite;
 internal sealed class SqliteRelayStore : IRelayStore, IDisposable
 {
     /// <summary>The schema this version writes; a file with a newer one is refused rather than misread.</summary>
-    internal const int SchemaVersion = 1;
+    internal const int SchemaVersion = 2;
 
     private const string Columns =
         "kind, scope, id, run_id, trigger_name, origin, parent_run_id, arguments, state, version, lease_until, platform, job_id, " +
-        "job_state, raw_status, job_url, reason, attempts, next_attempt_at, deadline, created_at, updated_at";
+        "job_state, raw_status, job_url, reason, attempts, next_attempt_at, deadline, created_at, updated_at, trace_parent";
 
     private readonly string _connectionString;
     private readonly TimeProvider _clock;
@@ -286,9 +286,9 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
     private async Task<bool> InsertAsync(SqliteConnection connection, RunRecord record, CancellationToken cancellationToken)
     {
         await using var command = Command(connection,
-            "INSERT INTO runs (kind, scope, id, run_id, trigger_name, origin, parent_run_id, arguments, state, version, lease_until, reason, attempts, created_at, updated_at) " +
-            "VALUES ($kind, $scope, $id, $runId, $trigger, $origin, $parent, $arguments, $state, $version, $lease, $reason, 0, $now, $now) ON CONFLICT DO NOTHING",
-            ("$runId", record.RunId), ("$trigger", record.Trigger), ("$origin", record.Origin), ("$parent", record.ParentRunId),
+            "INSERT INTO runs (kind, scope, id, run_id, trigger_name, origin, parent_run_id, trace_parent, arguments, state, version, lease_until, reason, attempts, created_at, updated_at) " +
+            "VALUES ($kind, $scope, $id, $runId, $trigger, $origin, $parent, $traceParent, $arguments, $state, $version, $lease, $reason, 0, $now, $now) ON CONFLICT DO NOTHING",
+            ("$runId", record.RunId), ("$trigger", record.Trigger), ("$origin", record.Origin), ("$parent", record.ParentRunId), ("$traceParent", record.TraceParent),
             ("$arguments", record.Arguments), ("$state", record.State.ToString()), ("$lease", record.LeaseUntil is { } until ? Millis(until) : null),
             ("$reason", record.Reason), ("$now", Millis(record.CreatedAt)));
         AddKey(command, record.Key, record.Version);
@@ -334,6 +334,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
             Deadline = Time(19),
             CreatedAt = Time(20)!.Value,
             UpdatedAt = Time(21)!.Value,
+            TraceParent = Text(22),
         };
     }
 
@@ -472,6 +473,15 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
                         PRAGMA user_version = 1;
                         """);
                     await create.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                if (version < 2)
+                {
+                    await using var traceParent = Command(connection, """
+                        ALTER TABLE runs ADD COLUMN trace_parent TEXT;
+                        PRAGMA user_version = 2;
+                        """);
+                    await traceParent.ExecuteNonQueryAsync(cancellationToken);
                 }
 
                 await using var commit = Command(connection, "COMMIT");
