@@ -20,6 +20,9 @@ public class FunctionsTelemetryTests
         Assert.NotNull(host.Services.GetRequiredService<MeterProvider>());
         var trigger = "functions-" + Guid.NewGuid().ToString("n");
 
+        // A root span: an ambient one left by whatever ran before on this thread would decide its sampling.
+        Activity.Current = null;
+
         using (var activity = RelayTelemetry.Source.StartActivity("traced in the worker", ActivityKind.Client))
         {
             Assert.NotNull(activity);
