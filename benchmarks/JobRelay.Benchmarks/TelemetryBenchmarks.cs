@@ -11,7 +11,8 @@ namespace JobRelay.Benchmarks;
 /// </summary>
 [MemoryDiagnoser]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "BenchmarkDotNet runs instance methods.")]
-public sealed class TelemetryBenchmarks : IDisposable
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "BenchmarkDotNet derives from the class, so it is not sealed, and disposes the listeners in [GlobalCleanup].")]
+public class TelemetryBenchmarks
 {
     private MeterListener? _meters;
     private ActivityListener? _spans;
@@ -47,7 +48,7 @@ public sealed class TelemetryBenchmarks : IDisposable
     }
 
     [GlobalCleanup]
-    public void Dispose()
+    public void Cleanup()
     {
         _meters?.Dispose();
         _spans?.Dispose();
