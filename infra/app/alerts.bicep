@@ -1,6 +1,7 @@
 // The alerts a person running JobRelay wants mailed to them, each a log search over the workspace every five
 // minutes: a job that was not started (a webhook, chain or schedule that reached JobRelay but produced no job),
-// answers with a 5xx status, and Key Vault refusing a request. The queries do not depend on a table existing
+// answers with a 5xx status, Key Vault refusing a request, and, from the worker's OpenTelemetry metrics (AppMetrics),
+// starts left pending through a whole window and scheduled starts running late. The queries do not depend on a table existing
 // yet (Key Vault's audit rows arrive only after its first request), so validation at creation is skipped.
 
 param workspaceName string
@@ -50,6 +51,22 @@ AzureDiagnostics
 | where httpStatusCode_d == 403
 '''
 
+// The sweep reports the pending starts it found due and could not send; a backlog that never drops to zero in the
+// window means a platform has refused or been unreachable for that long, while each delivery was already answered 202.
+var pendingBacklogQuery = '''
+AppMetrics
+| where Name == "jobrelay.runs.pending"
+| summarize Lowest = min(Min) by AppRoleInstance
+| where Lowest > 0
+'''
+
+// A scheduled occurrence started more than two minutes after it was due: the timer, the store or the platform lags.
+var schedulerLagQuery = '''
+AppMetrics
+| where Name == "jobrelay.scheduler.lag"
+| where Max > 120
+'''
+
 var rules = [
   {
     name: 'failed-job-starts'
@@ -71,6 +88,20 @@ var rules = [
     description: 'Key Vault refused a request with 403: a missing role assignment, or someone probing the vault.'
     severity: 1
     query: keyVaultDeniedQuery
+  }
+  {
+    name: 'pending-start-backlog'
+    displayName: 'JobRelay: starts stay pending'
+    description: 'Every sweep in the window found pending starts the platform still did not take: the jobs are late and will be refused at their deadline.'
+    severity: 2
+    query: pendingBacklogQuery
+  }
+  {
+    name: 'scheduler-lag'
+    displayName: 'JobRelay: scheduled starts run late'
+    description: 'A scheduled occurrence started more than two minutes after its due time.'
+    severity: 3
+    query: schedulerLagQuery
   }
 ]
 

@@ -107,6 +107,8 @@ internal static class ServeCommand
         builder.Services.AddJobRelaySweepLoop();
         builder.Services.AddJobRelaySecretsStartupCheck();
         builder.Services.AddJobRelayWebHost(builder.Configuration);
+        builder.Services.AddJobRelayServeTelemetry(builder.Configuration);
+        builder.Services.AddJobRelayOpenApi();
 
         key = ServeApiKey.Choose(apiKeyOption, builder.Configuration["JobRelay:Serve:ApiKey"], sandbox is not null);
         configuration = builder.Configuration;
@@ -123,6 +125,7 @@ internal static class ServeCommand
 
         app.UseJobRelayWebHost();
         app.MapJobRelay(key.Value);
+        app.MapJobRelayOpenApi();
         return app;
     }
 

@@ -28,6 +28,7 @@ public static class FunctionsAppSetup
             .AddApplicationInsightsTelemetryWorkerService()
             .ConfigureFunctionsApplicationInsights();
         builder.Services.AddSingleton<ITelemetryInitializer, SecretRedactingTelemetryInitializer>();
+        builder.Services.AddJobRelayFunctionsTelemetry(builder.Configuration);
 
         // The Application Insights worker package adds a rule that drops everything below Warning for its provider;
         // JobRelay's Information lines (job started, delivery ignored, schedule fired) are its audit trail.

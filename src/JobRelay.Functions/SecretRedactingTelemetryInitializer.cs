@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using JobRelay.Diagnostics;
 using Microsoft.ApplicationInsights.Channel;
 using Microsoft.ApplicationInsights.DataContracts;
 using Microsoft.ApplicationInsights.Extensibility;
@@ -11,9 +11,9 @@ namespace JobRelay.Functions;
 /// the path (<c>/job/secret/{key}</c>, <c>/task/{id}/secret/{key}/job</c>). Query values are dropped and the segment after
 /// <c>secret</c> is replaced before any request or dependency item leaves the process.
 /// </summary>
-internal sealed partial class SecretRedactingTelemetryInitializer : ITelemetryInitializer
+internal sealed class SecretRedactingTelemetryInitializer : ITelemetryInitializer
 {
-    public const string Redacted = "REDACTED";
+    public const string Redacted = UrlRedaction.Redacted;
 
     public void Initialize(ITelemetry telemetry)
     {
@@ -30,20 +30,5 @@ internal sealed partial class SecretRedactingTelemetryInitializer : ITelemetryIn
         }
     }
 
-    internal static string Redact(string? text)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return text ?? string.Empty;
-        }
-
-        var withoutQueryValues = QueryValue().Replace(text, match => $"{match.Groups["name"].Value}={Redacted}");
-        return SecretSegment().Replace(withoutQueryValues, $"/secret/{Redacted}");
-    }
-
-    [GeneratedRegex(@"(?<=[?&])(?<name>[^=&#\s]+)=[^&#\s]*")]
-    private static partial Regex QueryValue();
-
-    [GeneratedRegex(@"/secret/[^/?#\s]+", RegexOptions.IgnoreCase)]
-    private static partial Regex SecretSegment();
+    internal static string Redact(string? text) => UrlRedaction.Redact(text);
 }

@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
+using JobRelay.Diagnostics;
 using JobRelay.Model;
+using JobRelay.Platforms;
 using JobRelay.Runs;
 using JobRelay.Secrets;
 using JobRelay.State;
@@ -67,13 +70,12 @@ public sealed class ChainIngress(
             return TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "ignored", ["reason"] = "no trigger follows this job" });
         }
 
-        // The run that started the ended job, when JobRelay started it: the followers' chain parent in the history.
-        var parentRunId = await runner.FindRunIdOfJobAsync(jobEnd.Platform, jobEnd.JobId, cancellationToken);
+        var parent = await runner.FindRunOfJobAsync(jobEnd.Platform, jobEnd.JobId, cancellationToken);
         var results = new JsonArray();
         var started = 0;
         foreach (var follower in followers)
         {
-            var outcome = await StartAsync(follower, jobEnd, parentRunId, cancellationToken);
+            var outcome = await StartAsync(follower, jobEnd, parent, cancellationToken);
             started += outcome.IsFirst ? 1 : 0;
             results.Add(outcome switch
             {
@@ -87,11 +89,19 @@ public sealed class ChainIngress(
     }
 
     /// <summary>Starts one follower once per event; a start the platform refused leaves the event to be delivered again.</summary>
-    private async Task<RunOutcome> StartAsync(TriggerDefinition follower, JobEndEvent jobEnd, string? parentRunId, CancellationToken cancellationToken)
+    /// <remarks>The follower's span links to the trace that started the parent run: a job's end arrives in a trace
+    /// of its own, hours later, and the link is what leads from one to the other.</remarks>
+    private async Task<RunOutcome> StartAsync(TriggerDefinition follower, JobEndEvent jobEnd, RunRecord? parent, CancellationToken cancellationToken)
     {
+        ActivityLink[]? links = parent?.TraceParent is { } traceParent && ActivityContext.TryParse(traceParent, null, isRemote: true, out var parentTrace)
+            ? [new ActivityLink(parentTrace)]
+            : null;
+        using var activity = RelayTelemetry.Source.StartActivity(ActivityKind.Internal, links: links, name: "chain follower");
+        activity?.SetTag("jobrelay.trigger", follower.Name);
+        activity?.SetTag("jobrelay.parent_run_id", parent?.RunId);
         var arguments = TriggerJobFactory.MapArguments(follower, new EventValues(jobEnd.Payload));
         var outcome = await runner.StartOnceAsync(
-            new ChainEventKey(jobEnd.Platform, jobEnd.JobId, follower.Name), follower.Name, arguments, RunOrigin.Chain, parentRunId, queueWhenUnavailable: true, cancellationToken);
+            new ChainEventKey(jobEnd.Platform, jobEnd.JobId, follower.Name), follower.Name, arguments, RunOrigin.Chain, parent?.RunId, queueWhenUnavailable: true, cancellationToken);
         if (outcome is { IsFirst: true, Run: { } run })
         {
             ChainLog.Chained(logger, jobEnd.Platform, jobEnd.JobId, follower.Name, run.JobId);

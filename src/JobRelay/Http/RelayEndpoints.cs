@@ -1,3 +1,4 @@
+using JobRelay.History;
 using JobRelay.Model;
 using JobRelay.Web;
 using Microsoft.AspNetCore.Builder;
@@ -46,36 +47,129 @@ public static class RelayEndpoints
         });
 
         api.MapMethods("/hooks/{trigger}", ["POST", "OPTIONS"], (HttpRequest request, string trigger, RelayHttpHandlers handlers, CancellationToken cancellationToken)
-            => handlers.HandleHookAsync(request, trigger, cancellationToken));
+            => handlers.HandleHookAsync(request, trigger, cancellationToken))
+            .WithName("ReceiveWebhook")
+            .WithTags("Webhooks")
+            .WithSummary("Receives a webhook delivery for a trigger and starts its job once.")
+            .WithDescription("Authenticated by the trigger's own webhook scheme (signature or token), not by the API key. OPTIONS answers the sender's handshake. A duplicate delivery gets the original's outcome with 200.")
+            .Produces<RunResponse>(StatusCodes.Status202Accepted)
+            .Produces<RunResponse>(StatusCodes.Status200OK)
+            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
         api.MapPost("/events/{platform}", (HttpRequest request, string platform, RelayHttpHandlers handlers, CancellationToken cancellationToken)
-            => handlers.HandleJobEndAsync(request, platform, cancellationToken));
-        api.MapGet("/health", (HttpRequest request, RelayHttpHandlers handlers) => handlers.Live(request));
+            => handlers.HandleJobEndAsync(request, platform, cancellationToken))
+            .WithName("ReceiveJobEnd")
+            .WithTags("Webhooks")
+            .WithSummary("Receives a platform's job-end event and starts the triggers chained after that job.")
+            .WithDescription("Authenticated by the platform's event token, not by the API key.")
+            .Produces(StatusCodes.Status202Accepted)
+            .Produces(StatusCodes.Status200OK)
+            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
+        api.MapGet("/health", (HttpRequest request, RelayHttpHandlers handlers) => handlers.Live(request))
+            .WithName("GetLiveness")
+            .WithTags("Health")
+            .WithSummary("Answers while the process runs, with whether the catalog is valid.")
+            .Produces(StatusCodes.Status200OK)
+            .WithProblems();
         guarded.MapPost("/triggers/{trigger}/runs", (HttpRequest request, string trigger, RelayHttpHandlers handlers, CancellationToken cancellationToken)
-            => handlers.HandleRunAsync(request, trigger, cancellationToken));
-        guarded.MapGet("/triggers/{trigger}/runs/{runId}", (HttpRequest request, string trigger, string runId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
-            => handlers.GetRunAsync(request, trigger, runId, cancellationToken));
-        guarded.MapGet("/triggers", (HttpRequest request, RelayHttpHandlers handlers) => handlers.ListTriggers(request));
+            => handlers.HandleRunAsync(request, trigger, cancellationToken))
+            .WithName("StartRun")
+            .WithTags("Runs")
+            .WithSummary("Starts a trigger's job now, with optional argument overrides.")
+            .WithDescription("The body, when present, is {\"arguments\": {\"name\": value}}.")
+            .Produces<RunResponse>(StatusCodes.Status202Accepted)
+            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status504GatewayTimeout);
+        guarded.MapGet("/triggers", (HttpRequest request, RelayHttpHandlers handlers) => handlers.ListTriggers(request))
+            .WithName("ListTriggers")
+            .WithTags("Catalog")
+            .WithSummary("Lists the catalog's triggers and platforms, without secret names.")
+            .Produces(StatusCodes.Status200OK)
+            .WithProblems(StatusCodes.Status401Unauthorized);
         guarded.MapGet("/triggers/{trigger}/jobs/{jobId}", (HttpRequest request, string trigger, string jobId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
-            => handlers.GetJobStatusAsync(request, trigger, jobId, cancellationToken));
+            => handlers.GetJobStatusAsync(request, trigger, jobId, cancellationToken))
+            .WithName("GetJobStatus")
+            .WithTags("Runs")
+            .WithSummary("Reads the current status of a job the trigger started, from its platform.")
+            .Produces<JobStatusResponse>(StatusCodes.Status200OK)
+            .WithProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status504GatewayTimeout);
+        guarded.MapGet("/triggers/{trigger}/runs/{runId}", (HttpRequest request, string trigger, string runId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.GetRunAsync(request, trigger, runId, cancellationToken))
+            .WithName("GetTriggerRun")
+            .WithTags("Runs")
+            .WithSummary("Shows one run of the trigger as stored: where a queued run's Location points.")
+            .Produces(StatusCodes.Status200OK)
+            .WithProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
         guarded.MapGet("/runs", (HttpRequest request, RelayHttpHandlers handlers, CancellationToken cancellationToken)
-            => handlers.ListRunsAsync(request, cancellationToken));
+            => handlers.ListRunsAsync(request, cancellationToken))
+            .WithName("ListRuns")
+            .WithTags("History")
+            .WithSummary("Lists runs newest first, filtered by trigger, platform, origin, state and time, a page at a time.")
+            .WithDescription("Query: trigger, platform, origin, state, from, to (ISO 8601), limit (1-200, default 50), cursor (the previous page's next).")
+            .Produces<RunList>(StatusCodes.Status200OK)
+            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized);
         guarded.MapGet("/runs/{runId}", (HttpRequest request, string runId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
-            => handlers.GetRunAsync(request, runId, cancellationToken));
+            => handlers.GetRunAsync(request, runId, cancellationToken))
+            .WithName("GetRun")
+            .WithTags("History")
+            .WithSummary("Shows a run with its cause, chain parent, followers and operator history; a job's status is read from its platform.")
+            .Produces<RunDetail>(StatusCodes.Status200OK)
+            .WithProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
         guarded.MapGet("/triggers/{trigger}/stats", (HttpRequest request, string trigger, RelayHttpHandlers handlers, CancellationToken cancellationToken)
-            => handlers.GetTriggerStatsAsync(request, trigger, cancellationToken));
+            => handlers.GetTriggerStatsAsync(request, trigger, cancellationToken))
+            .WithName("GetTriggerStats")
+            .WithTags("History")
+            .WithSummary("Counts a trigger's outcomes over a window (window=PT24H by default) with its start latency p50/p95.")
+            .Produces<TriggerStats>(StatusCodes.Status200OK)
+            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
         guarded.MapPost("/runs/{runId}/start-again", (HttpRequest request, string runId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
-            => handlers.StartAgainAsync(request, runId, cancellationToken));
+            => handlers.StartAgainAsync(request, runId, cancellationToken))
+            .WithName("StartRunAgain")
+            .WithTags("Operator actions")
+            .WithSummary("Starts a run of unknown outcome again, as a new run; needs {\"confirm\": true}, because the first job may exist.")
+            .Produces(StatusCodes.Status202Accepted)
+            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
         guarded.MapPost("/runs/{runId}/replay", (HttpRequest request, string runId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
-            => handlers.ReplayAsync(request, runId, cancellationToken));
+            => handlers.ReplayAsync(request, runId, cancellationToken))
+            .WithName("ReplayRun")
+            .WithTags("Operator actions")
+            .WithSummary("Starts the run's trigger again from its stored, non-secret arguments, as a new run.")
+            .Produces(StatusCodes.Status202Accepted)
+            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
         guarded.MapPost("/runs/{runId}/cancel", (HttpRequest request, string runId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
-            => handlers.CancelAsync(request, runId, cancellationToken));
+            => handlers.CancelAsync(request, runId, cancellationToken))
+            .WithName("CancelRun")
+            .WithTags("Operator actions")
+            .WithSummary("Asks the platform to cancel the run's job: Keboola's job kill; TheEye has no cancel (409).")
+            .Produces(StatusCodes.Status202Accepted)
+            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
         guarded.MapGet("/health/ready", (HttpRequest request, RelayHttpHandlers handlers, CancellationToken cancellationToken)
-            => handlers.ReadyAsync(request, cancellationToken));
+            => handlers.ReadyAsync(request, cancellationToken))
+            .WithName("GetReadiness")
+            .WithTags("Health")
+            .WithSummary("Checks that the catalog is valid and that every secret it names can be read.")
+            .WithDescription("Secrets are reported by name and outcome only. Not ready is a 503 problem of type urn:jobrelay:problem:not-ready.")
+            .Produces(StatusCodes.Status200OK)
+            .WithProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status503ServiceUnavailable);
 
         // The page and its assets hold no data, so they are open; every call the page makes carries the key.
-        endpoints.MapGet("/dashboard", (HttpRequest request) => DashboardPage.Page(request));
-        endpoints.MapGet("/dashboard/{asset}", (HttpRequest request, string asset) => DashboardPage.Asset(request, asset));
+        endpoints.MapGet("/dashboard", (HttpRequest request) => DashboardPage.Page(request)).ExcludeFromDescription();
+        endpoints.MapGet("/dashboard/{asset}", (HttpRequest request, string asset) => DashboardPage.Asset(request, asset)).ExcludeFromDescription();
         return endpoints;
+    }
+
+    /// <summary>
+    /// Declares the problem answers a route can give: every error is an RFC 9457 problem whose <c>type</c> is a
+    /// <c>urn:jobrelay:problem:*</c> name (see <see cref="Problems"/>).
+    /// </summary>
+    public static RouteHandlerBuilder WithProblems(this RouteHandlerBuilder builder, params int[] statuses)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(statuses);
+        foreach (var status in statuses)
+        {
+            builder.ProducesProblem(status);
+        }
+
+        return builder.ProducesProblem(StatusCodes.Status500InternalServerError);
     }
 }
 

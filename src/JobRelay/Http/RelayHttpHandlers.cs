@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using JobRelay.History;
+using JobRelay.Diagnostics;
 using JobRelay.Hosting;
 using JobRelay.Model;
 using JobRelay.Runs;
@@ -110,8 +112,15 @@ public sealed class RelayHttpHandlers(
         });
 
     /// <summary><c>POST /api/hooks/{trigger}</c> (and the <c>OPTIONS</c> handshake): a webhook delivery.</summary>
-    public Task<IResult> HandleHookAsync(HttpRequest request, string trigger, CancellationToken cancellationToken)
-        => Guard(request, () => webhooks.HandleAsync(request, trigger, cancellationToken));
+    /// <remarks>One delivery is one trace: the answer is written after this returns, so its span is parented to the
+    /// receive span explicitly rather than through the ambient activity.</remarks>
+    public async Task<IResult> HandleHookAsync(HttpRequest request, string trigger, CancellationToken cancellationToken)
+    {
+        using var activity = RelayTelemetry.Source.StartActivity("webhook receive", ActivityKind.Internal);
+        activity?.SetTag("jobrelay.trigger", trigger);
+        var result = await Guard(request, () => webhooks.HandleAsync(request, trigger, cancellationToken));
+        return activity is null ? result : new TracedAnswer(result, activity.Context);
+    }
 
     /// <summary><c>POST /api/events/{platform}</c>: a job ended on a platform; starts the triggers chained after it.</summary>
     public Task<IResult> HandleJobEndAsync(HttpRequest request, string platform, CancellationToken cancellationToken)
@@ -316,6 +325,18 @@ public sealed class RelayHttpHandlers(
             HttpLog.UnexpectedFailure(logger, request.Path, ex.GetType().Name);
             return Problems.Internal(request.Path);
         }
+    }
+}
+
+/// <summary>Writes an answer inside its own span, a child of the span that received the request.</summary>
+internal sealed class TracedAnswer(IResult answer, ActivityContext parent) : IResult
+{
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        using var activity = RelayTelemetry.Source.StartActivity("webhook answer", ActivityKind.Internal, parent);
+        await answer.ExecuteAsync(httpContext);
+        activity?.SetTag("http.response.status_code", httpContext.Response.StatusCode);
     }
 }
 

@@ -76,6 +76,8 @@ internal sealed class PlatformSender
         activity?.SetTag("jobrelay.platform", _platform);
         activity?.SetTag("jobrelay.operation", operation);
 
+        var startedAt = Stopwatch.GetTimestamp();
+        var outcome = "error";
         var attempt = new AttemptState();
         var pipeline = kind == PlatformRequestKind.StartJob ? _startPipeline : _readPipeline;
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
@@ -105,19 +107,26 @@ internal sealed class PlatformSender
         }
         catch (TimeoutRejectedException ex)
         {
+            outcome = "timeout";
             activity?.SetStatus(ActivityStatusCode.Error, "timeout");
             throw TimedOut(kind, operation, attempt.CutOffWhileSending, ex);
         }
         catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
         {
+            outcome = "transport";
             activity?.SetStatus(ActivityStatusCode.Error, "transport");
             throw TransportFailed(kind, operation, ex);
         }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
+            if (outcome != "error")
+            {
+                RecordDuration(operation, outcome, startedAt);
+            }
         }
 
+        RecordDuration(operation, StatusClass(response.StatusCode), startedAt);
         activity?.SetTag("http.response.status_code", (int)response.StatusCode);
         if ((IsTransientStatus(response.StatusCode) || (int)response.StatusCode >= 500) && isAnswer?.Invoke(response) != true)
         {
@@ -130,6 +139,22 @@ internal sealed class PlatformSender
 
         return response;
     }
+
+    private void RecordDuration(string operation, string outcome, long startedAt)
+        => RelayTelemetry.PlatformDuration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, new TagList
+        {
+            { "jobrelay.platform", _platform },
+            { "jobrelay.operation", operation },
+            { "jobrelay.outcome", outcome },
+        });
+
+    private static string StatusClass(HttpStatusCode status) => (int)status switch
+    {
+        < 300 => "2xx",
+        < 400 => "3xx",
+        < 500 => "4xx",
+        _ => "5xx",
+    };
 
     private ResiliencePipeline<HttpResponseMessage> BuildPipeline(PlatformRequestKind kind, TimeProvider timeProvider)
     {

@@ -1,3 +1,4 @@
+using JobRelay.Diagnostics;
 using JobRelay.Model;
 using JobRelay.State;
 using Microsoft.Extensions.Hosting;
@@ -64,6 +65,7 @@ public sealed class RunSweep
             }
         });
 
+        RelayTelemetry.ReportPendingBacklog(pending);
         var purged = await PurgeAsync(cancellationToken);
         var report = new SweepReport(started, pending, refused, unknown, purged);
         if (due.Count > 0 || purged > 0)

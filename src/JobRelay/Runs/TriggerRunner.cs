@@ -143,7 +143,9 @@ public sealed class TriggerRunner
             throw new RelayException(RelayErrorKind.Forbidden, $"Trigger '{trigger.Name}' is disabled in the catalog.");
         }
 
-        var claim = await ClaimAsync(new NewRun(key, runId ?? NewRunId(), trigger.Name, OriginName(origin), Serialize(arguments)) { ParentRunId = parentRunId }, cancellationToken);
+        var claim = await ClaimAsync(
+            new NewRun(key, runId ?? NewRunId(), trigger.Name, OriginName(origin), Serialize(arguments)) { ParentRunId = parentRunId, TraceParent = CurrentTraceParent() },
+            cancellationToken);
         if (claim.Status != ClaimStatus.First)
         {
             _counter.Count(trigger.Name, CountedOutcome.Duplicate);
@@ -163,10 +165,6 @@ public sealed class TriggerRunner
         var runId = NewRunId();
         return StartOnceAsync(new RequestKey(runId), earlier.Trigger, Deserialize(earlier.Arguments), origin, earlier.RunId, queueWhenUnavailable: false, cancellationToken, runId);
     }
-
-    /// <summary>The id of the run that started <paramref name="jobId"/> on <paramref name="platform"/>, if JobRelay started it.</summary>
-    internal async Task<string?> FindRunIdOfJobAsync(string platform, string jobId, CancellationToken cancellationToken)
-        => (await _store.FindRunByJobAsync(platform, jobId, cancellationToken))?.RunId;
 
     /// <summary>Counts a delivery refused before any claim (a bad signature or token), off the store's hot path.</summary>
     internal void CountRejected(string triggerName) => _counter.Count(triggerName, CountedOutcome.Rejected);
@@ -235,19 +233,22 @@ public sealed class TriggerRunner
         catch (RelayException ex) when (ex.Kind == RelayErrorKind.PlatformUnavailable && queueWhenUnavailable)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Kind.ToString());
-            return await KeepPendingAsync(calling, run, ex);
+            var kept = await KeepPendingAsync(calling, run, ex);
+            CountStart(run.Trigger, platform.Name, JobRelay.Webhooks.StoredRunAnswers.StateName(kept.Record.State));
+            return kept;
         }
         catch (RelayException ex)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Kind.ToString());
             RunLog.JobNotStarted(_logger, trigger.Name, trigger.Platform, origin, ex.Kind, ex.Message);
-            await GiveUpAsync(calling, run, ex, senderWaits, CancellationToken.None);
+            CountStart(run.Trigger, platform.Name, await GiveUpAsync(calling, run, ex, senderWaits, CancellationToken.None));
             throw;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Whatever broke the call (a cancelled request, an unexpected failure) may have struck after it was sent.
             await SettleAsync(calling, RunSettlement.OutcomeUnknown("the start was interrupted; the platform may have received it"), CancellationToken.None);
+            CountStart(run.Trigger, platform.Name, "outcome-unknown");
             throw;
         }
 
@@ -267,6 +268,7 @@ public sealed class TriggerRunner
             UpdatedAt = now,
         };
         activity?.SetTag("jobrelay.job_id", started.JobId);
+        CountStart(run.Trigger, platform.Name, "started");
         RunLog.JobStarted(_logger, run.Trigger, platform.Name, started.JobId, run.RunId, origin);
         return new RunOutcome(record, IsFirst: true) { StartedStatus = started.Status };
     }
@@ -274,6 +276,9 @@ public sealed class TriggerRunner
     /// <summary>Claims, waiting a while for a claim in flight elsewhere to settle.</summary>
     private async Task<ClaimResult> ClaimAsync(NewRun run, CancellationToken cancellationToken)
     {
+        using var activity = RelayTelemetry.Source.StartActivity("run claim", ActivityKind.Internal);
+        activity?.SetTag("jobrelay.trigger", run.Trigger);
+        activity?.SetTag("jobrelay.claim.kind", run.Key.Kind.ToString());
         var waitUntil = _timeProvider.GetUtcNow() + _options.InFlightWait;
         var pause = TimeSpan.FromMilliseconds(10);
         while (true)
@@ -281,6 +286,8 @@ public sealed class TriggerRunner
             var claim = await _store.ClaimAsync(run, _options.ClaimLease, cancellationToken);
             if (claim.Status != ClaimStatus.InFlight)
             {
+                activity?.SetTag("jobrelay.claim.status", claim.Status.ToString());
+                activity?.SetTag("jobrelay.run_id", claim.Run.RunId);
                 return claim;
             }
 
@@ -324,21 +331,32 @@ public sealed class TriggerRunner
     /// One that provably did not is released when its sender can send it again (a delivery, a job-end event), and
     /// recorded as refused otherwise.
     /// </summary>
-    private async Task GiveUpAsync(RunLease lease, RunRecord run, RelayException ex, bool senderWaits, CancellationToken cancellationToken)
+    /// <returns>What became of the start, as the job-start metric names it.</returns>
+    private async Task<string> GiveUpAsync(RunLease lease, RunRecord run, RelayException ex, bool senderWaits, CancellationToken cancellationToken)
     {
         if (ex.Kind is RelayErrorKind.OutcomeUnknown or RelayErrorKind.InvalidPlatformResponse)
         {
             await SettleAsync(lease, RunSettlement.OutcomeUnknown(ex.Message), cancellationToken);
+            return "outcome-unknown";
         }
-        else if (senderWaits && run.Key.Kind is ClaimKind.Delivery or ClaimKind.ChainEvent)
+
+        if (senderWaits && run.Key.Kind is ClaimKind.Delivery or ClaimKind.ChainEvent)
         {
             await _store.ReleaseAsync(lease, cancellationToken);
+            return "released";
         }
-        else
-        {
-            await SettleAsync(lease, RunSettlement.Refused(ex.Message), cancellationToken);
-        }
+
+        await SettleAsync(lease, RunSettlement.Refused(ex.Message), cancellationToken);
+        return "refused";
     }
+
+    private static void CountStart(string trigger, string platform, string result)
+        => RelayTelemetry.JobStarts.Add(1, new TagList
+        {
+            { "jobrelay.trigger", trigger },
+            { "jobrelay.platform", platform },
+            { "jobrelay.outcome", result },
+        });
 
     private Task<bool> SettleAsync(RunLease lease, RunSettlement settlement, CancellationToken cancellationToken)
         => _store.SettleAsync(lease, settlement, cancellationToken);
@@ -347,6 +365,13 @@ public sealed class TriggerRunner
         => Enum.TryParse<RunOrigin>(name.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var origin) ? origin : RunOrigin.Api;
 
     internal static string OriginName(RunOrigin origin) => origin == RunOrigin.StartAgain ? "start-again" : origin.ToString().ToLowerInvariant();
+
+    /// <summary>The run a platform's job belongs to, when JobRelay started that job and still remembers it.</summary>
+    internal Task<RunRecord?> FindRunOfJobAsync(string platform, string jobId, CancellationToken cancellationToken)
+        => _store.FindRunByJobAsync(platform, jobId, cancellationToken);
+
+    private static string? CurrentTraceParent()
+        => Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
 
     private static string Serialize(IReadOnlyDictionary<string, JsonNode?> arguments)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using JobRelay.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -145,6 +146,9 @@ public sealed class ScheduleDispatcher
     {
         try
         {
+            RelayTelemetry.SchedulerLag.Record(
+                Math.Max(0, (TimeProvider.System.GetUtcNow() - occurrence.DueAt).TotalSeconds),
+                new KeyValuePair<string, object?>("jobrelay.trigger", occurrence.Trigger));
             await start(occurrence, cancellationToken);
             started.Enqueue(occurrence);
             SchedulingLog.Started(_logger, occurrence.Trigger, occurrence.DueAt);

@@ -2,6 +2,7 @@ using Azure;
 using Azure.Core;
 using Azure.Identity;
 using Azure.Security.KeyVault.Secrets;
+using JobRelay.Diagnostics;
 using JobRelay.Model;
 using Microsoft.Extensions.Logging;
 
@@ -54,6 +55,26 @@ internal sealed class KeyVaultSecretSource : ISecretSource
     }
 
     public async Task<SecretValue> ReadAsync(string name, CancellationToken cancellationToken)
+    {
+        var outcome = "failed";
+        try
+        {
+            var value = await ReadFromVaultAsync(name, cancellationToken);
+            outcome = "read";
+            return value;
+        }
+        catch (RelayException ex)
+        {
+            outcome = ex.Kind.ToString();
+            throw;
+        }
+        finally
+        {
+            RelayTelemetry.SecretReads.Add(1, new KeyValuePair<string, object?>("jobrelay.outcome", outcome));
+        }
+    }
+
+    private async Task<SecretValue> ReadFromVaultAsync(string name, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (name.Length > 127 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))

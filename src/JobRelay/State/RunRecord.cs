@@ -45,6 +45,12 @@ internal sealed record RunRecord
     /// <summary>The run whose job's end started this one (chains).</summary>
     public string? ParentRunId { get; init; }
 
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the trace that claimed the run (ids and flags only, never a secret), so that the
+    /// runs its job's end starts can link to it.
+    /// </summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>The mapped trigger arguments as JSON; arguments never hold secrets (those are named, not valued).</summary>
     public required string Arguments { get; init; }
 
@@ -95,6 +101,8 @@ internal sealed record NewRun(ClaimKey Key, string RunId, string Trigger, string
 {
     public string? ParentRunId { get; init; }
 
+    public string? TraceParent { get; init; }
+
     /// <summary>Set when the claimant already knows the key starts no job: the run is written settled as ignored.</summary>
     public string? IgnoredReason { get; init; }
 
@@ -106,6 +114,7 @@ internal sealed record NewRun(ClaimKey Key, string RunId, string Trigger, string
         Trigger = Trigger,
         Origin = Origin,
         ParentRunId = ParentRunId,
+        TraceParent = TraceParent,
         Arguments = Arguments,
         State = IgnoredReason is null ? RunState.Claimed : RunState.Ignored,
         Reason = IgnoredReason,

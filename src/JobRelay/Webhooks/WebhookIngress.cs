@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
+using JobRelay.Diagnostics;
 using JobRelay.Model;
 using JobRelay.Runs;
 using JobRelay.Secrets;
@@ -35,35 +37,73 @@ public sealed class WebhookIngress(
         // does not tell anonymous callers which trigger names the catalog holds.
         if (!runner.Catalog.Triggers.TryGetValue(triggerName, out var trigger) || trigger.Webhook is not { } webhook)
         {
+            // The name comes from an anonymous caller: it is not a metric tag, lest anyone mint time series.
+            RelayTelemetry.Deliveries.Add(1, RelayTelemetry.Tags("-", "not-found"));
             throw new RelayException(RelayErrorKind.NotFound, "No trigger of this name takes webhooks: a trigger takes them only with a webhook block in the catalog.");
         }
 
-        var body = HttpMethods.IsOptions(request.Method)
-            ? ReadOnlyMemory<byte>.Empty
-            : await RequestBody.ReadAsync(request, options.Value.MaxBodyBytes, cancellationToken);
-        var delivery = new WebhookDelivery(request.Method, RequestUrl.Of(request, options.Value.PublicBaseUrl), Headers(request), body, request.ContentType);
-        var activeSecrets = await ReadSecretsAsync(webhook.Secrets, cancellationToken);
-        var settings = WebhookSettings.From(webhook, options.Value.DefaultTolerance);
-
-        switch (verifiers.Get(settings.Scheme).Verify(delivery, settings, activeSecrets))
+        var outcome = "failed";
+        try
         {
-            case WebhookRejected rejected:
-                IngressLog.Rejected(logger, trigger.Name, rejected.Reason);
-                runner.CountRejected(trigger.Name);
-                throw rejected.ToException();
-            case WebhookHandshake handshake:
-                IngressLog.Handshake(logger, trigger.Name, handshake.StatusCode);
-                return new HandshakeResult(handshake);
-            case WebhookVerified when HttpMethods.IsPost(request.Method) && EventBatch.Events(settings.Scheme, delivery) is { } events:
-                return await new EventBatch(runner, logger).StartAsync(trigger, webhook, delivery, events, request.Path, cancellationToken);
-            case WebhookVerified verified when HttpMethods.IsPost(request.Method):
-                return await StartAsync(trigger, webhook, delivery, verified, cancellationToken);
-            default:
-                return Problems.For(RelayErrorKind.InvalidInput, $"{request.Method} is answered only as a handshake; deliveries are POSTed.", request.Path);
+            var body = HttpMethods.IsOptions(request.Method)
+                ? ReadOnlyMemory<byte>.Empty
+                : await RequestBody.ReadAsync(request, options.Value.MaxBodyBytes, cancellationToken);
+            var delivery = new WebhookDelivery(request.Method, RequestUrl.Of(request, options.Value.PublicBaseUrl), Headers(request), body, request.ContentType);
+            var settings = WebhookSettings.From(webhook, options.Value.DefaultTolerance);
+            var verification = await VerifyAsync(delivery, settings, webhook.Secrets, cancellationToken);
+
+            switch (verification)
+            {
+                case WebhookRejected rejected:
+                    outcome = "rejected";
+                    IngressLog.Rejected(logger, trigger.Name, rejected.Reason);
+                    runner.CountRejected(trigger.Name);
+                    throw rejected.ToException();
+                case WebhookHandshake handshake:
+                    outcome = "handshake";
+                    IngressLog.Handshake(logger, trigger.Name, handshake.StatusCode);
+                    return new HandshakeResult(handshake);
+                case WebhookVerified when HttpMethods.IsPost(request.Method) && EventBatch.Events(settings.Scheme, delivery) is { } events:
+                    outcome = "batch";
+                    return await new EventBatch(runner, logger).StartAsync(trigger, webhook, delivery, events, request.Path, cancellationToken);
+                case WebhookVerified verified when HttpMethods.IsPost(request.Method):
+                    (var answer, outcome) = await StartAsync(trigger, webhook, delivery, verified, cancellationToken);
+                    return answer;
+                default:
+                    outcome = "rejected";
+                    return Problems.For(RelayErrorKind.InvalidInput, $"{request.Method} is answered only as a handshake; deliveries are POSTed.", request.Path);
+            }
+        }
+        finally
+        {
+            RelayTelemetry.Deliveries.Add(1, RelayTelemetry.Tags(trigger.Name, outcome));
         }
     }
 
-    private async Task<IResult> StartAsync(TriggerDefinition trigger, WebhookDefinition webhook, WebhookDelivery delivery, WebhookVerified verified, CancellationToken cancellationToken)
+    private async Task<WebhookVerification> VerifyAsync(WebhookDelivery delivery, WebhookVerifierSettings settings, IReadOnlyList<string> secretNames, CancellationToken cancellationToken)
+    {
+        using var activity = RelayTelemetry.Source.StartActivity("webhook verify", ActivityKind.Internal);
+        activity?.SetTag("jobrelay.webhook.scheme", settings.Scheme.ToString());
+        var activeSecrets = await ReadSecretsAsync(secretNames, cancellationToken);
+        var verification = verifiers.Get(settings.Scheme).Verify(delivery, settings, activeSecrets);
+        if (activity is not null)
+        {
+            activity.SetTag("jobrelay.outcome", verification switch
+            {
+                WebhookRejected => "rejected",
+                WebhookHandshake => "handshake",
+                _ => "verified",
+            });
+            if (verification is WebhookRejected)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, "rejected");
+            }
+        }
+
+        return verification;
+    }
+
+    private async Task<(IResult Answer, string Outcome)> StartAsync(TriggerDefinition trigger, WebhookDefinition webhook, WebhookDelivery delivery, WebhookVerified verified, CancellationToken cancellationToken)
     {
         var values = new DeliveryValues(delivery, trigger.Name, ParsePayload(delivery), null);
         var deliveryId = verified.DeliveryId ?? (webhook.DeliveryId is { } idSource ? values.Text(idSource) : null);
@@ -81,11 +121,11 @@ public sealed class WebhookIngress(
             if (key is not null && await runner.IgnoreOnceAsync(key, trigger.Name, RunOrigin.Webhook, ignoredReason, cancellationToken) is { IsFirst: false } original)
             {
                 IngressLog.Duplicate(logger, trigger.Name, deliveryId ?? keyText!);
-                return StoredRunAnswers.Duplicate(original.Record);
+                return (StoredRunAnswers.Duplicate(original.Record), "duplicate");
             }
 
             IngressLog.Ignored(logger, trigger.Name, ignoredReason);
-            return TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "ignored", ["trigger"] = trigger.Name, ["reason"] = ignoredReason });
+            return (TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "ignored", ["trigger"] = trigger.Name, ["reason"] = ignoredReason }), "ignored");
         }
 
         var arguments = TriggerJobFactory.MapArguments(trigger, values);
@@ -94,10 +134,10 @@ public sealed class WebhookIngress(
         if (!outcome.IsFirst)
         {
             IngressLog.Duplicate(logger, trigger.Name, deliveryId ?? keyText!);
-            return StoredRunAnswers.Duplicate(outcome.Record);
+            return (StoredRunAnswers.Duplicate(outcome.Record), "duplicate");
         }
 
-        return StoredRunAnswers.First(outcome);
+        return (StoredRunAnswers.First(outcome), StoredRunAnswers.StateName(outcome.Record.State));
     }
 
     private async Task<IReadOnlyList<SecretValue>> ReadSecretsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)

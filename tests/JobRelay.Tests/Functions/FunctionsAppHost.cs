@@ -16,7 +16,8 @@ internal static class FunctionsAppHost
 {
     public const string VaultUri = "https://kv-jobrelay-test.vault.azure.net/";
 
-    public static IHost Build(ITelemetryChannel? telemetry = null, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="afterSetup">Registrations after the app's own, as a test adds an exporter behind the app's processors.</param>
+    public static IHost Build(ITelemetryChannel? telemetry = null, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? afterSetup = null)
     {
         var builder = FunctionsApplication.CreateBuilder([]);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -38,6 +39,7 @@ internal static class FunctionsAppHost
         }
 
         builder.ConfigureJobRelayFunctions();
+        afterSetup?.Invoke(builder.Services);
         builder.ConfigureContainer(new DefaultServiceProviderFactory(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }));
         return builder.Build();
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using JobRelay.Cli;
 using JobRelay.Hosting;
 using JobRelay.Http;
 using JobRelay.Tests.Infra;
@@ -101,8 +102,10 @@ public class FunctionsMetadataTests
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["JobRelay:Catalog:Path"] = InfraFiles.PathOf("triggers.json") });
         builder.Services.AddJobRelay(builder.Configuration);
+        builder.Services.AddJobRelayOpenApi();
         var app = builder.Build();
         app.MapJobRelay("metadata-test-key");
+        app.MapJobRelayOpenApi();
 
         return ((IEndpointRouteBuilder)app).DataSources
             .SelectMany(source => source.Endpoints)

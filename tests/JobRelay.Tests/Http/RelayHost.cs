@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using JobRelay.Cli;
 using JobRelay.Http;
 using JobRelay.Tests.Support;
 using Microsoft.AspNetCore.Builder;
@@ -74,16 +75,19 @@ internal sealed class RelayHost : IAsyncDisposable
         }
 
         var logs = new CapturingLoggerProvider();
-        var builder = WebApplication.CreateSlimBuilder();
+        // The application's name is the OpenAPI document's default tag: serve's, so that both documents agree.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(ServeCommand).Assembly.GetName().Name });
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
         services?.Invoke(builder.Services);
         builder.Services.AddJobRelay(builder.Configuration);
         builder.Services.AddJobRelayWebHost(builder.Configuration);
+        builder.Services.AddJobRelayOpenApi();
         var app = builder.Build();
         app.UseJobRelayWebHost();
         app.MapJobRelay(ApiKey);
+        app.MapJobRelayOpenApi();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new RelayHost(app, folder, new Uri(address), logs);

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using JobRelay.Diagnostics;
 using JobRelay.Runs;
 using Microsoft.Extensions.Logging;
 
@@ -74,7 +75,7 @@ public partial class MonitoringDriftTests
         Assert.Matches(@"scopes:\s*\[\s*workspace\.id\s*\]", rules.Body);
         Assert.Matches(@"enabled:\s*true", rules.Body);
         Assert.Matches(@"for rule in rules:", text);
-        Assert.Equal(["failed-job-starts", "key-vault-denied", "server-errors"], RuleNames(text));
+        Assert.Equal(["failed-job-starts", "key-vault-denied", "pending-start-backlog", "scheduler-lag", "server-errors"], RuleNames(text));
         Assert.Matches(@"alertEmailAddress:\s*alertEmailAddress", InfraFiles.Read("infra/main.bicep"));
         Assert.DoesNotContain(InfraFiles.Parameters("infra/main.bicep"), p => p.Name == "alertEmailAddress" && p.Default is not null);
     }
@@ -124,6 +125,24 @@ public partial class MonitoringDriftTests
         Assert.Equal("Warning", levels.GetProperty("default").GetString());
         Assert.DoesNotContain(levels.EnumerateObject(), level => level.Name.StartsWith("Microsoft", StringComparison.Ordinal) && level.Value.GetString() is "Trace" or "Debug" or "Information");
         Assert.Contains("Keeping the hook token out of logs", InfraFiles.Read("docs/deploy.md"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheMetricAlertsSearchForInstrumentsTheEngineDefines()
+    {
+        var defined = typeof(RelayTelemetry).GetFields(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)
+            .Select(field => field.GetValue(null))
+            .OfType<System.Diagnostics.Metrics.Instrument>()
+            .Select(instrument => instrument.Name)
+            .ToHashSet(StringComparer.Ordinal);
+
+        foreach (var (variable, metric) in new[] { ("pendingBacklogQuery", "jobrelay.runs.pending"), ("schedulerLagQuery", "jobrelay.scheduler.lag") })
+        {
+            var query = Query(variable);
+            Assert.StartsWith("AppMetrics\n", query, StringComparison.Ordinal);
+            Assert.Contains($"where Name == \"{metric}\"", query, StringComparison.Ordinal);
+            Assert.Contains(metric, defined);
+        }
     }
 
     private static string Query(string variable)

@@ -31,7 +31,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
 
     private const string Columns =
         "kind, scope, id, run_id, trigger_name, origin, parent_run_id, arguments, state, version, lease_until, platform, job_id, " +
-        "job_state, raw_status, job_url, reason, attempts, next_attempt_at, deadline, created_at, updated_at, job_checked_at";
+        "job_state, raw_status, job_url, reason, attempts, next_attempt_at, deadline, created_at, updated_at, job_checked_at, trace_parent";
 
     private readonly string _connectionString;
     private readonly TimeProvider _clock;
@@ -444,9 +444,9 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
         // The conflict target is the key alone: a run id already taken by another key is an error, not a lost race,
         // which the claim would otherwise retry for ever without finding a run under its own key.
         var statement = new Statement(
-            "INSERT INTO runs (kind, scope, id, run_id, trigger_name, origin, parent_run_id, arguments, state, version, lease_until, reason, attempts, created_at, updated_at) " +
-            "VALUES ($kind, $scope, $id, $runId, $trigger, $origin, $parent, $arguments, $state, $version, $lease, $reason, 0, $now, $now) ON CONFLICT (kind, scope, id) DO NOTHING",
-            ("$runId", record.RunId), ("$trigger", record.Trigger), ("$origin", record.Origin), ("$parent", record.ParentRunId),
+            "INSERT INTO runs (kind, scope, id, run_id, trigger_name, origin, parent_run_id, trace_parent, arguments, state, version, lease_until, reason, attempts, created_at, updated_at) " +
+            "VALUES ($kind, $scope, $id, $runId, $trigger, $origin, $parent, $traceParent, $arguments, $state, $version, $lease, $reason, 0, $now, $now) ON CONFLICT (kind, scope, id) DO NOTHING",
+            ("$runId", record.RunId), ("$trigger", record.Trigger), ("$origin", record.Origin), ("$parent", record.ParentRunId), ("$traceParent", record.TraceParent),
             ("$arguments", record.Arguments), ("$state", record.State.ToString()), ("$lease", record.LeaseUntil is { } until ? Millis(until) : null),
             ("$reason", record.Reason), ("$now", Millis(record.CreatedAt)));
         return await WriteAsync(statement.WithKey(record.Key, record.Version), cancellationToken) == 1;
@@ -635,6 +635,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
             CreatedAt = Time(20)!.Value,
             UpdatedAt = Time(21)!.Value,
             JobCheckedAt = Time(22),
+            TraceParent = Text(23),
         };
     }
 
@@ -751,10 +752,11 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
 
             if (version < 3)
             {
-                // Version 3: the operator's history. Listing newest first walks runs_created (or runs_trigger for
+                // Version 3: the operator's history, and the trace that started each run (for a chain follower's link). Listing newest first walks runs_created (or runs_trigger for
                 // one trigger) backwards, so a page reads only its own rows however many runs the file holds.
                 connection.Execute($"""
                     ALTER TABLE runs ADD COLUMN job_checked_at INTEGER;
+                    ALTER TABLE runs ADD COLUMN trace_parent TEXT;
                     CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at, run_id);
                     CREATE INDEX IF NOT EXISTS runs_trigger ON runs (trigger_name, created_at, run_id);
                     CREATE INDEX IF NOT EXISTS runs_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;

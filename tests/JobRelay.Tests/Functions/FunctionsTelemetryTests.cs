@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using Azure.Identity;
+using JobRelay.Diagnostics;
+using JobRelay.Functions;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace JobRelay.Tests.Functions;
+
+public class FunctionsTelemetryTests
+{
+    [Fact]
+    public void TheWorkerExportsJobRelaySpansWithTheirUrlSecretsRedacted()
+    {
+        var spans = new List<Activity>();
+        using var host = FunctionsAppHost.Build(afterSetup: services =>
+            services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
+        Assert.NotNull(host.Services.GetRequiredService<TracerProvider>());
+        Assert.NotNull(host.Services.GetRequiredService<MeterProvider>());
+        var trigger = "functions-" + Guid.NewGuid().ToString("n");
+
+        // A root span: an ambient one left by whatever ran before on this thread would decide its sampling.
+        Activity.Current = null;
+
+        using (var activity = RelayTelemetry.Source.StartActivity("traced in the worker", ActivityKind.Client))
+        {
+            Assert.NotNull(activity);
+            activity.SetTag("jobrelay.trigger", trigger);
+            activity.SetTag("url.full", "https://supervisor.theeye.io/job/secret/k3y-f0r-task?customer=acme");
+            activity.SetTag("http.url", "https://connection.keboola.com/api/events/kbc?token=kbc-event-token-1");
+        }
+
+        Activity exported;
+        lock (spans)
+        {
+            exported = Assert.Single(spans, span => (string?)span.GetTagItem("jobrelay.trigger") == trigger);
+        }
+
+        Assert.Equal($"https://supervisor.theeye.io/job/secret/{UrlRedaction.Redacted}?customer={UrlRedaction.Redacted}", exported.GetTagItem("url.full"));
+        Assert.Equal($"https://connection.keboola.com/api/events/kbc?token={UrlRedaction.Redacted}", exported.GetTagItem("http.url"));
+    }
+
+    [Fact]
+    public void TheExportSignsInAsTheManagedIdentityTheAuthenticationSettingNames()
+    {
+        Assert.IsType<ManagedIdentityCredential>(FunctionsTelemetry.Credential("Authorization=AAD;ClientId=5b1a0c9e-0000-4000-8000-000000000001"));
+        Assert.IsType<ManagedIdentityCredential>(FunctionsTelemetry.Credential("Authorization=AAD"));
+        Assert.Null(FunctionsTelemetry.Credential(null));
+        Assert.Null(FunctionsTelemetry.Credential("Authorization=Key"));
+    }
+}
