@@ -7,7 +7,7 @@ namespace JobRelay.Diagnostics;
 /// JobRelay's own traces and metrics. Tags carry names (platform, trigger, operation, outcome, job id), never an
 /// address: TheEye keys travel in request paths and Keboola event tokens in queries, so no URL is ever recorded here.
 /// </summary>
-internal static class RelayTelemetry
+public static class RelayTelemetry
 {
     public const string SourceName = "JobRelay";
 

@@ -177,7 +177,7 @@ public static class RelayEndpoints
 /// Marks an endpoint that only answers callers presenting the API key: the routes that are function-level
 /// (<c>AuthorizationLevel.Function</c>) in the Functions app.
 /// </summary>
-internal sealed class ApiKeyRequired
+public sealed class ApiKeyRequired
 {
     private ApiKeyRequired()
     {
