@@ -83,16 +83,16 @@ public static class JobRelayServiceCollectionExtensions
             provider.GetRequiredService<IOptions<StoreOptions>>(),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TriggerRunner>>(),
-            provider.GetRequiredService<JobRelay.History.OutcomeCounter>()));
+            provider.GetRequiredService<OutcomeCounter>()));
         services.TryAddSingleton(provider => new RunSweep(
             provider.GetRequiredService<IRelayStore>(),
             provider.GetRequiredService<TriggerRunner>(),
             provider.GetRequiredService<IOptions<StoreOptions>>(),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RunSweep>>()));
-        services.AddOptions<JobRelay.History.HistoryOptions>().Bind(configuration.GetSection(JobRelay.History.HistoryOptions.SectionName)).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JobRelay.History.HistoryOptions>, JobRelay.History.HistoryOptionsValidator>());
-        services.TryAddSingleton<JobRelay.History.OutcomeCounter>();
+        services.AddOptions<HistoryOptions>().Bind(configuration.GetSection(HistoryOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HistoryOptions>, HistoryOptionsValidator>());
+        services.TryAddSingleton<OutcomeCounter>();
         services.TryAddSingleton(provider => new JobRelay.History.RunHistory(
             provider.GetRequiredService<IRelayStore>(),
             provider.GetRequiredService<JobPlatforms>(),
@@ -105,7 +105,7 @@ public static class JobRelayServiceCollectionExtensions
             provider.GetRequiredService<JobPlatforms>(),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<JobRelay.History.RunActions>>()));
-        services.AddHostedService<JobRelay.History.OutcomeCountFlushService>();
+        services.AddHostedService<OutcomeCountFlushService>();
         services.AddOptions<ApiKeyOptions>().Bind(configuration.GetSection(ApiKeyOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApiKeyOptions>, ApiKeyOptionsValidator>());
         services.TryAddSingleton<ApiKeys>();

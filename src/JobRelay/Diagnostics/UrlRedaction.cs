@@ -44,7 +44,7 @@ public static partial class UrlRedaction
 }
 
 /// <summary>Rewrites the URL-bearing attributes of every span as it ends, before the exporters after it see the span.</summary>
-public sealed class UrlRedactionProcessor : BaseProcessor<Activity>
+internal sealed class UrlRedactionProcessor : BaseProcessor<Activity>
 {
     public override void OnEnd(Activity data)
     {

@@ -11,10 +11,10 @@ namespace JobRelay.History;
 public sealed record RunActionResult(RunView Run, string? Warning);
 
 /// <summary>The answer to a replay or a cancel: the run produced or acted on.</summary>
-public sealed record RunActionAnswer(RunView Run);
+internal sealed record RunActionAnswer(RunView Run);
 
 /// <summary>The answer to a start-again: the new run, and the warning that the first attempt's job may exist.</summary>
-public sealed record StartAgainAnswer(RunView Run, string Warning);
+internal sealed record StartAgainAnswer(RunView Run, string Warning);
 
 /// <summary>
 /// The operator's actions on a run: start again (a run of unknown outcome, confirmed), replay, and cancel. Each is

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using JobRelay.Http;
 using JobRelay.Runs;
 using JobRelay.State;
 using JobRelay.Web;

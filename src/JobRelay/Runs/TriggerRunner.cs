@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using JobRelay.Diagnostics;
-using JobRelay.History;
 using JobRelay.Hosting;
 using JobRelay.Model;
 using JobRelay.Platforms;
@@ -234,7 +233,7 @@ public sealed class TriggerRunner
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Kind.ToString());
             var kept = await KeepPendingAsync(calling, run, ex);
-            CountStart(run.Trigger, platform.Name, JobRelay.Webhooks.StoredRunAnswers.StateName(kept.Record.State));
+            CountStart(run.Trigger, platform.Name, StartResult(kept.Record.State));
             return kept;
         }
         catch (RelayException ex)
@@ -369,6 +368,9 @@ public sealed class TriggerRunner
     /// <summary>The run a platform's job belongs to, when JobRelay started that job and still remembers it.</summary>
     internal Task<RunRecord?> FindRunOfJobAsync(string platform, string jobId, CancellationToken cancellationToken)
         => _store.FindRunByJobAsync(platform, jobId, cancellationToken);
+
+    /// <summary>A settled start's result as the job-start metric tags it.</summary>
+    private static string StartResult(RunState state) => state == RunState.OutcomeUnknown ? "outcome-unknown" : state.ToString().ToLowerInvariant();
 
     private static string? CurrentTraceParent()
         => Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;

@@ -1,9 +1,8 @@
-using JobRelay.State;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace JobRelay.History;
+namespace JobRelay.State;
 
 /// <summary>How often the counts of outcomes that create no run are written to the store.</summary>
 internal sealed class HistoryOptions
