@@ -141,9 +141,9 @@ public sealed class RunsCommandTests : IAsyncLifetime
             new Dictionary<string, string>(),
             "runs", "--follow", "--interval", "00:00:00.200", "--url", _host.Client.BaseAddress!.ToString(), "--api-key", RelayHost.ApiKey);
 
-        await cli.WaitForLineAsync((string)first["createdAtText"]!, ProcessTimeout);
+        await cli.WaitForLineAsync(RowStart(first), ProcessTimeout);
         var second = await FireAsync("2026-12-02", HttpStatusCode.Accepted);
-        await cli.WaitForLineAsync((string)second["createdAtText"]!, ProcessTimeout);
+        await cli.WaitForLineAsync(RowStart(second), ProcessTimeout);
         cli.Interrupt();
         var exit = await cli.WaitForExitAsync(ProcessTimeout);
 
@@ -180,6 +180,9 @@ public sealed class RunsCommandTests : IAsyncLifetime
         using var response = await _host.GetAsync("/api/runs/" + runId);
         return Describe((JsonObject)(await RelayHost.JsonAsync(response))["run"]!);
     }
+
+    /// <summary>How the run's row begins: two runs created in the same second differ by their id.</summary>
+    private static string RowStart(JsonObject run) => $"{(string)run["createdAtText"]!}  {(string)run["runId"]!}";
 
     private static JsonObject Describe(JsonObject run)
     {
