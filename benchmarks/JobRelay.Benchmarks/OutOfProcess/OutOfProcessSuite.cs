@@ -54,6 +54,18 @@ internal static class OutOfProcessSuite
 
         var relay = await ServeAsync("jobrelay", new Dictionary<string, string>());
         var quiet = Wanted("warning") ? await ServeAsync("jobrelay-warning", new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" }) : null;
+        OtlpSink? sink = null;
+        ServerProcess? traced = null;
+        if (Wanted("tracing"))
+        {
+            sink = resources.Add(await OtlpSink.StartAsync(CancellationToken.None));
+            traced = await ServeAsync("jobrelay-tracing", new Dictionary<string, string>
+            {
+                [OtlpSink.EndpointSetting] = sink.Address.ToString().TrimEnd('/'),
+                [OtlpSink.ProtocolSetting] = "http/protobuf",
+            });
+        }
+
         AzuriteProcess? azurite = null;
         ServerProcess? tables = null;
         if (Wanted("tables"))
@@ -70,13 +82,18 @@ internal static class OutOfProcessSuite
         {
             new("direct", "direct POST to the stand-in", () => Direct(standIn.Address)),
             new("bare", "bare relay", () => Post(bare.Address, "relay", Body())),
-            new("token", "JobRelay, token webhook (SQLite, log at Information)", () => Token(relay.Address)),
+            new("token", "JobRelay, token webhook (SQLite, log at Information, tracing off)", () => Token(relay.Address)),
             new("github", "JobRelay, GitHub webhook", () => GitHub(relay.Address)),
             new("standard", "JobRelay, Standard Webhooks", () => StandardWebhooks(relay.Address)),
         };
         if (quiet is not null)
         {
             systems.Add(new("warning", "JobRelay, token webhook, log at Warning", () => Token(quiet.Address)));
+        }
+
+        if (traced is not null)
+        {
+            systems.Add(new("tracing", "serve, SQLite, token, tracing on (OTLP/HTTP to a loopback sink)", () => Token(traced.Address)));
         }
 
         if (tables is not null)
@@ -123,6 +140,20 @@ internal static class OutOfProcessSuite
             var runs = saturation[system];
             var ratios = runs.Select((run, i) => run.RequestsPerSecond / saturation[systems[bareRelay]][i].RequestsPerSecond).ToList();
             Console.WriteLine($"| {system.Name} | {Median(runs.Select(r => r.RequestsPerSecond)):N0} | {runs.Min(r => r.RequestsPerSecond):N0}–{runs.Max(r => r.RequestsPerSecond):N0} | **{Median(ratios):0.00}** | {ratios.Min():0.00}–{ratios.Max():0.00} | {runs.Sum(r => r.Errors)} |");
+        }
+
+        var tracingOff = systems.FindIndex(s => s.Id == "token");
+        var tracingOn = systems.FindIndex(s => s.Id == "tracing");
+        if (tracingOff >= 0 && tracingOn >= 0)
+        {
+            var ratios = saturation[systems[tracingOn]].Select((run, i) => run.RequestsPerSecond / saturation[systems[tracingOff]][i].RequestsPerSecond).ToList();
+            Console.WriteLine();
+            Console.WriteLine($"Tracing on / tracing off, token webhook throughput, same repetitions: **{Median(ratios):0.00}** (range {ratios.Min():0.00}–{ratios.Max():0.00}); target >= 0.90: {(Median(ratios) >= 0.9 ? "met" : "NOT met")}.");
+        }
+
+        if (sink is not null)
+        {
+            Console.WriteLine($"OTLP sink received {sink.Traces:N0} POST /v1/traces and {sink.Metrics:N0} POST /v1/metrics requests ({sink.Bytes:N0} bytes) from serve with tracing on, over all the runs above.");
         }
 
         foreach (var rate in options.Rates)
@@ -215,6 +246,7 @@ internal static class OutOfProcessSuite
         ["JobRelay__Secrets__Values__github_secret"] = GitHubSecret,
         ["JobRelay__Secrets__Values__standard_secret"] = "whsec_" + Convert.ToBase64String(StandardWebhooksKey),
         ["JobRelay__KeyVault__VaultUri"] = string.Empty,
+        [OtlpSink.EndpointSetting] = string.Empty,
     };
 
     private static async Task<string> WriteCatalogAsync(string folder)
@@ -340,7 +372,7 @@ internal static class OutOfProcessSuite
         }
     }
 
-    /// <param name="Only">With <c>--only a,b</c>: the systems to run (ids: direct, bare, token, github, standard, warning, tables); the bare relay always runs.</param>
+    /// <param name="Only">With <c>--only a,b</c>: the systems to run (ids: direct, bare, token, github, standard, warning, tracing, tables); the bare relay always runs.</param>
     private sealed record SuiteOptions(int Repetitions, int Seconds, int Connections, int[] Rates, int ColdStarts, HashSet<string>? Only, int CountDeliveries)
     {
         public static SuiteOptions Parse(string[] args)
