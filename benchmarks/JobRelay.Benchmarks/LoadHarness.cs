@@ -216,7 +216,8 @@ internal static class LoadHarness
             : "Cold start: no 202 within 30 s");
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port free at the moment of asking, for a server of the benchmarks' own.</summary>
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -34,7 +34,7 @@ internal sealed class AzuriteProcess : IAsyncDisposable
             throw new InvalidOperationException($"Azurite is missing ({executable}): install Node.js 20 or later, then run `npm ci` at the repository root.");
         }
 
-        var port = FreePort();
+        var port = LoadHarness.FreePort();
         var start = new ProcessStartInfo("/bin/sh")
         {
             UseShellExecute = false,
@@ -125,12 +125,5 @@ internal sealed class AzuriteProcess : IAsyncDisposable
         }
 
         _process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -38,7 +38,7 @@ internal sealed class OtlpSink : IAsyncDisposable
 
     public static async Task<OtlpSink> StartAsync(CancellationToken cancellationToken)
     {
-        var address = new Uri($"http://127.0.0.1:{FreePort()}/");
+        var address = new Uri($"http://127.0.0.1:{LoadHarness.FreePort()}/");
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(address.ToString().TrimEnd('/'));
         builder.Logging.ClearProviders();
@@ -74,12 +74,5 @@ internal sealed class OtlpSink : IAsyncDisposable
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "application/x-protobuf";
         http.Response.ContentLength = 0;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

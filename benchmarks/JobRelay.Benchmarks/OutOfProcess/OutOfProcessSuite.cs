@@ -409,7 +409,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public static ServerProcess Launch(string name, string dll, IEnumerable<string> arguments, string logFolder, IReadOnlyDictionary<string, string> environment)
     {
-        var address = new Uri($"http://127.0.0.1:{FreePort()}/");
+        var address = new Uri($"http://127.0.0.1:{LoadHarness.FreePort()}/");
         var log = Path.Combine(logFolder, $"{name}-{address.Port}.log");
         var start = new ProcessStartInfo("/bin/sh")
         {
@@ -485,12 +485,5 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
 
         _process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
