@@ -44,6 +44,7 @@ internal static class Banner
         }
 
         output.WriteLine($"  API key   x-functions-key: {apiKey.Shown}");
+        output.WriteLine($"  dashboard {address}/dashboard (runs, lineage, operator actions; it asks for the API key)");
         if (sandbox is not null)
         {
             output.WriteLine($"  sandbox   Keboola emulator {sandbox.KeboolaUrl}, TheEye emulator {sandbox.TheEyeUrl}");

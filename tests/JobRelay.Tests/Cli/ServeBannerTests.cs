@@ -61,6 +61,14 @@ public sealed class ServeBannerTests
         Assert.Contains("  API key   x-functions-key: sandbox", Print(key), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void TheBannerNamesTheDashboardAtTheAddressServeListensOn()
+    {
+        var banner = Print(ServeApiKey.Choose(option: null, configured: null, sandbox: true));
+
+        Assert.Contains($"  dashboard http://127.0.0.1:5080/dashboard (runs, lineage, operator actions; it asks for the API key){Environment.NewLine}", banner, StringComparison.Ordinal);
+    }
+
     private static string Print(ServeApiKey key)
     {
         using var output = new StringWriter();
