@@ -109,8 +109,8 @@ public static class JobRelayServiceCollectionExtensions
         services.AddOptions<ApiKeyOptions>().Bind(configuration.GetSection(ApiKeyOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApiKeyOptions>, ApiKeyOptionsValidator>());
         services.TryAddSingleton<ApiKeys>();
-        services.TryAddSingleton<WebhookIngress>();
-        services.TryAddSingleton<JobRelay.Chaining.ChainIngress>();
+        services.TryAddSingleton<WebhookProcessor>();
+        services.TryAddSingleton<JobRelay.Chaining.ChainProcessor>();
         services.TryAddSingleton<JobRelay.Chaining.KeboolaSubscriptions>();
         services.TryAddSingleton<RelayHttpHandlers>();
         services.TryAddSingleton<IScheduleTarget, CatalogScheduleTarget>();

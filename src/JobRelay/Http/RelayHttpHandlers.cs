@@ -23,8 +23,8 @@ namespace JobRelay.Http;
 public sealed class RelayHttpHandlers(
     TriggerRunner runner,
     CatalogSource catalog,
-    WebhookIngress webhooks,
-    JobRelay.Chaining.ChainIngress chains,
+    WebhookProcessor webhooks,
+    JobRelay.Chaining.ChainProcessor chains,
     ISecretStore secrets,
     IOptions<WebhookOptions> webhookOptions,
     ILogger<RelayHttpHandlers> logger,
@@ -118,13 +118,13 @@ public sealed class RelayHttpHandlers(
     {
         using var activity = RelayTelemetry.Source.StartActivity("webhook receive", ActivityKind.Internal);
         activity?.SetTag("jobrelay.trigger", trigger);
-        var result = await Guard(request, () => webhooks.HandleAsync(request, trigger, cancellationToken));
+        var result = await Guard(request, () => IngressHttp.WebhookAsync(webhooks, webhookOptions.Value, request, trigger, cancellationToken));
         return activity is null ? result : new TracedAnswer(result, activity.Context);
     }
 
     /// <summary><c>POST /api/events/{platform}</c>: a job ended on a platform; starts the triggers chained after it.</summary>
     public Task<IResult> HandleJobEndAsync(HttpRequest request, string platform, CancellationToken cancellationToken)
-        => Guard(request, () => chains.HandleAsync(request, platform, cancellationToken));
+        => Guard(request, () => IngressHttp.JobEndAsync(chains, webhookOptions.Value, request, platform, cancellationToken));
 
     /// <summary>
     /// <c>POST /api/triggers/{trigger}/runs</c>: starts a trigger, with optional argument overrides. By default the

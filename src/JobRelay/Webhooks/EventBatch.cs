@@ -5,7 +5,6 @@ using JobRelay.Runs;
 using JobRelay.State;
 using JobRelay.Triggers;
 using JobRelay.Web;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace JobRelay.Webhooks;
@@ -30,7 +29,7 @@ internal sealed class EventBatch(TriggerRunner runner, ILogger logger)
         return RequestBody.ParseJson(delivery.Body) as JsonArray;
     }
 
-    public async Task<IResult> StartAsync(TriggerDefinition trigger, WebhookDefinition webhook, WebhookDelivery delivery, JsonArray events, string path, CancellationToken cancellationToken)
+    public async Task<WebhookBatchProcessed> StartAsync(TriggerDefinition trigger, WebhookDefinition webhook, WebhookDelivery delivery, JsonArray events, CancellationToken cancellationToken)
     {
         var outcomes = new JsonArray();
         RelayException? worst = null;
@@ -47,7 +46,7 @@ internal sealed class EventBatch(TriggerRunner runner, ILogger logger)
 
         if (worst is null)
         {
-            return TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "accepted", ["trigger"] = trigger.Name, ["events"] = outcomes });
+            return new WebhookBatchProcessed(trigger.Name, outcomes, null);
         }
 
         var failed = outcomes.Count(o => (string?)o!["status"] == "failed");
@@ -59,7 +58,7 @@ internal sealed class EventBatch(TriggerRunner runner, ILogger logger)
             PlatformStatusCode = worst.PlatformStatusCode,
             RetryAfter = worst.RetryAfter,
         };
-        return Problems.For(summary, path, new Dictionary<string, object?> { ["trigger"] = trigger.Name, ["events"] = outcomes });
+        return new WebhookBatchProcessed(trigger.Name, outcomes, summary);
     }
 
     private async Task<(JsonObject Outcome, RelayException? Failure)> StartOneAsync(
@@ -78,32 +77,15 @@ internal sealed class EventBatch(TriggerRunner runner, ILogger logger)
 
         var values = new DeliveryValues(delivery, trigger.Name, item, null);
         var id = Text(item, "id") ?? (webhook.DeliveryId is { } idSource ? values.Text(idSource) : null);
-        ClaimKey? key = id is null ? null : new DeliveryKey(trigger.Name, id);
         try
         {
-            if (WebhookFilters.Rejects(webhook, Text(item, typeField), values) is { } ignoredReason)
+            return await DeliveryStart.RunAsync(runner, logger, trigger, webhook, Text(item, typeField), values, id, id, cancellationToken) switch
             {
-                if (key is not null && await runner.IgnoreOnceAsync(key, trigger.Name, RunOrigin.Webhook, ignoredReason, cancellationToken) is { IsFirst: false } original)
-                {
-                    return (Duplicate(trigger.Name, id!, original.Record), null);
-                }
-
-                IngressLog.Ignored(logger, trigger.Name, ignoredReason);
-                return (new JsonObject { ["id"] = id, ["status"] = "ignored", ["reason"] = ignoredReason }, null);
-            }
-
-            var arguments = TriggerJobFactory.MapArguments(trigger, values);
-            var outcome = await runner.StartOnceAsync(
-                key ?? new RequestKey(Guid.CreateVersion7().ToString("n")), trigger.Name, arguments, RunOrigin.Webhook, parentRunId: null, queueWhenUnavailable: true, cancellationToken);
-            if (!outcome.IsFirst)
-            {
-                return (Duplicate(trigger.Name, id!, outcome.Record), null);
-            }
-
-            var answer = StoredRunAnswers.Describe(outcome.Record);
-            answer["id"] = id;
-            AddRun(answer, outcome.Run);
-            return (answer, null);
+                DeliveryIgnored ignored => (new JsonObject { ["id"] = id, ["status"] = "ignored", ["reason"] = ignored.Reason }, null),
+                DeliveryDuplicate duplicate => (Duplicate(id!, duplicate.Original), null),
+                DeliveryStarted started => (Started(id, started.Outcome), null),
+                var other => throw new InvalidOperationException($"No batch outcome for {other.GetType().Name}."),
+            };
         }
         catch (RelayException ex)
         {
@@ -112,9 +94,16 @@ internal sealed class EventBatch(TriggerRunner runner, ILogger logger)
         }
     }
 
-    private JsonObject Duplicate(string trigger, string id, RunRecord original)
+    private static JsonObject Started(string? id, RunOutcome outcome)
     {
-        IngressLog.Duplicate(logger, trigger, id);
+        var answer = StoredRunAnswers.Describe(outcome.Record);
+        answer["id"] = id;
+        AddRun(answer, outcome.Run);
+        return answer;
+    }
+
+    private static JsonObject Duplicate(string id, RunRecord original)
+    {
         var duplicate = StoredRunAnswers.Describe(original);
         duplicate["id"] = id;
         duplicate["status"] = "duplicate";

@@ -191,15 +191,16 @@ internal sealed class NamespaceGraph
     /// Reads the graph of the namespaces under <paramref name="rootNamespace"/> in the assembly at
     /// <paramref name="assemblyPath"/>. A nested type (a closure, a state machine, a generated logger) counts as its
     /// outermost type. Edges come from base types, interfaces, fields, signatures, attributes, generic constraints,
-    /// locals and every token an IL instruction names.
+    /// locals and every token an IL instruction names. Types of other assemblies are left out, except those under
+    /// <paramref name="externalRoot"/>, whose namespaces then appear as targets.
     /// </summary>
-    public static NamespaceGraph Read(string assemblyPath, string rootNamespace, int depth)
+    public static NamespaceGraph Read(string assemblyPath, string rootNamespace, int depth, string? externalRoot = null)
     {
         using var stream = File.OpenRead(assemblyPath);
         using var pe = new PEReader(stream);
         var reader = pe.GetMetadataReader();
         var graph = new NamespaceGraph();
-        var walker = new Walker(reader, pe, rootNamespace, depth, graph);
+        var walker = new Walker(reader, pe, rootNamespace, depth, graph, externalRoot);
         foreach (var handle in reader.TypeDefinitions)
         {
             walker.WalkType(handle);
@@ -220,9 +221,11 @@ internal sealed class NamespaceGraph
         private readonly string _root;
         private readonly int _depth;
         private readonly NamespaceGraph _graph;
+        private readonly string? _externalRoot;
 
-        public Walker(MetadataReader reader, PEReader pe, string root, int depth, NamespaceGraph graph)
+        public Walker(MetadataReader reader, PEReader pe, string root, int depth, NamespaceGraph graph, string? externalRoot)
         {
+            _externalRoot = externalRoot;
             _reader = reader;
             _pe = pe;
             _root = root;
@@ -387,6 +390,9 @@ internal sealed class NamespaceGraph
                 case HandleKind.TypeDefinition:
                     Add(from, ImmutableArray.Create(NamespaceOf((TypeDefinitionHandle)handle) ?? string.Empty));
                     break;
+                case HandleKind.TypeReference:
+                    Add(from, GetTypeFromReference(_reader, (TypeReferenceHandle)handle, 0));
+                    break;
                 case HandleKind.TypeSpecification:
                     Add(from, _reader.GetTypeSpecification((TypeSpecificationHandle)handle).DecodeSignature(this, null));
                     break;
@@ -462,7 +468,22 @@ internal sealed class NamespaceGraph
         public ImmutableArray<string> GetTypeFromDefinition(MetadataReader reader, TypeDefinitionHandle handle, byte rawTypeKind) =>
             NamespaceOf(handle) is { } ns ? [ns] : [];
 
-        public ImmutableArray<string> GetTypeFromReference(MetadataReader reader, TypeReferenceHandle handle, byte rawTypeKind) => [];
+        public ImmutableArray<string> GetTypeFromReference(MetadataReader reader, TypeReferenceHandle handle, byte rawTypeKind)
+        {
+            if (_externalRoot is null)
+            {
+                return [];
+            }
+
+            var type = reader.GetTypeReference(handle);
+            while (type.ResolutionScope.Kind == HandleKind.TypeReference)
+            {
+                type = reader.GetTypeReference((TypeReferenceHandle)type.ResolutionScope);
+            }
+
+            var ns = reader.GetString(type.Namespace);
+            return ns == _externalRoot || ns.StartsWith(_externalRoot + ".", StringComparison.Ordinal) ? [ns] : [];
+        }
 
         public ImmutableArray<string> GetTypeFromSpecification(MetadataReader reader, object? genericContext, TypeSpecificationHandle handle, byte rawTypeKind) =>
             reader.GetTypeSpecification(handle).DecodeSignature(this, genericContext);

@@ -9,37 +9,34 @@ using JobRelay.State;
 using JobRelay.Triggers;
 using JobRelay.Web;
 using JobRelay.Webhooks;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace JobRelay.Chaining;
 
 /// <summary>
-/// <c>POST /api/events/{platform}</c>: a job ended on a platform (a Keboola notification, a TheEye outgoing-webhook
-/// task). The call is authenticated by the platform's <c>eventSecret</c> token (header <c>X-JobRelay-Token</c> or
-/// query <c>token</c>, since Keboola notifications cannot set headers), and starts every trigger whose <c>after</c>
-/// rule the event meets, once per (platform, job, follower) across instances.
+/// A job ended on a platform (a Keboola notification, a TheEye outgoing-webhook task), whichever host received it.
+/// The event is authenticated by the platform's <c>eventSecret</c> token (header <c>X-JobRelay-Token</c> or query
+/// <c>token</c>, since Keboola notifications cannot set headers), and starts every trigger whose <c>after</c> rule
+/// the event meets, once per (platform, job, follower) across instances.
 /// </summary>
-public sealed class ChainIngress(
+public sealed class ChainProcessor(
     TriggerRunner runner,
     ISecretStore secrets,
     IWebhookVerifierFactory verifiers,
-    IOptions<WebhookOptions> options,
-    ILogger<ChainIngress> logger)
+    ILogger<ChainProcessor> logger)
 {
-    public async Task<IResult> HandleAsync(HttpRequest request, string platformName, CancellationToken cancellationToken)
+    /// <param name="receive">Reads the event's delivery; it is called only once the platform is known to take
+    /// job-end events.</param>
+    internal async Task<ChainOutcome> ReceiveAsync(string platformName, Func<CancellationToken, Task<WebhookDelivery>> receive, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(receive);
         var catalog = runner.Catalog;
         if (!catalog.Platforms.TryGetValue(platformName, out var platform) || platform.EventSecret is not { } secretName)
         {
             throw new RelayException(RelayErrorKind.NotFound, $"Platform '{platformName}' takes no job-end events: it is not in the catalog or names no eventSecret.");
         }
 
-        var body = await RequestBody.ReadAsync(request, options.Value.MaxBodyBytes, cancellationToken);
-        var delivery = new WebhookDelivery(request.Method, RequestUrl.Of(request, options.Value.PublicBaseUrl),
-            request.Headers.Select(h => KeyValuePair.Create(h.Key, h.Value.ToString())), body, request.ContentType);
+        var delivery = await receive(cancellationToken);
         var scheme = platform.Kind == PlatformKind.Keboola ? WebhookScheme.KeboolaNotification : WebhookScheme.TheEyeJobEnd;
         var secret = await secrets.GetAsync(secretName, cancellationToken);
         if (verifiers.Get(scheme).Verify(delivery, new WebhookVerifierSettings(scheme), [secret]) is WebhookRejected rejected)
@@ -53,39 +50,38 @@ public sealed class ChainIngress(
             throw new RelayException(RelayErrorKind.UnsupportedMediaType, "A job-end event is a JSON body (Content-Type: application/json).");
         }
 
-        var payload = RequestBody.ParseObject(body);
+        var payload = RequestBody.ParseObject(delivery.Body);
         var jobEnd = platform.Kind == PlatformKind.Keboola
             ? JobEndEvents.FromKeboola(platform.Name, payload, out var ignoredReason)
             : JobEndEvents.FromTheEye(platform.Name, payload, out ignoredReason);
         if (jobEnd is null)
         {
             ChainLog.Ignored(logger, platform.Name, ignoredReason!);
-            return TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "ignored", ["reason"] = ignoredReason });
+            return new ChainIgnored(ignoredReason!);
         }
 
-        var followers = ChainRules.Followers(catalog, jobEnd);
+        return await ProcessAsync(jobEnd, cancellationToken);
+    }
+
+    /// <summary>Starts every follower of an authenticated job-end event, once each.</summary>
+    internal async Task<ChainOutcome> ProcessAsync(JobEndEvent jobEnd, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobEnd);
+        var followers = ChainRules.Followers(runner.Catalog, jobEnd);
         if (followers.Count == 0)
         {
-            ChainLog.NoFollowers(logger, platform.Name, jobEnd.JobId, jobEnd.State);
-            return TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "ignored", ["reason"] = "no trigger follows this job" });
+            ChainLog.NoFollowers(logger, jobEnd.Platform, jobEnd.JobId, jobEnd.State);
+            return new ChainIgnored("no trigger follows this job");
         }
 
         var parent = await runner.FindRunOfJobAsync(jobEnd.Platform, jobEnd.JobId, cancellationToken);
-        var results = new JsonArray();
-        var started = 0;
+        var results = new List<FollowerOutcome>(followers.Count);
         foreach (var follower in followers)
         {
-            var outcome = await StartAsync(follower, jobEnd, parent, cancellationToken);
-            started += outcome.IsFirst ? 1 : 0;
-            results.Add(outcome switch
-            {
-                { IsFirst: false } => new JsonObject { ["trigger"] = follower.Name, ["status"] = "duplicate", ["runId"] = outcome.Record.RunId },
-                { Run: { } run } => JsonSerializerNodes.From(RunResponse.From(run)),
-                _ => StoredRunAnswers.Describe(outcome.Record),
-            });
+            results.Add(new FollowerOutcome(follower.Name, await StartAsync(follower, jobEnd, parent, cancellationToken)));
         }
 
-        return TypedResults.Accepted((string?)null, new JsonObject { ["status"] = started > 0 ? "started" : "duplicate", ["runs"] = results });
+        return new ChainFollowed(results);
     }
 
     /// <summary>Starts one follower once per event; a start the platform refused leaves the event to be delivered again.</summary>
@@ -124,19 +120,17 @@ public sealed class ChainIngress(
     }
 }
 
-/// <summary>JSON object forms of response records.</summary>
-internal static class JsonSerializerNodes
-{
-    public static JsonObject From(RunResponse run) => new()
-    {
-        ["runId"] = run.RunId,
-        ["trigger"] = run.Trigger,
-        ["platform"] = run.Platform,
-        ["jobId"] = run.JobId,
-        ["status"] = run.Status,
-        ["jobUrl"] = run.JobUrl?.ToString(),
-    };
-}
+/// <summary>What became of one job-end event; a host turns it into its own answer.</summary>
+internal abstract record ChainOutcome;
+
+/// <summary>The event starts nothing: it is not a job's end, or no trigger follows the job.</summary>
+internal sealed record ChainIgnored(string Reason) : ChainOutcome;
+
+/// <summary>The followers of the job, each with what the store made of its start.</summary>
+internal sealed record ChainFollowed(IReadOnlyList<FollowerOutcome> Followers) : ChainOutcome;
+
+/// <summary>One follower's start: first (started, pending, refused) or a duplicate of an earlier delivery of the event.</summary>
+internal sealed record FollowerOutcome(string Trigger, RunOutcome Outcome);
 
 internal static partial class ChainLog
 {

@@ -7,32 +7,36 @@ using JobRelay.Secrets;
 using JobRelay.State;
 using JobRelay.Triggers;
 using JobRelay.Web;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace JobRelay.Webhooks;
 
 /// <summary>
-/// One webhook delivery, from request to answer: verify the signature against every active secret, answer
-/// handshakes, de-duplicate by delivery id or, for schemes that sign no timestamp, by the digest of the signed
-/// content (<see cref="ReplayDigest"/>), apply the trigger's filters, map the delivery into arguments and start the job
-/// once per key, through the store every instance shares. It answers as soon as the job is started (or kept pending,
-/// or the delivery is found duplicate or ignored), never waiting for the job itself.
+/// One webhook delivery, from delivery to outcome, whichever host received it: verify the signature against every
+/// active secret, answer handshakes, de-duplicate by delivery id or, for schemes that sign no timestamp, by the digest
+/// of the signed content (<see cref="ReplayDigest"/>), apply the trigger's filters, map the delivery into arguments
+/// and start the job once per key, through the store every instance shares. It returns as soon as the job is started
+/// (or kept pending, or the delivery is found duplicate or ignored), never waiting for the job itself.
 /// </summary>
-public sealed class WebhookIngress(
+public sealed class WebhookProcessor(
     TriggerRunner runner,
     ISecretStore secrets,
     IWebhookVerifierFactory verifiers,
     IOptions<WebhookOptions> options,
-    ILogger<WebhookIngress> logger)
+    ILogger<WebhookProcessor> logger)
 {
-    /// <summary>The ledger scope of replay digests, apart from delivery ids; no trigger name holds a colon.</summary>
-    private const string ReplayScope = "replay:";
-
-    public async Task<IResult> HandleAsync(HttpRequest request, string triggerName, CancellationToken cancellationToken)
+    internal Task<WebhookOutcome> ProcessAsync(string triggerName, WebhookDelivery delivery, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(delivery);
+        return ProcessAsync(triggerName, _ => Task.FromResult(delivery), cancellationToken);
+    }
+
+    /// <param name="receive">Reads the delivery; it is called only once the trigger is known to take webhooks, so
+    /// that a caller naming no such trigger is refused before its body is read.</param>
+    internal async Task<WebhookOutcome> ProcessAsync(string triggerName, Func<CancellationToken, Task<WebhookDelivery>> receive, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(receive);
         // One answer for a trigger that takes no webhooks and for one that does not exist, so that the hook route
         // does not tell anonymous callers which trigger names the catalog holds.
         if (!runner.Catalog.Triggers.TryGetValue(triggerName, out var trigger) || trigger.Webhook is not { } webhook)
@@ -45,12 +49,10 @@ public sealed class WebhookIngress(
         var outcome = "failed";
         try
         {
-            var body = HttpMethods.IsOptions(request.Method)
-                ? ReadOnlyMemory<byte>.Empty
-                : await RequestBody.ReadAsync(request, options.Value.MaxBodyBytes, cancellationToken);
-            var delivery = new WebhookDelivery(request.Method, RequestUrl.Of(request, options.Value.PublicBaseUrl), Headers(request), body, request.ContentType);
+            var delivery = await receive(cancellationToken);
             var settings = WebhookSettings.From(webhook, options.Value.DefaultTolerance);
             var verification = await VerifyAsync(delivery, settings, webhook.Secrets, cancellationToken);
+            var posted = delivery.Method == "POST";
 
             switch (verification)
             {
@@ -62,16 +64,23 @@ public sealed class WebhookIngress(
                 case WebhookHandshake handshake:
                     outcome = "handshake";
                     IngressLog.Handshake(logger, trigger.Name, handshake.StatusCode);
-                    return new HandshakeResult(handshake);
-                case WebhookVerified when HttpMethods.IsPost(request.Method) && EventBatch.Events(settings.Scheme, delivery) is { } events:
+                    return new WebhookHandshakeAnswered(trigger.Name, handshake);
+                case WebhookVerified when posted && EventBatch.Events(settings.Scheme, delivery) is { } events:
                     outcome = "batch";
-                    return await new EventBatch(runner, logger).StartAsync(trigger, webhook, delivery, events, request.Path, cancellationToken);
-                case WebhookVerified verified when HttpMethods.IsPost(request.Method):
-                    (var answer, outcome) = await StartAsync(trigger, webhook, delivery, verified, cancellationToken);
-                    return answer;
+                    return await new EventBatch(runner, logger).StartAsync(trigger, webhook, delivery, events, cancellationToken);
+                case WebhookVerified verified when posted:
+                    var single = await StartAsync(trigger, webhook, delivery, verified, cancellationToken);
+                    outcome = single.Result switch
+                    {
+                        DeliveryDuplicate => "duplicate",
+                        DeliveryIgnored => "ignored",
+                        DeliveryStarted started => StoredRunAnswers.StateName(started.Outcome.Record.State),
+                        _ => outcome,
+                    };
+                    return single;
                 default:
                     outcome = "rejected";
-                    return Problems.For(RelayErrorKind.InvalidInput, $"{request.Method} is answered only as a handshake; deliveries are POSTed.", request.Path);
+                    return new WebhookNotPosted(trigger.Name, delivery.Method);
             }
         }
         finally
@@ -103,7 +112,7 @@ public sealed class WebhookIngress(
         return verification;
     }
 
-    private async Task<(IResult Answer, string Outcome)> StartAsync(TriggerDefinition trigger, WebhookDefinition webhook, WebhookDelivery delivery, WebhookVerified verified, CancellationToken cancellationToken)
+    private async Task<WebhookDeliveryProcessed> StartAsync(TriggerDefinition trigger, WebhookDefinition webhook, WebhookDelivery delivery, WebhookVerified verified, CancellationToken cancellationToken)
     {
         var values = new DeliveryValues(delivery, trigger.Name, ParsePayload(delivery), null);
         var deliveryId = verified.DeliveryId ?? (webhook.DeliveryId is { } idSource ? values.Text(idSource) : null);
@@ -114,30 +123,8 @@ public sealed class WebhookIngress(
         // A digest covers the sender's retries (same id, same content) and a captured request resent with a new id or
         // none; without one, the sender's id is the key.
         var keyText = digest is not null ? "sha256:" + digest : deliveryId;
-        ClaimKey? key = keyText is null ? null : new DeliveryKey(trigger.Name, keyText);
-
-        if (WebhookFilters.Rejects(webhook, verified.EventType, values) is { } ignoredReason)
-        {
-            if (key is not null && await runner.IgnoreOnceAsync(key, trigger.Name, RunOrigin.Webhook, ignoredReason, cancellationToken) is { IsFirst: false } original)
-            {
-                IngressLog.Duplicate(logger, trigger.Name, deliveryId ?? keyText!);
-                return (StoredRunAnswers.Duplicate(original.Record), "duplicate");
-            }
-
-            IngressLog.Ignored(logger, trigger.Name, ignoredReason);
-            return (TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "ignored", ["trigger"] = trigger.Name, ["reason"] = ignoredReason }), "ignored");
-        }
-
-        var arguments = TriggerJobFactory.MapArguments(trigger, values);
-        var outcome = await runner.StartOnceAsync(
-            key ?? new RequestKey(Guid.CreateVersion7().ToString("n")), trigger.Name, arguments, RunOrigin.Webhook, parentRunId: null, queueWhenUnavailable: true, cancellationToken);
-        if (!outcome.IsFirst)
-        {
-            IngressLog.Duplicate(logger, trigger.Name, deliveryId ?? keyText!);
-            return (StoredRunAnswers.Duplicate(outcome.Record), "duplicate");
-        }
-
-        return (StoredRunAnswers.First(outcome), StoredRunAnswers.StateName(outcome.Record.State));
+        var result = await DeliveryStart.RunAsync(runner, logger, trigger, webhook, verified.EventType, values, keyText, deliveryId ?? keyText, cancellationToken);
+        return new WebhookDeliveryProcessed(trigger.Name, result);
     }
 
     private async Task<IReadOnlyList<SecretValue>> ReadSecretsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
@@ -158,59 +145,11 @@ public sealed class WebhookIngress(
 
     private static JsonNode? ParsePayload(WebhookDelivery delivery)
         => delivery.IsJson && !delivery.Body.IsEmpty ? RequestBody.ParseJson(delivery.Body) : null;
-
-    private static IEnumerable<KeyValuePair<string, string>> Headers(HttpRequest request)
-        => request.Headers.Select(h => KeyValuePair.Create(h.Key, h.Value.ToString()));
-
-    private sealed class HandshakeResult(WebhookHandshake handshake) : IResult
-    {
-        public async Task ExecuteAsync(HttpContext httpContext)
-        {
-            var response = httpContext.Response;
-            response.StatusCode = handshake.StatusCode;
-            foreach (var (name, value) in handshake.Headers)
-            {
-                response.Headers[name] = value;
-            }
-
-            if (handshake.Body is { } body)
-            {
-                response.ContentType = handshake.ContentType ?? "application/json";
-                await response.WriteAsync(body, httpContext.RequestAborted);
-            }
-        }
-    }
 }
 
 /// <summary>The answers to a delivery or event once the store knows its run: the first, and its duplicates.</summary>
 internal static class StoredRunAnswers
 {
-    /// <summary>The first delivery's answer: 202 with the started run, or 202 pending when the platform did not get it yet.</summary>
-    public static IResult First(RunOutcome outcome)
-    {
-        ArgumentNullException.ThrowIfNull(outcome);
-        if (outcome.Run is { } run)
-        {
-            return TypedResults.Accepted($"/api/triggers/{Uri.EscapeDataString(run.Trigger)}/jobs/{Uri.EscapeDataString(run.JobId)}", RunResponse.From(run));
-        }
-
-        return TypedResults.Accepted((string?)null, Describe(outcome.Record));
-    }
-
-    /// <summary>A duplicate's answer: 200 with what the original delivery did.</summary>
-    public static IResult Duplicate(RunRecord original)
-    {
-        ArgumentNullException.ThrowIfNull(original);
-        if (new RunOutcome(original, IsFirst: false).Run is { } run)
-        {
-            return TypedResults.Ok(RunResponse.From(run));
-        }
-
-        var answer = Describe(original);
-        answer["duplicate"] = true;
-        return TypedResults.Ok(answer);
-    }
-
     /// <summary>A run that is not started, as JSON: its state, run id and reason, never its arguments.</summary>
     public static JsonObject Describe(RunRecord run)
     {
