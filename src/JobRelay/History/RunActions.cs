@@ -51,7 +51,7 @@ public sealed partial class RunActions
         if (run.State != RunState.OutcomeUnknown)
         {
             throw new RelayException(RelayErrorKind.Conflict,
-                $"Run {run.RunId} is {RunWire.StateName(run.State)}: only a run of unknown outcome is started again (replay starts any run's trigger again).");
+                $"Run {run.RunId} is {RunStateNames.Of(run.State)}: only a run of unknown outcome is started again (replay starts any run's trigger again).");
         }
 
         if (!confirmed)
@@ -80,7 +80,7 @@ public sealed partial class RunActions
         var run = await FindAsync(runId, cancellationToken);
         if (run is not { Platform: { } platformName, JobId: { } jobId })
         {
-            throw new RelayException(RelayErrorKind.Conflict, $"Run {run.RunId} has no job to cancel: it is {RunWire.StateName(run.State)}.");
+            throw new RelayException(RelayErrorKind.Conflict, $"Run {run.RunId} has no job to cancel: it is {RunStateNames.Of(run.State)}.");
         }
 
         if (_platforms.Get(platformName) is not KeboolaJobPlatform keboola)

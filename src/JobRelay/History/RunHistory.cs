@@ -112,7 +112,7 @@ public sealed partial class RunHistory
         RunState? state = null;
         if (query.State is { } stateName)
         {
-            state = RunWire.ParseState(stateName) ?? throw RunQuery.Invalid("state", $"state must be one of {string.Join(", ", RunWire.States)}.");
+            state = RunStateNames.Parse(stateName) ?? throw RunQuery.Invalid("state", $"state must be one of {string.Join(", ", RunWire.States)}.");
         }
 
         if (query.Origin is { } origin && !RunWire.Origins.Contains(origin))

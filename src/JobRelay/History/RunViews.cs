@@ -54,33 +54,10 @@ public sealed record TriggerStats(string Trigger, DateTimeOffset From, DateTimeO
 public static class RunWire
 {
     /// <summary>Every run state as the API names it.</summary>
-    public static IReadOnlyList<string> States { get; } = ["claimed", "starting", "pending", "started", "outcome-unknown", "refused", "ignored"];
+    public static IReadOnlyList<string> States => RunStateNames.All;
 
     /// <summary>Every origin as the API names it.</summary>
-    public static IReadOnlyList<string> Origins { get; } = ["webhook", "api", "schedule", "chain", "cli", "replay", "start-again"];
-
-    internal static string StateName(RunState state) => state switch
-    {
-        RunState.Claimed => "claimed",
-        RunState.Starting => "starting",
-        RunState.Pending => "pending",
-        RunState.Started => "started",
-        RunState.OutcomeUnknown => "outcome-unknown",
-        RunState.Refused => "refused",
-        _ => "ignored",
-    };
-
-    internal static RunState? ParseState(string name) => name switch
-    {
-        "claimed" => RunState.Claimed,
-        "starting" => RunState.Starting,
-        "pending" => RunState.Pending,
-        "started" => RunState.Started,
-        "outcome-unknown" => RunState.OutcomeUnknown,
-        "refused" => RunState.Refused,
-        "ignored" => RunState.Ignored,
-        _ => null,
-    };
+    public static IReadOnlyList<string> Origins { get; } = [.. Enum.GetValues<RunOrigin>().Select(TriggerRunner.OriginName)];
 
     /// <summary>The claim key in a form safe to show: its kind and its value within its scope.</summary>
     internal static string DeliveryKey(ClaimKey key) => key switch
@@ -95,7 +72,7 @@ public static class RunWire
         run.RunId,
         run.Trigger,
         run.Origin,
-        StateName(run.State),
+        RunStateNames.Of(run.State),
         run.Platform,
         run.JobId,
         run.JobUrl,

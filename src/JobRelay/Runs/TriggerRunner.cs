@@ -233,7 +233,7 @@ public sealed class TriggerRunner
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Kind.ToString());
             var kept = await KeepPendingAsync(calling, run, ex);
-            CountStart(run.Trigger, platform.Name, StartResult(kept.Record.State));
+            CountStart(run.Trigger, platform.Name, RunStateNames.Of(kept.Record.State));
             return kept;
         }
         catch (RelayException ex)
@@ -368,9 +368,6 @@ public sealed class TriggerRunner
     /// <summary>The run a platform's job belongs to, when JobRelay started that job and still remembers it.</summary>
     internal Task<RunRecord?> FindRunOfJobAsync(string platform, string jobId, CancellationToken cancellationToken)
         => _store.FindRunByJobAsync(platform, jobId, cancellationToken);
-
-    /// <summary>A settled start's result as the job-start metric tags it.</summary>
-    private static string StartResult(RunState state) => state == RunState.OutcomeUnknown ? "outcome-unknown" : state.ToString().ToLowerInvariant();
 
     private static string? CurrentTraceParent()
         => Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;

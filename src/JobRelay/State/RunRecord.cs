@@ -28,6 +28,21 @@ internal enum RunState
     Ignored,
 }
 
+/// <summary>Each run state as the API, the answers, the logs' tags and the metrics name it: kebab-case, in the enum's order.</summary>
+internal static class RunStateNames
+{
+    private static readonly string[] Names = [.. Enum.GetValues<RunState>().Select(state => state == RunState.OutcomeUnknown ? "outcome-unknown" : state.ToString().ToLowerInvariant())];
+
+    /// <summary>Every state's name, in the enum's order.</summary>
+    public static IReadOnlyList<string> All { get; } = Names;
+
+    /// <summary>The state's name; no allocation, so it serves the hot path's metric tags.</summary>
+    public static string Of(RunState state) => Names[(int)state];
+
+    /// <summary>The state of that name, or null for a name no state has.</summary>
+    public static RunState? Parse(string name) => Array.IndexOf(Names, name) is var index and >= 0 ? (RunState)index : null;
+}
+
 /// <summary>One run as the store keeps it: the claim, the run and its outcome in one record.</summary>
 /// <remarks>The TheEye per-job secret is kept in the same record but never read back into this type: only
 /// <see cref="IRelayStore.FindJobSecretAsync"/> returns it, so no route that answers with a run can leak it.</remarks>

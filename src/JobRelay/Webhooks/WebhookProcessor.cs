@@ -173,15 +173,8 @@ internal static class StoredRunAnswers
         return answer;
     }
 
-    public static string StateName(RunState state) => state switch
-    {
-        RunState.Ignored => "ignored",
-        RunState.Pending => "pending",
-        RunState.Refused => "refused",
-        RunState.OutcomeUnknown => "outcome-unknown",
-        RunState.Started => "started",
-        _ => "in-flight",
-    };
+    /// <summary>The state a sender is told: a claim not yet settled is "in-flight", whichever phase it is in.</summary>
+    public static string StateName(RunState state) => state is RunState.Claimed or RunState.Starting ? "in-flight" : RunStateNames.Of(state);
 }
 
 internal static partial class IngressLog
