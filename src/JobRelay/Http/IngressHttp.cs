@@ -27,9 +27,9 @@ internal static class IngressHttp
         {
             WebhookHandshakeAnswered handshake => new HandshakeResult(handshake.Handshake),
             WebhookBatchProcessed { Failure: null } batch =>
-                TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "accepted", ["trigger"] = batch.Trigger, ["events"] = batch.Events }),
+                TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "accepted", ["trigger"] = batch.Trigger, ["counts"] = Counts(batch.Counts), ["events"] = batch.Events }),
             WebhookBatchProcessed batch =>
-                Problems.For(batch.Failure, request.Path, new Dictionary<string, object?> { ["trigger"] = batch.Trigger, ["events"] = batch.Events }),
+                Problems.For(batch.Failure, request.Path, new Dictionary<string, object?> { ["trigger"] = batch.Trigger, ["counts"] = Counts(batch.Counts), ["events"] = batch.Events }),
             WebhookDeliveryProcessed { Result: DeliveryIgnored ignored } processed =>
                 TypedResults.Accepted((string?)null, new JsonObject { ["status"] = "ignored", ["trigger"] = processed.Trigger, ["reason"] = ignored.Reason }),
             WebhookDeliveryProcessed { Result: DeliveryDuplicate duplicate } => RunAnswers.Duplicate(duplicate.Original),
@@ -67,6 +67,17 @@ internal static class IngressHttp
             default:
                 throw new InvalidOperationException($"No answer for {outcome.GetType().Name}.");
         }
+    }
+
+    private static JsonObject Counts(IReadOnlyDictionary<string, int> counts)
+    {
+        var json = new JsonObject();
+        foreach (var (status, count) in counts)
+        {
+            json[status] = count;
+        }
+
+        return json;
     }
 
     private static WebhookDelivery Delivery(HttpRequest request, WebhookOptions options, ReadOnlyMemory<byte> body)

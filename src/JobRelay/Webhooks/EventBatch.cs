@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using JobRelay.Model;
 using JobRelay.Runs;
@@ -16,8 +17,20 @@ namespace JobRelay.Webhooks;
 /// in which an event failed is answered with that failure's status (the highest, when several failed), so the
 /// sender retries it; the events that were started are then recognised as duplicates.
 /// </summary>
+/// <remarks>
+/// A batch is bounded before any per-event work: more than <see cref="MaxEvents"/> events (Event Grid's own delivery
+/// limit; the body limit bounds the bytes) is refused whole. The answer is bounded too: it counts every event's
+/// outcome, and lists each event only for a batch of up to <see cref="MaxListedEvents"/> events; a larger batch lists
+/// its first <see cref="MaxListedEvents"/> failures.
+/// </remarks>
 internal sealed class EventBatch(TriggerRunner runner, ILogger logger)
 {
+    /// <summary>The most events one batch may hold: Event Grid delivers at most 5,000 events in a batch.</summary>
+    public const int MaxEvents = 5_000;
+
+    /// <summary>The most per-event outcomes an answer lists.</summary>
+    public const int MaxListedEvents = 100;
+
     /// <summary>The events of a delivery that is a batch for its scheme, or null when it is a single delivery.</summary>
     public static JsonArray? Events(WebhookScheme scheme, WebhookDelivery delivery)
     {
@@ -26,18 +39,33 @@ internal sealed class EventBatch(TriggerRunner runner, ILogger logger)
             return null;
         }
 
+        if (HasMoreElementsThan(delivery.Body.Span, MaxEvents))
+        {
+            throw new RelayException(
+                RelayErrorKind.PayloadTooLarge,
+                string.Create(CultureInfo.InvariantCulture, $"A batch holds at most {MaxEvents:N0} events (Event Grid's own delivery limit); this one holds more. Send it in smaller batches."));
+        }
+
         return RequestBody.ParseJson(delivery.Body) as JsonArray;
     }
 
     public async Task<WebhookBatchProcessed> StartAsync(TriggerDefinition trigger, WebhookDefinition webhook, WebhookDelivery delivery, JsonArray events, CancellationToken cancellationToken)
     {
         var outcomes = new JsonArray();
+        var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var listsEvery = events.Count <= MaxListedEvents;
         RelayException? worst = null;
         var typeField = webhook.Scheme == WebhookScheme.EventGrid ? "eventType" : "type";
         for (var i = 0; i < events.Count; i++)
         {
             var (outcome, failure) = await StartOneAsync(trigger, webhook, delivery, events[i], i, typeField, cancellationToken);
-            outcomes.Add(outcome);
+            var status = (string?)outcome["status"] ?? "failed";
+            counts[status] = counts.GetValueOrDefault(status) + 1;
+            if (listsEvery || (failure is not null && outcomes.Count < MaxListedEvents))
+            {
+                outcomes.Add(outcome);
+            }
+
             if (failure is not null && (worst is null || Problems.Describe(failure.Kind).Status > Problems.Describe(worst.Kind).Status))
             {
                 worst = failure;
@@ -46,19 +74,20 @@ internal sealed class EventBatch(TriggerRunner runner, ILogger logger)
 
         if (worst is null)
         {
-            return new WebhookBatchProcessed(trigger.Name, outcomes, null);
+            return new WebhookBatchProcessed(trigger.Name, outcomes, counts, null);
         }
 
-        var failed = outcomes.Count(o => (string?)o!["status"] == "failed");
+        var failed = counts.GetValueOrDefault("failed");
+        var listed = listsEvery ? "each event's outcome is in \"events\"" : string.Create(CultureInfo.InvariantCulture, $"\"events\" lists the first {outcomes.Count} failures");
         var summary = new RelayException(
             worst.Kind,
-            string.Create(CultureInfo.InvariantCulture, $"{failed} of {events.Count} events failed; each event's outcome is in \"events\". The others need no resend: a resent batch starts only what has not been started."))
+            string.Create(CultureInfo.InvariantCulture, $"{failed} of {events.Count} events failed; {listed}. The others need no resend: a resent batch starts only what has not been started."))
         {
             Platform = worst.Platform,
             PlatformStatusCode = worst.PlatformStatusCode,
             RetryAfter = worst.RetryAfter,
         };
-        return new WebhookBatchProcessed(trigger.Name, outcomes, summary);
+        return new WebhookBatchProcessed(trigger.Name, outcomes, counts, summary);
     }
 
     private async Task<(JsonObject Outcome, RelayException? Failure)> StartOneAsync(
@@ -140,6 +169,38 @@ internal sealed class EventBatch(TriggerRunner runner, ILogger logger)
 
     private static string? Text(JsonObject item, string name)
         => item[name] is JsonValue value && value.TryGetValue<string>(out var text) && text.Length > 0 ? text : null;
+
+    /// <summary>
+    /// Whether the top-level array holds more than <paramref name="max"/> elements, counted without building them. A
+    /// body that is not well-formed JSON counts as within the limit: the parse that follows names its error.
+    /// </summary>
+    private static bool HasMoreElementsThan(ReadOnlySpan<byte> body, int max)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
+            {
+                return false;
+            }
+
+            var count = 0;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (++count > max)
+                {
+                    return true;
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return false;
+    }
 
     private static bool StartsAsArray(ReadOnlySpan<byte> body)
     {

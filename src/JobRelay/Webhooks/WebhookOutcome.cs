@@ -13,8 +13,12 @@ internal abstract record WebhookOutcome(string Trigger);
 /// <summary>A handshake (a subscription check, a URL validation), answered as the sender's scheme asks.</summary>
 internal sealed record WebhookHandshakeAnswered(string Trigger, WebhookHandshake Handshake) : WebhookOutcome(Trigger);
 
-/// <summary>A batch of events, each its own delivery; <paramref name="Failure"/> sums up the events that failed, if any.</summary>
-internal sealed record WebhookBatchProcessed(string Trigger, JsonArray Events, RelayException? Failure) : WebhookOutcome(Trigger);
+/// <summary>
+/// A batch of events, each its own delivery: how many events ended in each outcome, the events' outcomes as listed
+/// (every event of a small batch, the first failures of a large one), and <paramref name="Failure"/>, which sums up
+/// the events that failed, if any.
+/// </summary>
+internal sealed record WebhookBatchProcessed(string Trigger, JsonArray Events, IReadOnlyDictionary<string, int> Counts, RelayException? Failure) : WebhookOutcome(Trigger);
 
 /// <summary>A single delivery: started, kept pending, found duplicate or ignored.</summary>
 internal sealed record WebhookDeliveryProcessed(string Trigger, DeliveryResult Result) : WebhookOutcome(Trigger);

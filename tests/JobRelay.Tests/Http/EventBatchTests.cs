@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using JobRelay.Tests.Support;
+using JobRelay.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -79,8 +80,10 @@ public sealed class EventBatchTests : IAsyncLifetime
         Assert.Equal(["e-1", "e-2", "e-3"], first["events"]!.AsArray().Select(e => (string?)e!["id"]));
         Assert.Equal(["101", "102", "103"], first["events"]!.AsArray().Select(e => (string?)e!["jobId"]));
         Assert.Equal(202, retryStatus);
+        Assert.Equal(3, (int)first["counts"]!["started"]!);
         Assert.Equal(["duplicate", "duplicate", "duplicate"], Statuses(retry));
         Assert.Equal(["101", "102", "103"], retry["events"]!.AsArray().Select(e => (string?)e!["jobId"]));
+        Assert.Equal(3, (int)retry["counts"]!["duplicate"]!);
         Assert.Equal(
             ["https://acct.blob.core.windows.net/in/a.csv", "https://acct.blob.core.windows.net/in/b.csv", "https://acct.blob.core.windows.net/in/c.csv"],
             StartedBlobs());
@@ -128,6 +131,66 @@ public sealed class EventBatchTests : IAsyncLifetime
         Assert.Equal(422, retryStatus);
         Assert.Equal(["duplicate", "failed"], Statuses(retry));
         Assert.Single(_keboola.Requests);
+    }
+
+    [Fact]
+    public async Task ABatchOfMoreThanFiveThousandEventsIsRefusedWhole413BeforeAnyEventIsRead()
+    {
+        // 200,000 junk events in 400 KB: within the body limit, far over Event Grid's own batch limit.
+        var junk = "[" + string.Join(',', Enumerable.Repeat("1", 200_000)) + "]";
+        var exactlyOverTheLimit = "[" + string.Join(',', Enumerable.Range(0, EventBatch.MaxEvents + 1).Select(i => $$"""{"id":"e-{{i}}"}""")) + "]";
+
+        foreach (var body in new[] { junk, exactlyOverTheLimit })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/hooks/grid?token={RelayHost.HookToken}")
+            {
+                Content = new StringContent(body, Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("aeg-event-type", "Notification");
+            using var response = await _host.Client.SendAsync(request);
+            var answer = await response.Content.ReadAsStringAsync();
+
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+            var problem = JsonNode.Parse(answer)!.AsObject();
+            Assert.Equal("urn:jobrelay:problem:payload-too-large", (string?)problem["type"]);
+            Assert.Contains("at most 5,000 events", (string?)problem["detail"], StringComparison.Ordinal);
+            Assert.True(answer.Length < 2_000, $"The refusal is {answer.Length} characters long.");
+        }
+
+        Assert.Empty(_keboola.Requests);
+    }
+
+    [Fact]
+    public async Task ABatchOfExactlyFiveThousandEventsIsTakenAndItsAnswerCountsThemAndListsTheFirstHundred()
+    {
+        var (status, body) = await PostGridAsync([.. Enumerable.Repeat("1", EventBatch.MaxEvents)]);
+
+        Assert.Equal(400, status);
+        Assert.Equal(EventBatch.MaxEvents, (int)body["counts"]!["failed"]!);
+        var listed = body["events"]!.AsArray();
+        Assert.Equal(EventBatch.MaxListedEvents, listed.Count);
+        Assert.All(listed, e => Assert.Equal("urn:jobrelay:problem:invalid-input", (string?)e!["type"]));
+        Assert.Contains("5000 of 5000 events failed", (string?)body["detail"], StringComparison.Ordinal);
+        Assert.Empty(_keboola.Requests);
+    }
+
+    [Fact]
+    public async Task ABatchOfMoreThanAHundredEventsListsOnlyItsFailuresAndCountsEveryOutcome()
+    {
+        // Every other event cannot be mapped (it has no data.url).
+        var events = Enumerable.Range(0, 150)
+            .Select(i => i % 2 == 0 ? GridEvent("e-" + i, i + ".csv") : $$$"""{"id":"e-{{{i}}}","eventType":"Microsoft.Storage.BlobCreated","data":{"api":"PutBlob"}}""")
+            .ToArray();
+
+        var (status, body) = await PostGridAsync(events);
+
+        Assert.Equal(422, status);
+        Assert.Equal(75, (int)body["counts"]!["started"]!);
+        Assert.Equal(75, (int)body["counts"]!["failed"]!);
+        Assert.Equal(Enumerable.Range(0, 75).Select(i => "e-" + ((2 * i) + 1)), body["events"]!.AsArray().Select(e => (string?)e!["id"]));
+        Assert.Equal(["failed"], Statuses(body).Distinct());
+        Assert.Contains("75 of 150 events failed; \"events\" lists the first 75 failures", (string?)body["detail"], StringComparison.Ordinal);
+        Assert.Equal(75, _keboola.Requests.Count);
     }
 
     [Fact]
