@@ -65,6 +65,16 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
+@description('Function app instances kept warm for webhooks and API calls: 0 scales to zero (no idle cost); 1 removes the cold start a webhook sender otherwise waits through, billed while idle. See docs/scaling.md.')
+@minValue(0)
+@maxValue(1000)
+param alwaysReadyInstanceCount int = 0
+
+@description('HTTP requests one function app instance serves at once before Flex Consumption adds an instance (the plan\'s own default at 2,048 MB is 16). See docs/scaling.md.')
+@minValue(1)
+@maxValue(1000)
+param httpPerInstanceConcurrency int = 16
+
 @description('E-mail address the alert rules notify: failed job starts, 5xx answers, Key Vault access denied.')
 @minLength(3)
 param alertEmailAddress string
@@ -161,6 +171,8 @@ module functionApp 'app/function.bicep' = {
     schedulerTickInterval: schedulerTickInterval
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
+    alwaysReadyInstanceCount: alwaysReadyInstanceCount
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
   }
   // The host reaches storage, the vault and Application Insights with the identity as soon as it starts.
   dependsOn: [

@@ -15,3 +15,5 @@ param vaultOperatorPrincipalType = readEnvironmentVariable('JOBRELAY_VAULT_OPERA
 param grantVaultOperator = bool(readEnvironmentVariable('JOBRELAY_GRANT_VAULT_OPERATOR', 'true'))
 param keyVaultPublicNetworkAccess = readEnvironmentVariable('JOBRELAY_KEY_VAULT_PUBLIC_ACCESS', 'Enabled')
 param maximumInstanceCount = int(readEnvironmentVariable('JOBRELAY_MAX_INSTANCES', '40'))
+param alwaysReadyInstanceCount = int(readEnvironmentVariable('JOBRELAY_ALWAYS_READY', '0'))
+param httpPerInstanceConcurrency = int(readEnvironmentVariable('JOBRELAY_HTTP_CONCURRENCY', '16'))

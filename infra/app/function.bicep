@@ -43,6 +43,16 @@ param instanceMemoryMB int
 @maxValue(1000)
 param maximumInstanceCount int
 
+@description('Instances kept warm for the HTTP functions (webhooks, API): 0 scales to zero; 1 removes the cold start a webhook sender otherwise meets, and is billed while idle.')
+@minValue(0)
+@maxValue(1000)
+param alwaysReadyInstanceCount int
+
+@description('HTTP requests one instance serves at a time before Flex Consumption adds an instance.')
+@minValue(1)
+@maxValue(1000)
+param httpPerInstanceConcurrency int
+
 // The connection string names the ingestion endpoint and component; with local auth disabled on the component it
 // grants nothing without an Entra token from an identity holding Monitoring Metrics Publisher.
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -99,6 +109,18 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
       scaleAndConcurrency: {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
+        // 'http' is the group of every HTTP-triggered function; the timer runs on whichever instance is up.
+        alwaysReady: alwaysReadyInstanceCount == 0 ? [] : [
+          {
+            name: 'http'
+            instanceCount: alwaysReadyInstanceCount
+          }
+        ]
+        triggers: {
+          http: {
+            perInstanceConcurrency: httpPerInstanceConcurrency
+          }
+        }
       }
       runtime: {
         name: 'dotnet-isolated'

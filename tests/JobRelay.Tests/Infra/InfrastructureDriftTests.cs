@@ -236,6 +236,18 @@ public partial class InfrastructureDriftTests
     }
 
     [Fact]
+    public void TheHttpFunctionsKeepTheAlwaysReadyInstancesAndConcurrencyTheParametersSayAndScaleToZeroByDefault()
+    {
+        var app = Single("infra/app/function.bicep", "Microsoft.Web/sites");
+        var defaults = InfraFiles.Parameters("infra/main.bicep").ToDictionary(p => p.Name, p => p.Default, StringComparer.Ordinal);
+
+        Assert.Matches(@"alwaysReady:\s*alwaysReadyInstanceCount\s*==\s*0\s*\?\s*\[\]\s*:\s*\[\s*\{\s*name:\s*'http'\s*\n\s*instanceCount:\s*alwaysReadyInstanceCount", app.Body);
+        Assert.Matches(@"triggers:\s*\{\s*http:\s*\{\s*perInstanceConcurrency:\s*httpPerInstanceConcurrency", app.Body);
+        Assert.Equal("0", defaults["alwaysReadyInstanceCount"]);
+        Assert.Equal("16", defaults["httpPerInstanceConcurrency"]);
+    }
+
+    [Fact]
     public void TheKeyVaultAuthorizesByRbacAndKeepsDeletedSecretsUnpurgeable()
     {
         var vault = Single("infra/app/keyvault.bicep", "Microsoft.KeyVault/vaults");

@@ -53,6 +53,8 @@ public partial class ParametersFileTests
             ["JOBRELAY_GRANT_VAULT_OPERATOR"] = "false",
             ["JOBRELAY_KEY_VAULT_PUBLIC_ACCESS"] = "Disabled",
             ["JOBRELAY_MAX_INSTANCES"] = "1",
+            ["JOBRELAY_ALWAYS_READY"] = "1",
+            ["JOBRELAY_HTTP_CONCURRENCY"] = "8",
         };
 
         var compiled = await CompileAsync(environment);
@@ -64,6 +66,8 @@ public partial class ParametersFileTests
         }
 
         Assert.Equal(1, compiled["maximumInstanceCount"].GetInt32());
+        Assert.Equal(1, compiled["alwaysReadyInstanceCount"].GetInt32());
+        Assert.Equal(8, compiled["httpPerInstanceConcurrency"].GetInt32());
         Assert.False(compiled["grantVaultOperator"].GetBoolean());
     }
 
