@@ -34,6 +34,11 @@ public static class RelayTelemetry
     internal static readonly Histogram<double> SchedulerLag = Meter.CreateHistogram<double>(
         "jobrelay.scheduler.lag", "s", "How late a scheduled occurrence was started after its due time, by trigger.");
 
+    /// <summary>Scheduler ticks recorded in the store, by host (functions, serve). An alert on their absence catches a
+    /// timer that stopped firing, which a lag alert never sees.</summary>
+    internal static readonly Counter<long> SchedulerTicks = Meter.CreateCounter<long>(
+        "jobrelay.scheduler.ticks", "{tick}", "Scheduler ticks recorded in the store, by host.");
+
     private static long s_pendingBacklog = -1;
 
     /// <summary>Reported only once a sweep has counted it: a gauge of 0 before any sweep would claim an empty backlog.</summary>
