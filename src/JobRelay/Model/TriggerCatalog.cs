@@ -245,8 +245,20 @@ public sealed record CatalogError(string Path, string Message)
     public override string ToString() => $"{Path}: {Message}";
 }
 
+/// <summary>
+/// Something in a valid catalog that will not work as written (a chain whose jobs' ends cannot reach JobRelay), with
+/// the JSON path where it is and what to set. The catalog loads; the host starts and says so.
+/// </summary>
+public sealed record CatalogWarning(string Path, string Message)
+{
+    public override string ToString() => $"{Path}: {Message}";
+}
+
 /// <summary>A loaded catalog, or every error that kept it from loading.</summary>
 public sealed record CatalogLoadResult(TriggerCatalog? Catalog, IReadOnlyList<CatalogError> Errors)
 {
     public bool IsValid => Catalog is not null && Errors.Count == 0;
+
+    /// <summary>What a valid catalog holds that will not work as written; empty when the catalog has errors.</summary>
+    public IReadOnlyList<CatalogWarning> Warnings { get; init; } = [];
 }

@@ -70,7 +70,9 @@ public static class TriggerCatalogLoader
         var reader = new CatalogReader();
         var catalog = Read(root, reader);
         var errors = Merge(schemaErrors, reader);
-        return errors.Count == 0 && reader.IssueCount == 0 ? new CatalogLoadResult(catalog, []) : new CatalogLoadResult(null, errors);
+        return errors.Count == 0 && reader.IssueCount == 0
+            ? new CatalogLoadResult(catalog, []) { Warnings = ChainFeed.Warnings(catalog) }
+            : new CatalogLoadResult(null, errors);
     }
 
     /// <summary>
