@@ -190,6 +190,17 @@ public sealed record WebhookDefinition
     /// </summary>
     public WebhookReplay Replay { get; init; } = WebhookReplay.Digest;
 
+    /// <summary>The digest window of a scheme that signs nothing, when the catalog sets none.</summary>
+    public static readonly TimeSpan DefaultDigestWindow = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// For shared-token schemes (token, GitLab), which sign nothing: how long, from the first delivery, the same content
+    /// without a delivery id is a retry. After it, the same content is a new event: a holder of the token may send
+    /// anything anyway, so a repeat is not a replay to refuse but, say, a daily cron call. Signed schemes keep their
+    /// digest for the whole retention, where a repeat is a replay.
+    /// </summary>
+    public TimeSpan DigestWindow { get; init; } = DefaultDigestWindow;
+
     /// <summary>Event types that apply; empty means every event.</summary>
     public IReadOnlyList<string> Events { get; init; } = [];
 

@@ -582,6 +582,22 @@ public static class TriggerCatalogLoader
                 break;
         }
 
+        var digestWindow = reader.Int(obj, "digestWindowSeconds", path, 1, 604_800);
+        if (digestWindow is not null && schemeKnown)
+        {
+            if (!WebhookSchemes.DigestMayBeTurnedOff(scheme))
+            {
+                reader.Error(CatalogReader.Child(path, "digestWindowSeconds"), $"does not apply to scheme '{schemeText}': "
+                    + (WebhookSchemes.DigestApplies(scheme)
+                        ? "a repeat of its signed content is a replay, a duplicate for the whole retention."
+                        : "its signature covers a timestamp or an id the sender signs, which is what tells a replay."));
+            }
+            else if (replay == WebhookReplay.None)
+            {
+                reader.Error(CatalogReader.Child(path, "digestWindowSeconds"), "does not apply with replay 'none': no digest is kept.");
+            }
+        }
+
         var events = reader.Strings(obj, "events", path) ?? [];
         var filters = new List<DeliveryFilter>();
         if (obj["filters"] is { } filtersNode)
@@ -607,6 +623,7 @@ public static class TriggerCatalogLoader
             Prefix = prefix,
             DeliveryId = deliveryId,
             Replay = replay,
+            DigestWindow = digestWindow is { } windowSeconds ? TimeSpan.FromSeconds(windowSeconds) : WebhookDefinition.DefaultDigestWindow,
             Events = events,
             Filters = filters,
         };
