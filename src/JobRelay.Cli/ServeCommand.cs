@@ -106,6 +106,7 @@ internal static class ServeCommand
         builder.Services.AddJobRelaySchedulerLoop();
         builder.Services.AddJobRelaySweepLoop();
         builder.Services.AddJobRelaySecretsStartupCheck();
+        builder.Services.AddJobRelayCatalogWarningLog();
         builder.Services.AddJobRelayWebHost(builder.Configuration);
         builder.Services.AddJobRelayServeTelemetry(builder.Configuration);
         builder.Services.AddJobRelayOpenApi();

@@ -4,7 +4,10 @@ using JobRelay.Triggers;
 
 namespace JobRelay.Cli;
 
-/// <summary><c>jobrelay validate</c>: every catalog error, by JSON path; exit code 1 if there is any.</summary>
+/// <summary>
+/// <c>jobrelay validate</c>: every catalog error, by JSON path, and exit code 1 if there is any; otherwise the triggers,
+/// where each chain's job ends come from, and the catalog's warnings (exit code 0).
+/// </summary>
 internal static class ValidateCommand
 {
     public static Command Create()
@@ -36,15 +39,34 @@ internal static class ValidateCommand
 
             var catalog = result.Catalog!;
             Console.WriteLine($"{path}: valid — {catalog.Platforms.Count} platform(s), {catalog.Triggers.Count} trigger(s)");
+            var feeds = ChainFeed.Of(catalog).ToLookup(f => f.Trigger, StringComparer.Ordinal);
             foreach (var trigger in catalog.Triggers.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
             {
                 Console.WriteLine($"  {trigger.Name} → {trigger.Platform}{Describe(trigger)}");
+                foreach (var feed in feeds[trigger.Name])
+                {
+                    Console.WriteLine($"    after[{feed.Index}] {Followed(feed)}: job ends from {(feed.Sources.Count == 0 ? "nowhere (see the warning)" : string.Join(" and ", feed.Sources))}");
+                }
+            }
+
+            // Warnings leave the exit code at 0: the catalog loads and the host starts, saying the same in its log.
+            if (result.Warnings.Count > 0)
+            {
+                await Console.Error.WriteLineAsync($"{path}: {result.Warnings.Count} warning(s)");
+                foreach (var warning in result.Warnings)
+                {
+                    await Console.Error.WriteLineAsync($"  warning: {warning}");
+                }
             }
 
             return 0;
         });
         return command;
     }
+
+    private static string Followed(ChainFeed feed) => feed.Rule.Trigger is { } parent
+        ? $"follows {parent}"
+        : $"follows {feed.Platform.Name} jobs{((feed.Rule.Component ?? feed.Rule.Task) is { } job ? " of " + job : string.Empty)}";
 
     private static string Describe(TriggerDefinition trigger)
     {

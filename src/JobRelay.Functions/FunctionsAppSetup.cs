@@ -40,6 +40,9 @@ public static class FunctionsAppSetup
         // Each secret the catalog names and the vault cannot give is a warning at start, before any sender meets it.
         builder.Services.AddJobRelaySecretsStartupCheck();
 
+        // A chain whose jobs' ends cannot reach the app (no eventSecret) is a warning at start, with what to set.
+        builder.Services.AddJobRelayCatalogWarningLog();
+
         // In Azure every credential comes from Key Vault: the app refuses to start without one.
         builder.Services.Configure<SecretsOptions>(options => options.RequireKeyVault = true);
 

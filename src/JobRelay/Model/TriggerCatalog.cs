@@ -190,6 +190,17 @@ public sealed record WebhookDefinition
     /// </summary>
     public WebhookReplay Replay { get; init; } = WebhookReplay.Digest;
 
+    /// <summary>The digest window of a scheme that signs nothing, when the catalog sets none.</summary>
+    public static readonly TimeSpan DefaultDigestWindow = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// For shared-token schemes (token, GitLab), which sign nothing: how long, from the first delivery, the same content
+    /// without a delivery id is a retry. After it, the same content is a new event: a holder of the token may send
+    /// anything anyway, so a repeat is not a replay to refuse but, say, a daily cron call. Signed schemes keep their
+    /// digest for the whole retention, where a repeat is a replay.
+    /// </summary>
+    public TimeSpan DigestWindow { get; init; } = DefaultDigestWindow;
+
     /// <summary>Event types that apply; empty means every event.</summary>
     public IReadOnlyList<string> Events { get; init; } = [];
 
@@ -245,8 +256,20 @@ public sealed record CatalogError(string Path, string Message)
     public override string ToString() => $"{Path}: {Message}";
 }
 
+/// <summary>
+/// Something in a valid catalog that will not work as written (a chain whose jobs' ends cannot reach JobRelay), with
+/// the JSON path where it is and what to set. The catalog loads; the host starts and says so.
+/// </summary>
+public sealed record CatalogWarning(string Path, string Message)
+{
+    public override string ToString() => $"{Path}: {Message}";
+}
+
 /// <summary>A loaded catalog, or every error that kept it from loading.</summary>
 public sealed record CatalogLoadResult(TriggerCatalog? Catalog, IReadOnlyList<CatalogError> Errors)
 {
     public bool IsValid => Catalog is not null && Errors.Count == 0;
+
+    /// <summary>What a valid catalog holds that will not work as written; empty when the catalog has errors.</summary>
+    public IReadOnlyList<CatalogWarning> Warnings { get; init; } = [];
 }

@@ -365,6 +365,10 @@ public sealed class TriggerRunner
 
     internal static string OriginName(RunOrigin origin) => origin == RunOrigin.StartAgain ? "start-again" : origin.ToString().ToLowerInvariant();
 
+    /// <summary>The run recorded under a claim key, if the store still holds one.</summary>
+    internal Task<RunRecord?> FindClaimAsync(ClaimKey key, CancellationToken cancellationToken)
+        => _store.FindAsync(key, cancellationToken);
+
     /// <summary>The run a platform's job belongs to, when JobRelay started that job and still remembers it.</summary>
     internal Task<RunRecord?> FindRunOfJobAsync(string platform, string jobId, CancellationToken cancellationToken)
         => _store.FindRunByJobAsync(platform, jobId, cancellationToken);

@@ -68,9 +68,11 @@ public static class TriggerCatalogLoader
         }
 
         var reader = new CatalogReader();
-        var catalog = Read(root, reader, structureValid: schemaErrors.Count == 0);
+        var catalog = Read(root, reader);
         var errors = Merge(schemaErrors, reader);
-        return errors.Count == 0 && reader.IssueCount == 0 ? new CatalogLoadResult(catalog, []) : new CatalogLoadResult(null, errors);
+        return errors.Count == 0 && reader.IssueCount == 0
+            ? new CatalogLoadResult(catalog, []) { Warnings = ChainFeed.Warnings(catalog) }
+            : new CatalogLoadResult(null, errors);
     }
 
     /// <summary>
@@ -95,7 +97,7 @@ public static class TriggerCatalogLoader
         => path.StartsWith(ancestor, StringComparison.Ordinal)
            && (path.Length == ancestor.Length || path[ancestor.Length] is '.' or '[');
 
-    private static TriggerCatalog Read(JsonNode? root, CatalogReader reader, bool structureValid)
+    private static TriggerCatalog Read(JsonNode? root, CatalogReader reader)
     {
         var platforms = new Dictionary<string, PlatformDefinition>(StringComparer.Ordinal);
         var triggers = new Dictionary<string, TriggerDefinition>(StringComparer.Ordinal);
@@ -104,18 +106,23 @@ public static class TriggerCatalogLoader
             return new TriggerCatalog(platforms, triggers);
         }
 
+        // Every platform the catalog declares, with its type when that is readable, whether or not it loads: a
+        // trigger naming a platform in error is checked against its type, and the platform's own error is the one
+        // reported, never a second "not a platform of the catalog".
+        var declared = new Dictionary<string, PlatformKind?>(StringComparer.Ordinal);
         if (reader.AsObject(obj["platforms"], "$.platforms") is { } platformsObj)
         {
             foreach (var (name, node) in platformsObj)
             {
                 var path = CatalogReader.Child("$.platforms", name);
-                if (!CatalogNames.IsValid(name))
+                declared[name] = DeclaredKind(node);
+                var validName = CatalogNames.IsValid(name);
+                if (!validName)
                 {
                     reader.Error(path, "is not a valid platform name: letters, digits, '-', '_' and '.', starting with a letter or digit.");
-                    continue;
                 }
 
-                if (ReadPlatform(name, node, path, reader) is { } platform)
+                if (ReadPlatform(name, node, path, reader) is { } platform && validName)
                 {
                     platforms[name] = platform;
                 }
@@ -128,31 +135,40 @@ public static class TriggerCatalogLoader
             foreach (var (name, node) in triggersObj)
             {
                 var path = CatalogReader.Child("$.triggers", name);
-                if (!CatalogNames.IsValid(name))
+                var validName = CatalogNames.IsValid(name);
+                if (!validName)
                 {
                     reader.Error(path, "is not a valid trigger name: letters, digits, '-', '_' and '.', starting with a letter or digit.");
-                    continue;
                 }
 
-                if (ReadTrigger(name, node, path, platforms, triggerNames, reader) is { } trigger)
+                if (ReadTrigger(name, node, path, new CatalogNamesSeen(platforms, declared, triggerNames), reader) is { } trigger && validName)
                 {
                     triggers[name] = trigger;
                 }
             }
         }
 
+        // Cycles among the triggers that loaded are real whatever else is wrong: a trigger in error only takes edges away.
         var catalog = new TriggerCatalog(platforms, triggers);
-        if (structureValid && reader.IssueCount == 0)
+        foreach (var cycle in ChainGraph.FindCycles(catalog))
         {
-            foreach (var cycle in ChainGraph.FindCycles(catalog))
-            {
-                reader.Error(CatalogReader.Child(CatalogReader.Child("$.triggers", cycle[0]), "after"),
-                    $"makes a chaining cycle: {string.Join(" → ", cycle)} → {cycle[0]}. A job would start itself again without end.");
-            }
+            reader.Error(CatalogReader.Child(CatalogReader.Child("$.triggers", cycle[0]), "after"),
+                $"makes a chaining cycle: {string.Join(" → ", cycle)} → {cycle[0]}. A job would start itself again without end.");
         }
 
         return catalog;
     }
+
+    /// <summary>The type a platform entry declares, read without reporting anything (its own check does).</summary>
+    private static PlatformKind? DeclaredKind(JsonNode? node)
+        => (node as JsonObject)?["type"] is JsonValue type && type.GetValueKind() == JsonValueKind.String
+            ? type.GetValue<string>() switch
+            {
+                "keboola" => PlatformKind.Keboola,
+                "theeye" => PlatformKind.TheEye,
+                _ => null,
+            }
+            : null;
 
     private static PlatformDefinition? ReadPlatform(string name, JsonNode? node, string path, CatalogReader reader)
     {
@@ -195,13 +211,7 @@ public static class TriggerCatalogLoader
         }
     }
 
-    private static TriggerDefinition? ReadTrigger(
-        string name,
-        JsonNode? node,
-        string path,
-        IReadOnlyDictionary<string, PlatformDefinition> platforms,
-        ISet<string> triggerNames,
-        CatalogReader reader)
+    private static TriggerDefinition? ReadTrigger(string name, JsonNode? node, string path, CatalogNamesSeen names, CatalogReader reader)
     {
         if (reader.AsObject(node, path) is not { } obj)
         {
@@ -213,52 +223,61 @@ public static class TriggerCatalogLoader
         var platformName = reader.String(obj, "platform", path, required: true);
         var enabled = reader.Bool(obj, "enabled", path) ?? true;
         PlatformDefinition? platform = null;
-        if (platformName is not null && !platforms.TryGetValue(platformName, out platform))
+        PlatformKind? kind = null;
+        if (platformName is not null && !names.Platforms.TryGetValue(platformName, out platform))
         {
-            reader.Error(CatalogReader.Child(path, "platform"), $"'{platformName}' is not a platform of the catalog; known: {string.Join(", ", platforms.Keys)}.");
+            if (!names.Declared.TryGetValue(platformName, out kind))
+            {
+                reader.Error(CatalogReader.Child(path, "platform"), $"'{platformName}' is not a platform of the catalog; known: {string.Join(", ", names.Declared.Keys)}.");
+            }
         }
 
+        kind = platform?.Kind ?? kind;
         var arguments = ReadArguments(obj, path, reader);
-        var argumentNames = arguments.Keys.ToHashSet(StringComparer.Ordinal);
 
-        KeboolaJobTemplate? keboola = null;
-        TheEyeJobTemplate? theEye = null;
-        if (platform is not null)
+        // Every declared argument, even one in error, so that its templates are not also reported as undeclared.
+        var argumentNames = (obj["arguments"] as JsonObject)?.Select(a => a.Key).ToHashSet(StringComparer.Ordinal) ?? [];
+
+        if (kind is { } platformKind)
         {
-            var (expected, other) = platform.Kind == PlatformKind.Keboola ? ("keboola", "theeye") : ("theeye", "keboola");
+            var (expected, other) = platformKind == PlatformKind.Keboola ? ("keboola", "theeye") : ("theeye", "keboola");
             if (obj.ContainsKey(other))
             {
-                reader.Error(CatalogReader.Child(path, other), $"does not apply: platform '{platform.Name}' is a {platform.Kind} platform, so the job is described in '{expected}'.");
+                reader.Error(CatalogReader.Child(path, other), $"does not apply: platform '{platformName}' is a {platformKind} platform, so the job is described in '{expected}'.");
             }
 
             if (obj[expected] is null)
             {
-                reader.Error(CatalogReader.Child(path, expected), $"is required: it describes the job to start on '{platform.Name}'.");
-            }
-            else if (platform is KeboolaPlatformDefinition)
-            {
-                keboola = ReadKeboolaJob(obj[expected], CatalogReader.Child(path, expected), argumentNames, reader);
-            }
-            else if (platform is TheEyePlatformDefinition theEyePlatform)
-            {
-                theEye = ReadTheEyeJob(obj[expected], CatalogReader.Child(path, expected), theEyePlatform, argumentNames, reader);
+                reader.Error(CatalogReader.Child(path, expected), $"is required: it describes the job to start on '{platformName}'.");
             }
         }
 
+        // Without a known platform type, whichever job block is there is still checked on its own.
+        var keboola = obj["keboola"] is { } keboolaNode && kind is null or PlatformKind.Keboola
+            ? ReadKeboolaJob(keboolaNode, CatalogReader.Child(path, "keboola"), argumentNames, reader)
+            : null;
+        var theEye = obj["theeye"] is { } theEyeNode && kind is null or PlatformKind.TheEye
+            ? ReadTheEyeJob(theEyeNode, CatalogReader.Child(path, "theeye"), platform as TheEyePlatformDefinition, argumentNames, reader)
+            : null;
+
         var schedule = obj["schedule"] is { } scheduleNode ? ReadSchedule(scheduleNode, CatalogReader.Child(path, "schedule"), reader) : null;
         var webhook = obj["webhook"] is { } webhookNode ? ReadWebhook(webhookNode, CatalogReader.Child(path, "webhook"), reader) : null;
-        var after = obj["after"] is { } afterNode ? ReadAfter(name, afterNode, CatalogReader.Child(path, "after"), platforms, triggerNames, reader) : [];
+        var after = obj["after"] is { } afterNode ? ReadAfter(name, afterNode, CatalogReader.Child(path, "after"), names, reader) : [];
 
+        // Whether the trigger has rules as written: a rule in error has its own message, and does not make the
+        // trigger's event arguments wrong as well.
+        var chained = obj["after"] is not (null or JsonArray { Count: 0 });
         foreach (var argument in arguments.Values.Where(a => a.From is { Kind: ValueSourceKind.Event }))
         {
-            if (after.Count == 0)
+            if (!chained)
             {
                 reader.Error(CatalogReader.Child(CatalogReader.Child(CatalogReader.Child(path, "arguments"), argument.Name), "from"),
                     "reads a job-end event, but the trigger has no 'after' rules: only chained runs carry an event.");
             }
         }
 
-        if (reader.IssueCount != errorsBefore)
+        // A trigger on a platform in error is not built: the platform's error stands for it.
+        if (reader.IssueCount != errorsBefore || platform is null)
         {
             return null;
         }
@@ -268,7 +287,7 @@ public static class TriggerCatalogLoader
             Name = name,
             Description = description,
             Platform = platformName!,
-            PlatformKind = platform!.Kind,
+            PlatformKind = platform.Kind,
             Enabled = enabled,
             Arguments = arguments,
             Keboola = keboola,
@@ -298,8 +317,8 @@ public static class TriggerCatalogLoader
             var argumentPath = CatalogReader.Child(path, name);
             if (!CatalogNames.IsValid(name))
             {
+                // The trigger is not built; the argument is still read, so that its own errors come in this run too.
                 reader.Error(argumentPath, "is not a valid argument name: letters, digits, '-', '_' and '.', starting with a letter or digit.");
-                continue;
             }
 
             if (reader.AsObject(value, argumentPath) is not { } argument)
@@ -418,7 +437,8 @@ public static class TriggerCatalogLoader
         };
     }
 
-    private static TheEyeJobTemplate? ReadTheEyeJob(JsonNode? node, string path, TheEyePlatformDefinition platform, ISet<string> arguments, CatalogReader reader)
+    /// <param name="platform">The trigger's platform, or null when it is unknown or in error (its own error stands).</param>
+    private static TheEyeJobTemplate? ReadTheEyeJob(JsonNode? node, string path, TheEyePlatformDefinition? platform, ISet<string> arguments, CatalogReader reader)
     {
         if (reader.AsObject(node, path) is not { } obj)
         {
@@ -452,7 +472,7 @@ public static class TriggerCatalogLoader
                 reader.Error(CatalogReader.Child(path, "secretKeySecret"), "is used only with auth secretKey or taskSecretKey.");
             }
 
-            if (platform.AccessTokenSecret is null)
+            if (platform is { AccessTokenSecret: null })
             {
                 reader.Error(path, $"uses an access token, but platform '{platform.Name}' names no 'accessTokenSecret'. Add one, or set auth to secretKey with 'secretKeySecret'.");
             }
@@ -480,24 +500,21 @@ public static class TriggerCatalogLoader
 
         var cron = reader.String(obj, "cron", path, required: true);
         var timeZone = reader.String(obj, "timeZone", path) ?? "UTC";
-        if (cron is null)
-        {
-            return null;
-        }
 
-        if (!CronSchedule.TryFindTimeZone(timeZone, out var zone, out var zoneError))
+        // The expression and the zone are checked apart: a wrong one does not hide the other.
+        TimeZoneInfo? zone = null;
+        if (!CronSchedule.TryFindTimeZone(timeZone, out zone, out var zoneError))
         {
             reader.Error(CatalogReader.Child(path, "timeZone"), zoneError);
-            return null;
         }
 
-        if (!CronSchedule.TryParse(cron, zone, out var schedule, out var error))
+        CronSchedule? schedule = null;
+        if (cron is not null && !CronSchedule.TryParse(cron, zone ?? TimeZoneInfo.Utc, out schedule, out var error))
         {
             reader.Error(CatalogReader.Child(path, "cron"), error);
-            return null;
         }
 
-        return new ScheduleDefinition(schedule.Expression, schedule.TimeZone);
+        return zone is not null && schedule is not null ? new ScheduleDefinition(schedule.Expression, zone) : null;
     }
 
     private static WebhookDefinition? ReadWebhook(JsonNode node, string path, CatalogReader reader)
@@ -509,12 +526,9 @@ public static class TriggerCatalogLoader
 
         var errorsBefore = reader.IssueCount;
         var schemeText = reader.String(obj, "scheme", path, required: true);
-        WebhookScheme scheme = default;
-        if (schemeText is null || !WebhookSchemes.TryParse(schemeText, out scheme))
-        {
-            return null;
-        }
 
+        // An unknown scheme is the schema's error; the checks that do not depend on the scheme still run.
+        var schemeKnown = WebhookSchemes.TryParse(schemeText ?? string.Empty, out var scheme);
         var secrets = reader.Strings(obj, "secrets", path) ?? [];
 
         var tolerance = reader.Int(obj, "toleranceSeconds", path, 1, 86_400);
@@ -522,7 +536,7 @@ public static class TriggerCatalogLoader
         var prefix = reader.String(obj, "prefix", path);
         var configurableHeader = scheme is WebhookScheme.Hmac or WebhookScheme.Token or WebhookScheme.EventGrid or WebhookScheme.CloudEvents
             or WebhookScheme.KeboolaNotification or WebhookScheme.TheEyeJobEnd;
-        if (!configurableHeader)
+        if (schemeKnown && !configurableHeader)
         {
             foreach (var field in HeaderFields.Where(obj.ContainsKey))
             {
@@ -532,7 +546,7 @@ public static class TriggerCatalogLoader
 
         var algorithm = reader.String(obj, "algorithm", path) == "sha1" ? WebhookHmacAlgorithm.Sha1 : WebhookHmacAlgorithm.Sha256;
         var encoding = reader.String(obj, "encoding", path) == "base64" ? WebhookSignatureEncoding.Base64 : WebhookSignatureEncoding.Hex;
-        if (scheme != WebhookScheme.Hmac)
+        if (schemeKnown && scheme != WebhookScheme.Hmac)
         {
             foreach (var field in HmacFields.Where(obj.ContainsKey))
             {
@@ -550,13 +564,14 @@ public static class TriggerCatalogLoader
         switch (reader.String(obj, "replay", path))
         {
             case null:
+            case var _ when !schemeKnown:
                 break;
-            case var _ when schemeText is not null && !WebhookSchemes.DigestApplies(scheme):
+            case var _ when !WebhookSchemes.DigestApplies(scheme):
                 reader.Error(CatalogReader.Child(path, "replay"), $"does not apply to scheme '{schemeText}': its signature covers a timestamp or an id the sender signs, which is what tells a replay.");
                 break;
             case "digest":
                 break;
-            case "none" when schemeText is not null && !WebhookSchemes.DigestMayBeTurnedOff(scheme):
+            case "none" when !WebhookSchemes.DigestMayBeTurnedOff(scheme):
                 reader.Error(CatalogReader.Child(path, "replay"), $"cannot be 'none' for scheme '{schemeText}': a signed delivery is always remembered by its digest, so that a captured one cannot start the job again.");
                 break;
             case "none":
@@ -565,6 +580,22 @@ public static class TriggerCatalogLoader
             default:
                 // Any other value breaks the schema's enum, which reports it.
                 break;
+        }
+
+        var digestWindow = reader.Int(obj, "digestWindowSeconds", path, 1, 604_800);
+        if (digestWindow is not null && schemeKnown)
+        {
+            if (!WebhookSchemes.DigestMayBeTurnedOff(scheme))
+            {
+                reader.Error(CatalogReader.Child(path, "digestWindowSeconds"), $"does not apply to scheme '{schemeText}': "
+                    + (WebhookSchemes.DigestApplies(scheme)
+                        ? "a repeat of its signed content is a replay, a duplicate for the whole retention."
+                        : "its signature covers a timestamp or an id the sender signs, which is what tells a replay."));
+            }
+            else if (replay == WebhookReplay.None)
+            {
+                reader.Error(CatalogReader.Child(path, "digestWindowSeconds"), "does not apply with replay 'none': no digest is kept.");
+            }
         }
 
         var events = reader.Strings(obj, "events", path) ?? [];
@@ -581,7 +612,7 @@ public static class TriggerCatalogLoader
             }
         }
 
-        return reader.IssueCount != errorsBefore ? null : new WebhookDefinition
+        return reader.IssueCount != errorsBefore || !schemeKnown ? null : new WebhookDefinition
         {
             Scheme = scheme,
             Secrets = secrets,
@@ -592,6 +623,7 @@ public static class TriggerCatalogLoader
             Prefix = prefix,
             DeliveryId = deliveryId,
             Replay = replay,
+            DigestWindow = digestWindow is { } windowSeconds ? TimeSpan.FromSeconds(windowSeconds) : WebhookDefinition.DefaultDigestWindow,
             Events = events,
             Filters = filters,
         };
@@ -636,13 +668,7 @@ public static class TriggerCatalogLoader
         };
     }
 
-    private static List<AfterRule> ReadAfter(
-        string triggerName,
-        JsonNode node,
-        string path,
-        IReadOnlyDictionary<string, PlatformDefinition> platforms,
-        ISet<string> triggerNames,
-        CatalogReader reader)
+    private static List<AfterRule> ReadAfter(string triggerName, JsonNode node, string path, CatalogNamesSeen names, CatalogReader reader)
     {
         var rules = new List<AfterRule>();
         if (node is not JsonArray array)
@@ -670,7 +696,7 @@ public static class TriggerCatalogLoader
                 {
                     reader.Error(CatalogReader.Child(rulePath, "trigger"), "names the trigger itself: a job would start itself again without end.");
                 }
-                else if (!triggerNames.Contains(trigger))
+                else if (!names.Triggers.Contains(trigger))
                 {
                     reader.Error(CatalogReader.Child(rulePath, "trigger"), $"'{trigger}' is not a trigger of the catalog.");
                 }
@@ -683,19 +709,20 @@ public static class TriggerCatalogLoader
 
             if (platformName is not null)
             {
-                if (!platforms.TryGetValue(platformName, out var platform))
+                // A platform declared but in error has its own message; its type still tells which fields apply.
+                if (!names.Declared.TryGetValue(platformName, out var kind))
                 {
                     reader.Error(CatalogReader.Child(rulePath, "platform"), $"'{platformName}' is not a platform of the catalog.");
                 }
-                else if (platform.Kind == PlatformKind.Keboola && task is not null)
+                else if (kind == PlatformKind.Keboola && task is not null)
                 {
                     reader.Error(CatalogReader.Child(rulePath, "task"), "applies to TheEye platforms; a Keboola rule names 'component' and 'config'.");
                 }
-                else if (platform.Kind == PlatformKind.TheEye && (component is not null || config is not null))
+                else if (kind == PlatformKind.TheEye && (component is not null || config is not null))
                 {
                     reader.Error(rulePath, "names a component/config, which apply to Keboola platforms; a TheEye rule names 'task'.");
                 }
-                else if (platform.Kind == PlatformKind.Keboola && component is null && config is not null)
+                else if (kind == PlatformKind.Keboola && component is null && config is not null)
                 {
                     reader.Error(CatalogReader.Child(rulePath, "component"), "is required with 'config': configuration ids are unique only within a component.");
                 }
@@ -713,6 +740,15 @@ public static class TriggerCatalogLoader
 
         return rules;
     }
+
+    /// <summary>
+    /// The names a trigger may refer to: the platforms that loaded, every platform declared (with its type, when
+    /// readable) and every trigger declared.
+    /// </summary>
+    private sealed record CatalogNamesSeen(
+        IReadOnlyDictionary<string, PlatformDefinition> Platforms,
+        IReadOnlyDictionary<string, PlatformKind?> Declared,
+        ISet<string> Triggers);
 
     private static string FirstSentence(string message)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using JobRelay.Model;
@@ -9,7 +10,8 @@ namespace JobRelay.Webhooks;
 /// The delivery key of schemes whose signature covers no timestamp (GitHub, Shopify, GitLab, Twilio, generic HMAC,
 /// shared token): a SHA-256 digest of what the sender signed. Their delivery-id headers are not signed, so a captured
 /// delivery resent with a new id, or with none, would otherwise start the job again; with the digest as its key it
-/// is a duplicate for the ledger's retention window.
+/// is a duplicate for the ledger's retention window. Shared-token schemes sign nothing: there the digest stands for
+/// a retry, not a replay, and holds for the trigger's digest window only (<see cref="Window"/>).
 /// </summary>
 internal static class ReplayDigest
 {
@@ -26,6 +28,29 @@ internal static class ReplayDigest
     /// </summary>
     public static bool KeysDelivery(WebhookScheme scheme, bool hasDeliveryId)
         => Applies(scheme) && (!MayBeTurnedOff(scheme) || !hasDeliveryId);
+
+    /// <summary>
+    /// How long a digest key holds: the trigger's digest window for shared-token schemes, whose token authenticates no
+    /// content (anyone holding it can send anything, so the same content later is a new event, such as a daily call);
+    /// null for signed schemes, whose digest holds for the whole retention (the same signed content again is a replay).
+    /// </summary>
+    public static TimeSpan? Window(WebhookDefinition webhook)
+    {
+        ArgumentNullException.ThrowIfNull(webhook);
+        return MayBeTurnedOff(webhook.Scheme) ? webhook.DigestWindow : null;
+    }
+
+    /// <summary>The start of the window of length <paramref name="window"/> that holds <paramref name="at"/>; windows are aligned on the Unix epoch.</summary>
+    public static DateTimeOffset WindowStart(DateTimeOffset at, TimeSpan window)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero);
+        var sinceEpoch = at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
+        return new DateTimeOffset(at.UtcTicks - (sinceEpoch % window.Ticks), TimeSpan.Zero);
+    }
+
+    /// <summary>A digest key within one window: the key and the window's start, so that each window has its own claim.</summary>
+    public static string InWindow(string digestKey, DateTimeOffset windowStart)
+        => digestKey + "@" + windowStart.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// <c>sha256:</c> and the hex digest of the delivery's signed content, or null for a scheme that signs a

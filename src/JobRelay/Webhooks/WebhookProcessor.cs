@@ -24,6 +24,7 @@ public sealed class WebhookProcessor(
     ISecretStore secrets,
     IWebhookVerifierFactory verifiers,
     IOptions<WebhookOptions> options,
+    TimeProvider clock,
     ILogger<WebhookProcessor> logger)
 {
     internal Task<WebhookOutcome> ProcessAsync(string triggerName, WebhookDelivery delivery, CancellationToken cancellationToken)
@@ -121,10 +122,31 @@ public sealed class WebhookProcessor(
             : null;
 
         // A digest covers the sender's retries (same id, same content) and a captured request resent with a new id or
-        // none; without one, the sender's id is the key.
+        // none, for the whole retention; for schemes that sign nothing, for the trigger's digest window. Without a
+        // digest, the sender's id is the key.
         var keyText = digest is not null ? "sha256:" + digest : deliveryId;
+        if (digest is not null && ReplayDigest.Window(webhook) is { } window)
+        {
+            keyText = await WindowedKeyAsync(trigger.Name, keyText!, window, cancellationToken);
+        }
+
         var result = await DeliveryStart.RunAsync(runner, logger, trigger, webhook, verified.EventType, values, keyText, deliveryId ?? keyText, cancellationToken);
         return new WebhookDeliveryProcessed(trigger.Name, result);
+    }
+
+    /// <summary>
+    /// The claim key of a digest that stands for a retry: the digest within the current window, or within the window
+    /// before while that one's first delivery is less than a window old, so that a retry across a window's edge is
+    /// still a duplicate. The same content a window or more after the first delivery is a new event.
+    /// </summary>
+    private async Task<string> WindowedKeyAsync(string triggerName, string digestKey, TimeSpan window, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var start = ReplayDigest.WindowStart(now, window);
+        var previous = ReplayDigest.InWindow(digestKey, start - window);
+        return await runner.FindClaimAsync(new DeliveryKey(triggerName, previous), cancellationToken) is { } first && now - first.CreatedAt < window
+            ? previous
+            : ReplayDigest.InWindow(digestKey, start);
     }
 
     private async Task<IReadOnlyList<SecretValue>> ReadSecretsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)

@@ -170,6 +170,99 @@ public sealed class CatalogLoaderTests
     }
 
     [Theory]
+    [InlineData( // A 5-field cron and a time zone in the wrong case: both, not one after the other is fixed.
+        """
+        "t": { "platform": "kbc", "keboola": { "component": "c" }, "schedule": { "cron": "30 2 * * *", "timeZone": "europe/prague" } }
+        """,
+        "$.triggers.t.schedule.cron|$.triggers.t.schedule.timeZone")]
+    [InlineData( // An unknown scheme leaves the rest of the webhook block to check: its filters and delivery id.
+        """
+        "t": { "platform": "kbc", "keboola": { "component": "c" },
+               "webhook": { "scheme": "bitbucket", "secrets": ["s"], "deliveryId": "cookie:id", "filters": [{ "field": "body:$.a", "matches": "(" }] } }
+        """,
+        "$.triggers.t.webhook.deliveryId|$.triggers.t.webhook.filters[0].matches|$.triggers.t.webhook.scheme")]
+    [InlineData( // A platform that is not in the catalog leaves the job block to check.
+        """
+        "t": { "platform": "kbc-typo", "keboola": { "component": "{{nope}}" } }
+        """,
+        "$.triggers.t.keboola.component|$.triggers.t.platform")]
+    [InlineData( // A trigger without a platform too.
+        """
+        "t": { "theeye": { "task": "{{nope}}" } }
+        """,
+        "$.triggers.t.platform|$.triggers.t.theeye.task")]
+    [InlineData( // A chaining cycle is found beside an error in another trigger.
+        """
+        "a": { "platform": "kbc", "keboola": { "component": "c1" }, "after": [{ "trigger": "b" }] },
+        "b": { "platform": "kbc", "keboola": { "component": "c2" }, "after": [{ "trigger": "a" }] },
+        "c": { "platform": "kbc", "keboola": { "component": "c3", "mode": "fast" } }
+        """,
+        "$.triggers.a.after|$.triggers.c.keboola.mode")]
+    [InlineData( // An argument with a bad name still has its source checked.
+        """
+        "t": { "platform": "kbc", "keboola": { "component": "c" }, "arguments": { "-a": { "from": "event:$.job.id" } } }
+        """,
+        "$.triggers.t.arguments.-a|$.triggers.t.arguments.-a.from")]
+    [InlineData( // A trigger with a bad name still has its fields checked.
+        """
+        "-t": { "platform": "kbc", "keboola": { "component": "c", "delayedStartTime": "tomorrow" } }
+        """,
+        "$.triggers.-t|$.triggers.-t.keboola.delayedStartTime")]
+    public void EveryIndependentErrorIsReportedInOneRunWithItsPath(string triggers, string paths)
+    {
+        var result = LoadTriggers(triggers);
+
+        Assert.Null(result.Catalog);
+        Assert.Equal(paths.Split('|'), result.Errors.Select(e => e.Path));
+    }
+
+    [Fact]
+    public void APlatformWithABadNameStillHasItsEndpointChecked()
+    {
+        var result = TriggerCatalogLoader.Parse("""
+            { "platforms": { "-k": { "type": "keboola", "url": "https://", "tokenSecret": "t" } }, "triggers": {} }
+            """);
+
+        Assert.Equal(["$.platforms.-k", "$.platforms.-k.url"], result.Errors.Select(e => e.Path));
+    }
+
+    [Theory]
+    [InlineData( // A typo in an 'after' trigger: not also "the trigger has no 'after' rules" for its event argument.
+        """
+        "parent": { "platform": "kbc", "keboola": { "component": "p" } },
+        "t": { "platform": "kbc", "keboola": { "component": "c" }, "arguments": { "job": { "from": "event:$.job.id" } }, "after": [{ "trigger": "parnet" }] }
+        """,
+        "$.triggers.t.after[0].trigger", "'parnet' is not a trigger of the catalog")]
+    [InlineData( // An argument declared wrongly: its templates do not say it is undeclared.
+        """
+        "t": { "platform": "kbc", "keboola": { "component": "{{a}}" }, "arguments": { "a": 1 } }
+        """,
+        "$.triggers.t.arguments.a", "must be an object")]
+    [InlineData( // A platform in error: the trigger that names it does not say it is unknown.
+        """
+        "t": { "platform": "broken", "keboola": { "component": "c" } }
+        """,
+        "$.platforms.broken.url", "must use https")]
+    [InlineData( // Nor does an 'after' rule that names it.
+        """
+        "t": { "platform": "kbc", "keboola": { "component": "c" }, "after": [{ "platform": "broken", "component": "x" }] }
+        """,
+        "$.platforms.broken.url", "must use https")]
+    public void ADependentErrorIsReportedOnceAtItsRoot(string triggers, string path, string message)
+    {
+        // The platform "broken" is declared only where a trigger names it, so that its error is the one expected.
+        var broken = triggers.Contains("\"broken\"", StringComparison.Ordinal)
+            ? """, "broken": { "type": "keboola", "url": "http://queue.keboola.com", "tokenSecret": "kbc-token" }"""
+            : string.Empty;
+        var result = TriggerCatalogLoader.Parse($$"""
+            { "platforms": { "kbc": { "type": "keboola", "stack": "eu-frankfurt-aws", "tokenSecret": "kbc-token" }{{broken}} },
+              "triggers": { {{triggers}} } }
+            """);
+
+        Assert.Equal([$"{path}: {message}"], result.Errors.Select(e => e.Path + ": " + (e.Message.Contains(message, StringComparison.Ordinal) ? message : e.Message)));
+    }
+
+    [Theory]
     [InlineData("""{ "platforms": {}, "triggers": {}, "extra": 1 }""", "$.extra", "not a known field")]
     [InlineData("""{ "triggers": {} }""", "$.platforms", "is required")]
     [InlineData("""{ "platforms": {} }""", "$.triggers", "is required")]

@@ -8,12 +8,15 @@ using JobRelay.Tests.Support;
 using JobRelay.Triggers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace JobRelay.Tests.Webhooks;
 
 /// <summary>
 /// A captured delivery of a scheme that signs no timestamp, sent again with a new delivery id or none, is a duplicate:
-/// the delivery key is the digest of what the sender signed.
+/// the delivery key is the digest of what the sender signed, for the whole retention. Shared-token schemes sign
+/// nothing: their digest stands for a retry and holds for the trigger's digest window (1 hour by default).
 /// </summary>
 public sealed class ReplayProtectionTests : IAsyncLifetime
 {
@@ -25,6 +28,8 @@ public sealed class ReplayProtectionTests : IAsyncLifetime
                              "webhook": { "scheme": "github", "secrets": ["hmac-secret"] } },
             "token-hook": { "platform": "kbc", "keboola": { "component": "keboola.ex-db", "config": "2" },
                             "webhook": { "scheme": "token", "secrets": ["hook-token"] } },
+            "token-daily": { "platform": "kbc", "keboola": { "component": "keboola.ex-db", "config": "6" },
+                             "webhook": { "scheme": "token", "secrets": ["hook-token"], "digestWindowSeconds": 86400 } },
             "token-no-replay": { "platform": "kbc", "keboola": { "component": "keboola.ex-db", "config": "3" },
                                  "webhook": { "scheme": "token", "secrets": ["hook-token"], "replay": "none" } },
             "twilio-hook": { "platform": "kbc", "keboola": { "component": "keboola.ex-db", "config": "4" },
@@ -35,6 +40,7 @@ public sealed class ReplayProtectionTests : IAsyncLifetime
         }
         """;
 
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 22, 12, 10, 0, TimeSpan.Zero));
     private LoopbackServer _keboola = null!;
     private RelayHost _host = null!;
     private int _nextJob = 100;
@@ -46,7 +52,7 @@ public sealed class ReplayProtectionTests : IAsyncLifetime
             var id = Interlocked.Increment(ref _nextJob).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Results.Json(new JsonObject { ["id"] = id, ["runId"] = id, ["status"] = "created", ["isFinished"] = false, ["url"] = $"https://queue.example.com/jobs/{id}", ["result"] = new JsonArray() }, statusCode: 201);
         }));
-        _host = await RelayHost.StartAsync(Catalog, new Dictionary<string, Uri> { ["kbc"] = _keboola.BaseAddress });
+        _host = await RelayHost.StartAsync(Catalog, new Dictionary<string, Uri> { ["kbc"] = _keboola.BaseAddress }, services: s => s.AddSingleton<TimeProvider>(_clock));
     }
 
     public async Task DisposeAsync()
@@ -125,6 +131,56 @@ public sealed class ReplayProtectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASignedDeliveryWithoutATimestampIsADuplicateForTheWholeRetention()
+    {
+        const string body = """{"ref":"refs/heads/main","after":"0a0b0c"}""";
+        var signature = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(RelayHost.HmacSecret), Encoding.UTF8.GetBytes(body)));
+
+        using var first = await _host.PostHookAsync("github-hook", body, ("X-Hub-Signature-256", signature), ("X-GitHub-Event", "push"));
+        _clock.Advance(TimeSpan.FromDays(6));
+        using var replayed = await _host.PostHookAsync("github-hook", body, ("X-Hub-Signature-256", signature), ("X-GitHub-Event", "push"));
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, replayed.StatusCode);
+        Assert.Single(_keboola.Requests);
+    }
+
+    [Theory]
+    [InlineData("token-hook", 59, 2)] // the default window: an hour
+    [InlineData("token-daily", 23 * 60, 2 * 60)] // the trigger's own: digestWindowSeconds 86400
+    public async Task TheSameTokenDeliveryIsADuplicateWithinItsWindowAndANewEventAfter(string trigger, int minutesWithin, int minutesMore)
+    {
+        using var first = await _host.PostHookAsync(trigger, """{"who":"cron"}""", ("X-JobRelay-Token", RelayHost.HookToken));
+        _clock.Advance(TimeSpan.FromMinutes(minutesWithin));
+        using var retried = await _host.PostHookAsync(trigger, """{"who":"cron"}""", ("X-JobRelay-Token", RelayHost.HookToken));
+        _clock.Advance(TimeSpan.FromMinutes(minutesMore));
+        using var later = await _host.PostHookAsync(trigger, """{"who":"cron"}""", ("X-JobRelay-Token", RelayHost.HookToken));
+        using var laterRetried = await _host.PostHookAsync(trigger, """{"who":"cron"}""", ("X-JobRelay-Token", RelayHost.HookToken));
+
+        Assert.Equal(
+            [HttpStatusCode.Accepted, HttpStatusCode.OK, HttpStatusCode.Accepted, HttpStatusCode.OK],
+            new[] { first, retried, later, laterRetried }.Select(r => r.StatusCode));
+        var firstJob = (string?)(await RelayHost.JsonAsync(first))["jobId"];
+        Assert.Equal(firstJob, (string?)(await RelayHost.JsonAsync(retried))["jobId"]);
+        Assert.NotEqual(firstJob, (string?)(await RelayHost.JsonAsync(later))["jobId"]);
+        Assert.Equal(2, _keboola.Requests.Count);
+    }
+
+    [Fact]
+    public async Task ATokenRetryAcrossTheEdgeOfAnHourIsStillADuplicate()
+    {
+        // 12:10 now: the first delivery comes at 12:59:50, its retry at 13:00:10, in the next hour's window.
+        _clock.Advance(TimeSpan.FromMinutes(49) + TimeSpan.FromSeconds(50));
+        using var first = await _host.PostHookAsync("token-hook", """{"who":"edge"}""", ("X-JobRelay-Token", RelayHost.HookToken));
+        _clock.Advance(TimeSpan.FromSeconds(20));
+        using var retried = await _host.PostHookAsync("token-hook", """{"who":"edge"}""", ("X-JobRelay-Token", RelayHost.HookToken));
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.Single(_keboola.Requests);
+    }
+
+    [Fact]
     public async Task ATokenTriggerThatOptsOutStartsAJobForEveryIdenticalDelivery()
     {
         using var first = await _host.PostHookAsync("token-no-replay", """{"who":"ops"}""", ("X-JobRelay-Token", RelayHost.HookToken));
@@ -156,12 +212,16 @@ public sealed class ReplayProtectionTests : IAsyncLifetime
     [InlineData("\"scheme\": \"github\", \"secrets\": [\"s\"], \"replay\": \"none\"", "cannot be 'none' for scheme 'github'")]
     [InlineData("\"scheme\": \"stripe\", \"secrets\": [\"s\"], \"replay\": \"digest\"", "does not apply to scheme 'stripe'")]
     [InlineData("\"scheme\": \"token\", \"secrets\": [\"s\"], \"replay\": \"maybe\"", "'maybe' is not one of: digest, none")]
-    public void TheCatalogRefusesAReplayRuleThatCannotHold(string webhook, string error)
+    [InlineData("\"scheme\": \"github\", \"secrets\": [\"s\"], \"digestWindowSeconds\": 60", "does not apply to scheme 'github': a repeat of its signed content is a replay", "digestWindowSeconds")]
+    [InlineData("\"scheme\": \"stripe\", \"secrets\": [\"s\"], \"digestWindowSeconds\": 60", "does not apply to scheme 'stripe'", "digestWindowSeconds")]
+    [InlineData("\"scheme\": \"token\", \"secrets\": [\"s\"], \"replay\": \"none\", \"digestWindowSeconds\": 60", "does not apply with replay 'none'", "digestWindowSeconds")]
+    [InlineData("\"scheme\": \"token\", \"secrets\": [\"s\"], \"digestWindowSeconds\": 0", "must be between 1 and 604800", "digestWindowSeconds")]
+    public void TheCatalogRefusesAReplayRuleThatCannotHold(string webhook, string error, string field = "replay")
     {
         var result = Load(webhook);
 
         var failure = Assert.Single(result.Errors);
-        Assert.Equal("$.triggers.t.webhook.replay", failure.Path);
+        Assert.Equal("$.triggers.t.webhook." + field, failure.Path);
         Assert.Contains(error, failure.Message, StringComparison.Ordinal);
     }
 
@@ -176,6 +236,18 @@ public sealed class ReplayProtectionTests : IAsyncLifetime
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         Assert.Equal(expected, result.Catalog!.Triggers["t"].Webhook!.Replay);
+    }
+
+    [Theory]
+    [InlineData("\"scheme\": \"token\", \"secrets\": [\"s\"]", 3600)]
+    [InlineData("\"scheme\": \"gitlab\", \"secrets\": [\"s\"], \"digestWindowSeconds\": 86400", 86400)]
+    [InlineData("\"scheme\": \"token\", \"secrets\": [\"s\"], \"replay\": \"digest\", \"digestWindowSeconds\": 1", 1)]
+    public void TheCatalogReadsTheDigestWindow(string webhook, int seconds)
+    {
+        var result = Load(webhook);
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), result.Catalog!.Triggers["t"].Webhook!.DigestWindow);
     }
 
     private static CatalogLoadResult Load(string webhook) => TriggerCatalogLoader.Parse($$"""
