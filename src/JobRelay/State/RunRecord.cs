@@ -201,8 +201,6 @@ internal sealed record RunSettlement(RunState State)
         };
     }
 
-    public static RunSettlement Ignored(string reason) => new(RunState.Ignored) { Reason = reason };
-
     public static RunSettlement Refused(string reason) => new(RunState.Refused) { Reason = reason };
 
     public static RunSettlement OutcomeUnknown(string reason) => new(RunState.OutcomeUnknown) { Reason = reason };
