@@ -102,7 +102,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
     {
         ArgumentNullException.ThrowIfNull(lease);
         var now = _clock.GetUtcNow();
-        var statement = TransitionStatement(RunTransitions.BeginStart, lease.Key, lease.Version, now, now + callLease, outcome: null);
+        var statement = TransitionStatement(RunTransitions.BeginStart, lease.Key, lease.RunId, lease.Version, now, now + callLease, outcome: null);
         return await WriteAsync(statement, cancellationToken) == 1 ? lease with { Version = lease.Version + 1 } : null;
     }
 
@@ -110,7 +110,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
     {
         ArgumentNullException.ThrowIfNull(lease);
         var transition = RunTransitions.OnSettle(settlement);
-        var statement = TransitionStatement(transition, lease.Key, lease.Version, _clock.GetUtcNow(), leaseUntil: null, settlement);
+        var statement = TransitionStatement(transition, lease.Key, lease.RunId, lease.Version, _clock.GetUtcNow(), leaseUntil: null, settlement);
         var settled = await WriteAsync(statement, cancellationToken) == 1;
         if (!settled)
         {
@@ -123,7 +123,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
     public async Task<bool> ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        var statement = TransitionStatement(RunTransitions.Release, lease.Key, lease.Version, _clock.GetUtcNow(), leaseUntil: null, outcome: null);
+        var statement = TransitionStatement(RunTransitions.Release, lease.Key, lease.RunId, lease.Version, _clock.GetUtcNow(), leaseUntil: null, outcome: null);
         return await WriteAsync(statement, cancellationToken) == 1;
     }
 
@@ -359,17 +359,19 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
                 Deadline = next.Deadline,
             }
             : null;
-        var statement = TransitionStatement(transition, read.Key, read.Version, next.UpdatedAt, next.LeaseUntil, outcome);
+        var statement = TransitionStatement(transition, read.Key, read.RunId, read.Version, next.UpdatedAt, next.LeaseUntil, outcome);
         return await WriteAsync(statement, cancellationToken) == 1 ? next : null;
     }
 
     /// <summary>
-    /// The conditional write of <paramref name="transition"/> on the row of <paramref name="key"/> at <paramref name="version"/>:
-    /// its state condition and its effects are the table's.
+    /// The conditional write of <paramref name="transition"/> on the row of <paramref name="key"/> whose run id is
+    /// <paramref name="runId"/>, at <paramref name="version"/>: its state condition and its effects are the table's. The
+    /// run id makes a row released and claimed again a new row, whose versions start over: a write prepared against the
+    /// old row never matches it.
     /// </summary>
-    private static Statement TransitionStatement(RunTransition transition, ClaimKey key, long version, DateTimeOffset now, DateTimeOffset? leaseUntil, RunSettlement? outcome)
+    private static Statement TransitionStatement(RunTransition transition, ClaimKey key, string runId, long version, DateTimeOffset now, DateTimeOffset? leaseUntil, RunSettlement? outcome)
     {
-        var statement = new Statement(TransitionSql[transition], ("$now", Millis(now)));
+        var statement = new Statement(TransitionSql[transition], ("$now", Millis(now)), ("$runId", runId));
         if (transition.Effects.HasFlag(RunEffects.GrantLease))
         {
             statement.With("$lease", Millis(leaseUntil ?? throw new ArgumentNullException(nameof(leaseUntil), $"{transition.Name} grants a lease.")));
@@ -400,7 +402,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
 
     private static string TransitionSqlOf(RunTransition transition)
     {
-        var where = "WHERE kind = $kind AND scope = $scope AND id = $id AND version = $version AND state IN (" +
+        var where = "WHERE kind = $kind AND scope = $scope AND id = $id AND run_id = $runId AND version = $version AND state IN (" +
             string.Join(", ", transition.FromStates.Select(state => $"'{state}'")) + ")";
         if (transition.Effects.HasFlag(RunEffects.DeleteRow))
         {
