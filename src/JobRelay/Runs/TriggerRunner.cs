@@ -251,7 +251,10 @@ public sealed class TriggerRunner
             throw;
         }
 
-        var settlement = RunSettlement.Started(platform.Name, started.Status, started.JobSecret);
+        // A job the platform ended as soon as it created it is still a job: recorded as started, with its failed
+        // status and why, so that nothing sends it again.
+        var endedAtOnce = started.Status is { IsFinal: true, State: not JobState.Succeeded } ? started.Status.Message ?? $"the job ended at once ({started.Status.RawStatus})" : null;
+        var settlement = RunSettlement.Started(platform.Name, started.Status, started.JobSecret) with { Reason = endedAtOnce };
         await SettleAsync(calling, settlement, CancellationToken.None);
         var now = _timeProvider.GetUtcNow();
         var record = run with
@@ -264,6 +267,7 @@ public sealed class TriggerRunner
             JobState = started.Status.State,
             RawStatus = started.Status.RawStatus,
             JobUrl = started.Status.Url,
+            Reason = endedAtOnce,
             UpdatedAt = now,
         };
         activity?.SetTag("jobrelay.job_id", started.JobId);
