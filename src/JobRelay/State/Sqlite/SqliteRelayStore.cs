@@ -17,8 +17,10 @@ namespace JobRelay.State.Sqlite;
 /// This process's writes go through one writer connection, which commits whatever writes are queued at that moment
 /// in one transaction (group commit): the commit, not the statement, is what a write costs, and under load many
 /// requests share it. A write is reported done only once its transaction has committed, so a caller never acts on a
-/// write a crash could still undo. Each statement stays conditional, so its outcome is the same whether it shares a
-/// transaction or not.
+/// write a crash of the process could still undo; a transaction that carries a write the protocol marks durable (the
+/// mark before a platform call, a pending start its sender is told about) is synced to disk as it commits, so not even
+/// a crash of the machine undoes those. Each statement stays conditional, so its outcome is the same whether it shares
+/// a transaction or not.
 /// </remarks>
 internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
 {
@@ -48,6 +50,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
     private volatile bool _disposed;
     private long _commits;
     private long _committedWrites;
+    private long _durableCommits;
 
     public SqliteRelayStore(string path, TimeProvider clock, ILogger<SqliteRelayStore> logger)
     {
@@ -75,6 +78,9 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
 
     /// <summary>Writes those transactions carried.</summary>
     internal long CommittedWrites => Interlocked.Read(ref _committedWrites);
+
+    /// <summary>Those transactions committed with synchronous FULL, because they carried a durable write.</summary>
+    internal long DurableCommits => Interlocked.Read(ref _durableCommits);
 
     public void Dispose()
     {
@@ -371,7 +377,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
     /// </summary>
     private static Statement TransitionStatement(RunTransition transition, ClaimKey key, string runId, long version, DateTimeOffset now, DateTimeOffset? leaseUntil, RunSettlement? outcome)
     {
-        var statement = new Statement(TransitionSql[transition], ("$now", Millis(now)), ("$runId", runId));
+        var statement = new Statement(TransitionSql[transition], ("$now", Millis(now)), ("$runId", runId)) { Durable = transition.IsDurable };
         if (transition.Effects.HasFlag(RunEffects.GrantLease))
         {
             statement.With("$lease", Millis(leaseUntil ?? throw new ArgumentNullException(nameof(leaseUntil), $"{transition.Name} grants a lease.")));
@@ -528,8 +534,18 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
         var writer = _writer!;
         var results = new int[batch.Count];
         var failures = new Exception?[batch.Count];
+        var durable = batch.Exists(write => write.Statement.Durable);
         try
         {
+            // WAL with synchronous NORMAL makes a commit survive a crash of the process but not of the machine: the WAL
+            // is synced at checkpoints only. A transaction that carries a durable write (the mark before a platform
+            // call, a pending start its sender is told about) syncs the WAL as it commits. The level cannot change
+            // inside a transaction, so it is set around this one.
+            if (durable)
+            {
+                writer.Execute(SynchronousFull);
+            }
+
             writer.Execute("BEGIN IMMEDIATE");
             for (var i = 0; i < batch.Count; i++)
             {
@@ -547,6 +563,10 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
             writer.Execute("COMMIT");
             Interlocked.Increment(ref _commits);
             Interlocked.Add(ref _committedWrites, batch.Count);
+            if (durable)
+            {
+                Interlocked.Increment(ref _durableCommits);
+            }
         }
         catch (Exception ex)
         {
@@ -557,6 +577,11 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
 
             Recover(writer);
             return;
+        }
+
+        if (durable)
+        {
+            RestoreSynchronous(writer);
         }
 
         for (var i = 0; i < batch.Count; i++)
@@ -572,6 +597,19 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
         }
     }
 
+    /// <summary>Back to synchronous NORMAL after a durable commit; a connection that cannot take it fails the next batch instead.</summary>
+    private static void RestoreSynchronous(PreparedConnection writer)
+    {
+        try
+        {
+            writer.Execute(SynchronousNormal);
+        }
+        catch (SqliteException)
+        {
+            // Left at FULL, the next batches are only slower; a connection past use fails the next batch, which recovers it.
+        }
+    }
+
     /// <summary>Ends a failed transaction, or replaces a writer connection past use; a failure here fails the next batch instead.</summary>
     private void Recover(PreparedConnection writer)
     {
@@ -581,6 +619,8 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
             {
                 writer.Execute("ROLLBACK");
             }
+
+            writer.Execute(SynchronousNormal);
         }
         catch (Exception ex) when (ex is SqliteException or ObjectDisposedException or InvalidOperationException)
         {
@@ -629,7 +669,9 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
 
     private static long Millis(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
 
-    private const string WriterPragmas = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;";
+    private const string SynchronousNormal = "PRAGMA synchronous = NORMAL";
+    private const string SynchronousFull = "PRAGMA synchronous = FULL";
+    private const string WriterPragmas = "PRAGMA busy_timeout = 30000; " + SynchronousNormal + ";";
 
     private ValueTask EnsureInitializedAsync(CancellationToken cancellationToken)
     {
@@ -795,6 +837,9 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
         public string Sql { get; }
 
         public IReadOnlyList<(string Name, object? Value)> Parameters => _parameters;
+
+        /// <summary>Whether the transaction that carries this statement must be on disk when it commits (synchronous FULL).</summary>
+        public bool Durable { get; init; }
 
         public Statement With(string name, object? value)
         {
