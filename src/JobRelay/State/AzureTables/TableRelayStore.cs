@@ -26,7 +26,7 @@ namespace JobRelay.State.AzureTables;
 internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
 {
     /// <summary>The entity shape's version, reported like the SQLite schema's.</summary>
-    private const int EntityVersion = 2;
+    private const int EntityVersion = 3;
     private const string IndexRow = "run";
     private const string SecretRow = "secret";
 
@@ -142,13 +142,7 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
             return false;
         }
 
-        await DeleteQuietlyAsync(_index, Encode(lease.RunId), IndexRow, cancellationToken);
-        await DeleteQuietlyAsync(_index, ListPartition, ListRowKey(current.CreatedAt, current.RunId), cancellationToken);
-        if (current.ParentRunId is { } parent)
-        {
-            await DeleteQuietlyAsync(_index, Encode("followers|" + parent), Encode(current.RunId), cancellationToken);
-        }
-
+        await DeleteIndexRowsAsync(current, cancellationToken);
         return true;
     }
 
@@ -240,12 +234,7 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
 
             purged++;
             var run = FromEntity(entity);
-            await DeleteQuietlyAsync(_index, Encode(run.RunId), IndexRow, cancellationToken);
-            await DeleteQuietlyAsync(_index, ListPartition, ListRowKey(run.CreatedAt, run.RunId), cancellationToken);
-            if (run.ParentRunId is { } parent)
-            {
-                await DeleteQuietlyAsync(_index, Encode("followers|" + parent), Encode(run.RunId), cancellationToken);
-            }
+            await DeleteIndexRowsAsync(run, cancellationToken);
 
             await foreach (var action in _index.QueryAsync<TableEntity>(e => e.PartitionKey == Encode("actions|" + run.RunId), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
             {
@@ -473,24 +462,19 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
 
     async Task<RunRecord?> IRunWrites.InsertAsync(RunRecord first, CancellationToken cancellationToken)
     {
+        // The lookup rows go first: rows whose run was never added (a crash, a lost race) point at no run and are
+        // skipped by every reader, while a run without them could never be found by its id, listed or followed.
+        await UpsertIndexRowsAsync(first, cancellationToken);
         try
         {
             var added = await _runs.AddEntityAsync(ToEntity(first), cancellationToken);
-            first = first with { ETag = added.Headers.ETag?.ToString() };
+            return Remember(first with { ETag = added.Headers.ETag?.ToString() });
         }
         catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
         {
+            await DeleteIndexRowsAsync(first, cancellationToken);
             return null;
         }
-
-        await _index.UpsertEntityAsync(IndexEntity(first), TableUpdateMode.Replace, cancellationToken);
-        await _index.UpsertEntityAsync(ListEntity(first), TableUpdateMode.Replace, cancellationToken);
-        if (first.ParentRunId is { } parent)
-        {
-            await _index.UpsertEntityAsync(FollowerEntity(parent, first), TableUpdateMode.Replace, cancellationToken);
-        }
-
-        return Remember(first);
     }
 
     Task<RunRecord?> IRunWrites.ReplaceAsync(RunTransition transition, RunRecord read, RunRecord next, CancellationToken cancellationToken)
@@ -539,14 +523,42 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
             return null;
         }
 
+        if (read.IndexPending)
+        {
+            // Written before the lookup rows were (by a version that added them after the run, and stopped between):
+            // whoever writes the run next writes them, so a run that settles is always found.
+            await UpsertIndexRowsAsync(read, cancellationToken);
+        }
+
         try
         {
             var response = await _runs.UpdateEntityAsync(ToEntity(next), new ETag(read.ETag), TableUpdateMode.Replace, cancellationToken);
-            return Remember(next with { ETag = response.Headers.ETag?.ToString() });
+            return Remember(next with { ETag = response.Headers.ETag?.ToString(), IndexPending = false });
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
         {
             return null;
+        }
+    }
+
+    /// <summary>The run's lookup rows: by run id, in the newest-first listing, and under its parent; idempotent.</summary>
+    private async Task UpsertIndexRowsAsync(RunRecord run, CancellationToken cancellationToken)
+    {
+        await _index.UpsertEntityAsync(IndexEntity(run), TableUpdateMode.Replace, cancellationToken);
+        await _index.UpsertEntityAsync(ListEntity(run), TableUpdateMode.Replace, cancellationToken);
+        if (run.ParentRunId is { } parent)
+        {
+            await _index.UpsertEntityAsync(FollowerEntity(parent, run), TableUpdateMode.Replace, cancellationToken);
+        }
+    }
+
+    private async Task DeleteIndexRowsAsync(RunRecord run, CancellationToken cancellationToken)
+    {
+        await DeleteQuietlyAsync(_index, Encode(run.RunId), IndexRow, cancellationToken);
+        await DeleteQuietlyAsync(_index, ListPartition, ListRowKey(run.CreatedAt, run.RunId), cancellationToken);
+        if (run.ParentRunId is { } parent)
+        {
+            await DeleteQuietlyAsync(_index, Encode("followers|" + parent), Encode(run.RunId), cancellationToken);
         }
     }
 
@@ -642,6 +654,9 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
             ["Deadline"] = record.Deadline,
             ["CreatedAt"] = record.CreatedAt,
             ["UpdatedAt"] = record.UpdatedAt,
+
+            // This version writes a run's lookup rows before the run itself, so every run it writes has them.
+            ["Indexed"] = true,
         };
 
     private static RunRecord FromEntity(TableEntity entity) => new()
@@ -669,6 +684,7 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
         CreatedAt = entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
         UpdatedAt = entity.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue,
         ETag = entity.ETag.ToString(),
+        IndexPending = entity.GetBoolean("Indexed") != true,
     };
 
     private static string PartitionKey(ClaimKey key) => Encode($"{key.Kind}|{key.Scope}");
