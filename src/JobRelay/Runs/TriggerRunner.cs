@@ -229,7 +229,7 @@ public sealed class TriggerRunner
         {
             started = await platform.StartJobAsync(request, cancellationToken);
         }
-        catch (RelayException ex) when (ex.Kind == RelayErrorKind.PlatformUnavailable && queueWhenUnavailable)
+        catch (RelayException ex) when (queueWhenUnavailable && NothingWasSent(ex))
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Kind.ToString());
             var kept = await KeepPendingAsync(calling, run, ex);
@@ -352,6 +352,13 @@ public sealed class TriggerRunner
         await SettleAsync(lease, RunSettlement.Refused(ex.Message), cancellationToken);
         return "refused";
     }
+
+    /// <summary>
+    /// Whether a failed start provably sent nothing the platform acted on, so that it may be sent again: the platform
+    /// was unreachable or said it is unavailable, or its credential could not be read from the secret store (that
+    /// read comes before the call, and a re-read after a refused credential follows a call the platform refused).
+    /// </summary>
+    private static bool NothingWasSent(RelayException ex) => ex.Kind is RelayErrorKind.PlatformUnavailable or RelayErrorKind.SecretStoreUnavailable;
 
     private static void CountStart(string trigger, string platform, string result)
         => RelayTelemetry.JobStarts.Add(1, new TagList
