@@ -229,7 +229,7 @@ public sealed class TriggerRunner
         {
             started = await platform.StartJobAsync(request, cancellationToken);
         }
-        catch (RelayException ex) when (ex.Kind == RelayErrorKind.PlatformUnavailable && queueWhenUnavailable)
+        catch (RelayException ex) when (queueWhenUnavailable && NothingWasSent(ex))
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Kind.ToString());
             var kept = await KeepPendingAsync(calling, run, ex);
@@ -251,7 +251,10 @@ public sealed class TriggerRunner
             throw;
         }
 
-        var settlement = RunSettlement.Started(platform.Name, started.Status, started.JobSecret);
+        // A job the platform ended as soon as it created it is still a job: recorded as started, with its failed
+        // status and why, so that nothing sends it again.
+        var endedAtOnce = started.Status is { IsFinal: true, State: not JobState.Succeeded } ? started.Status.Message ?? $"the job ended at once ({started.Status.RawStatus})" : null;
+        var settlement = RunSettlement.Started(platform.Name, started.Status, started.JobSecret) with { Reason = endedAtOnce };
         await SettleAsync(calling, settlement, CancellationToken.None);
         var now = _timeProvider.GetUtcNow();
         var record = run with
@@ -264,6 +267,7 @@ public sealed class TriggerRunner
             JobState = started.Status.State,
             RawStatus = started.Status.RawStatus,
             JobUrl = started.Status.Url,
+            Reason = endedAtOnce,
             UpdatedAt = now,
         };
         activity?.SetTag("jobrelay.job_id", started.JobId);
@@ -348,6 +352,13 @@ public sealed class TriggerRunner
         await SettleAsync(lease, RunSettlement.Refused(ex.Message), cancellationToken);
         return "refused";
     }
+
+    /// <summary>
+    /// Whether a failed start provably sent nothing the platform acted on, so that it may be sent again: the platform
+    /// was unreachable or said it is unavailable, or its credential could not be read from the secret store (that
+    /// read comes before the call, and a re-read after a refused credential follows a call the platform refused).
+    /// </summary>
+    private static bool NothingWasSent(RelayException ex) => ex.Kind is RelayErrorKind.PlatformUnavailable or RelayErrorKind.SecretStoreUnavailable;
 
     private static void CountStart(string trigger, string platform, string result)
         => RelayTelemetry.JobStarts.Add(1, new TagList

@@ -108,6 +108,12 @@ internal sealed record RunRecord
     /// <summary>The store's own concurrency token (a Table Storage ETag), when it has one besides <see cref="Version"/>.</summary>
     public string? ETag { get; init; }
 
+    /// <summary>
+    /// Whether the store's lookup rows for this run (by run id, in the listing, under its parent) may be missing, so
+    /// that the next writer must write them first: a Table Storage record written before those rows were.
+    /// </summary>
+    public bool IndexPending { get; init; }
+
     public bool IsSettled => State is not (RunState.Claimed or RunState.Starting);
 }
 
@@ -200,8 +206,6 @@ internal sealed record RunSettlement(RunState State)
             JobSecret = jobSecret,
         };
     }
-
-    public static RunSettlement Ignored(string reason) => new(RunState.Ignored) { Reason = reason };
 
     public static RunSettlement Refused(string reason) => new(RunState.Refused) { Reason = reason };
 
