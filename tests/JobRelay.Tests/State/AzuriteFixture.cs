@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using Azure.Data.Tables;
+using JobRelay.Tests.Support;
 
 namespace JobRelay.Tests.State;
 
@@ -33,7 +33,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             throw new InvalidOperationException($"{InstallHint} ({executable} does not exist.)");
         }
 
-        var port = FreePort();
+        var port = LoopbackServer.FreePort();
         _workspace = Directory.CreateTempSubdirectory("jobrelay-azurite-").FullName;
         var start = new ProcessStartInfo(executable)
         {
@@ -112,13 +112,6 @@ public sealed class AzuriteFixture : IAsyncLifetime
         {
             Directory.Delete(_workspace, recursive: true);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string RepositoryRoot()

@@ -6,6 +6,7 @@ using JobRelay.Secrets;
 using JobRelay.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Moq;
 
 namespace JobRelay.Tests.Platforms.TheEye;
@@ -18,7 +19,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     private const string JobSecret = "job-secret-5a5a5a5a";
     private const string InProgress = $$"""{"id":"64f000000000000000000001","name":"Deploy","task_id":"task-1","state":"in_progress","lifecycle":"ready","secret":"{{JobSecret}}","creation_date":"2026-11-22T10:00:00.000Z","customer_name":"acme"}""";
 
-    private readonly CapturingLoggerProvider _logs = new();
+    private readonly FakeLogCollector _logs = new();
     private readonly List<IAsyncDisposable> _servers = [];
     private readonly List<HttpClient> _clients = [];
     private readonly KeptJobSecrets _kept = new();
@@ -228,8 +229,6 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
         {
             client.Dispose();
         }
-
-        _logs.Dispose();
     }
 
     private static TheEyeJobRequest Job(TheEyeAuthentication authentication, params JsonNode?[] arguments) => new()
