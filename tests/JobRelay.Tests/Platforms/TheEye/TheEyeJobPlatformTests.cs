@@ -7,6 +7,7 @@ using JobRelay.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 
 namespace JobRelay.Tests.Platforms.TheEye;
@@ -125,11 +126,31 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     [Fact]
     public async Task APlatformThatNeverAnswersAPostIsAnUnknownOutcomeAndAReadATimeout()
     {
-        var server = await Serve(async context => await Task.Delay(Timeout.Infinite, context.RequestAborted));
-        var platform = Platform(server, attemptTimeout: TimeSpan.FromMilliseconds(300));
+        // The attempts' time budgets run on a fake clock, moved only once the POST has arrived: on a busy machine a
+        // real 300 ms could run out before the request reached the server, and the test would prove nothing.
+        var arrived = new SemaphoreSlim(0);
+        var server = await Serve(async context =>
+        {
+            arrived.Release();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        });
+        var attemptTimeout = TimeSpan.FromMilliseconds(300);
+        var clock = new FakeTimeProvider();
+        var platform = Platform(server, attemptTimeout: attemptTimeout, clock: clock);
 
-        var post = await Assert.ThrowsAsync<RelayException>(() => platform.StartJobAsync(Job(TheEyeAuthentication.AccessToken), CancellationToken.None));
-        var read = await Assert.ThrowsAsync<RelayException>(() => platform.GetJobStatusAsync("64f000000000000000000001", CancellationToken.None));
+        var posting = platform.StartJobAsync(Job(TheEyeAuthentication.AccessToken), CancellationToken.None);
+        Assert.True(await arrived.WaitAsync(TimeSpan.FromSeconds(30)), "The POST never reached the platform.");
+        clock.Advance(attemptTimeout);
+        var post = await Assert.ThrowsAsync<RelayException>(() => posting);
+        var reading = platform.GetJobStatusAsync("64f000000000000000000001", CancellationToken.None);
+        while (!reading.IsCompleted)
+        {
+            // Each step ends the attempt in flight or the wait before the retry, whichever the read is in.
+            clock.Advance(attemptTimeout);
+            await Task.WhenAny(reading, Task.Delay(20));
+        }
+
+        var read = await Assert.ThrowsAsync<RelayException>(() => reading);
 
         Assert.Equal(RelayErrorKind.OutcomeUnknown, post.Kind);
         Assert.Equal(RelayErrorKind.Timeout, read.Kind);
@@ -251,7 +272,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
         return store;
     }
 
-    private TheEyeJobPlatform Platform(LoopbackServer server, ISecretStore? secrets = null, string? accessTokenSecret = "eye-token", TimeSpan? attemptTimeout = null)
+    private TheEyeJobPlatform Platform(LoopbackServer server, ISecretStore? secrets = null, string? accessTokenSecret = "eye-token", TimeSpan? attemptTimeout = null, TimeProvider? clock = null)
     {
         var http = new HttpClient(new SocketsHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
         _clients.Add(http);
@@ -264,7 +285,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
             RetryBaseDelay = TimeSpan.FromMilliseconds(10),
         };
         var factory = _logs.CreateFactory();
-        var sender = new PlatformSender(http, "theeye", options, TimeProvider.System, factory.CreateLogger<PlatformSender>());
+        var sender = new PlatformSender(http, "theeye", options, clock ?? TimeProvider.System, factory.CreateLogger<PlatformSender>());
         return new TheEyeJobPlatform(
             new TheEyePlatformSettings("theeye", new Uri(server.BaseAddress, "theeye/"), "acme", accessTokenSecret),
             sender,
