@@ -6,7 +6,6 @@ using System.Text.RegularExpressions;
 using JobRelay.Cli;
 using JobRelay.Model;
 using JobRelay.Triggers;
-using JobRelay.Tests.Webhooks;
 using JobRelay.Webhooks;
 using static JobRelay.Tests.Webhooks.WebhookTestKit;
 
@@ -132,7 +131,7 @@ public sealed partial class CommandLineTests : IDisposable
         Assert.Equal(SandboxSession.SigningSecret, session.Configuration["JobRelay:Secrets:Values:standard-secret"]);
         Assert.Equal(SandboxSession.SigningSecret, session.Configuration["JobRelay:Secrets:Values:svix-secret"]);
         Assert.Equal(SandboxSession.WebhookSecret, session.Configuration["JobRelay:Secrets:Values:token-secret"]);
-        var clock = ManualClock.AtUnix(1_760_000_000);
+        var clock = ClockAtUnix(1_760_000_000);
         const string body = """{"type":"invoice.paid"}""";
         var key = Convert.FromBase64String(SandboxSession.SigningSecret["whsec_".Length..]);
         var signature = "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"msg_1.1760000000.{body}")));

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using JobRelay.Cli;
+using JobRelay.History;
 using JobRelay.Sandbox;
 using JobRelay.Tests.Http;
 using JobRelay.Tests.Support;
@@ -132,7 +134,45 @@ public sealed class RunsCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FollowPrintsNewRunsAsTheyHappenUntilItsCancellationEndsItWithExitCodeZero()
+    {
+        await using var host = _host;
+        var first = await FireAsync("2026-12-01", HttpStatusCode.Accepted);
+        await using var source = ApiRunSource.Create(_host.Client.BaseAddress!, RelayHost.ApiKey);
+        using var output = new OutputLines();
+        using var stop = new CancellationTokenSource();
+        var follow = RunsCommand.FollowAsync(source, new RunQuery { Trigger = "nightly" }, TimeSpan.FromMilliseconds(200), output, stop.Token);
+
+        await WaitForRowAsync(output, follow, first);
+        var second = await FireAsync("2026-12-02", HttpStatusCode.Accepted);
+        await WaitForRowAsync(output, follow, second);
+        await stop.CancelAsync();
+        var exit = await follow.WaitAsync(ProcessTimeout);
+
+        Assert.Equal(0, exit);
+        Assert.Equal(Table(first, second), Lines(output.Text));
+    }
+
+    [Fact]
     public async Task FollowPrintsNewRunsAsTheyHappenAndCtrlCEndsItWithExitCodeZero()
+    {
+        var (exit, stdout, first, second) = await FollowUntilSignalAsync(cli => cli.Interrupt());
+
+        Assert.Equal(0, exit);
+        Assert.Equal(Table(first, second), Lines(stdout));
+    }
+
+    [Fact]
+    public async Task FollowStoppedWithSigtermEndsWithExitCodeZeroAndTheSameTable()
+    {
+        var (exit, stdout, first, second) = await FollowUntilSignalAsync(cli => cli.Terminate());
+
+        Assert.Equal(0, exit);
+        Assert.Equal(Table(first, second), Lines(stdout));
+    }
+
+    /// <summary><c>runs --follow</c> as a process: one run before it starts, one while it watches, then the signal.</summary>
+    private async Task<(int Exit, string Stdout, JsonObject First, JsonObject Second)> FollowUntilSignalAsync(Action<CliProcess> signal)
     {
         await using var host = _host;
         var first = await FireAsync("2026-12-01", HttpStatusCode.Accepted);
@@ -144,12 +184,13 @@ public sealed class RunsCommandTests : IAsyncLifetime
         await cli.WaitForLineAsync(RowStart(first), ProcessTimeout);
         var second = await FireAsync("2026-12-02", HttpStatusCode.Accepted);
         await cli.WaitForLineAsync(RowStart(second), ProcessTimeout);
-        cli.Interrupt();
+        signal(cli);
         var exit = await cli.WaitForExitAsync(ProcessTimeout);
-
-        Assert.Equal(0, exit);
-        Assert.Equal(Table(first, second), Lines(cli.Stdout));
+        return (exit, cli.Stdout, first, second);
     }
+
+    private static Task<string> WaitForRowAsync(OutputLines output, Task<int> follow, JsonObject run)
+        => output.WaitForLineAsync(RowStart(run), ProcessTimeout, () => follow.IsCompleted, () => "output: " + output.Text);
 
     /// <summary>A started webhook run, one whose start was dropped on its way (outcome unknown), and its start-again.</summary>
     private async Task<(JsonObject Started, JsonObject Unknown, JsonObject Again)> MakeRunsAsync()

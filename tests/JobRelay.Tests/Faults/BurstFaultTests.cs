@@ -3,6 +3,7 @@ using System.Net;
 using JobRelay.Runs;
 using JobRelay.Sandbox;
 using JobRelay.Tests.Http;
+using JobRelay.Tests.Support;
 using JobRelay.Web;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -12,19 +13,7 @@ namespace JobRelay.Tests.Faults;
 /// deliveries the platform refused are kept pending and started by the sweep, without the senders sending them again.</summary>
 public sealed class BurstFaultTests : IAsyncLifetime
 {
-    private const string Catalog = """
-        {
-          "platforms": { "kbc": { "type": "keboola", "url": "http://127.0.0.1:1/", "tokenSecret": "kbc-token" } },
-          "triggers": {
-            "hook": {
-              "platform": "kbc",
-              "arguments": { "delivery": { "from": "header:X-Delivery", "required": true } },
-              "keboola": { "component": "keboola.ex-db", "config": "1", "variables": { "delivery": "{{delivery}}" } },
-              "webhook": { "scheme": "token", "secrets": ["hook-token"], "deliveryId": "header:X-Delivery" }
-            }
-          }
-        }
-        """;
+    private static readonly string Catalog = new CatalogBuilder().Keboola().DeliveryHook("hook").Build();
 
     private SandboxPlatforms _sandbox = null!;
     private RelayHost _host = null!;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Text.Json.Nodes;
 using JobRelay.Functions;
 using JobRelay.Secrets;
@@ -22,7 +23,7 @@ public sealed class SchedulerHeartbeatFunctionTests : IDisposable
 {
     private static readonly DateTimeOffset Start = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private readonly ManualTimeProvider _clock = new(Start);
+    private readonly FakeTimeProvider _clock = new(Start);
     private readonly TableRelayStore _store;
 
     public SchedulerHeartbeatFunctionTests(AzuriteFixture azurite)

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -8,7 +7,6 @@ using JobRelay.Http;
 using JobRelay.State;
 using JobRelay.Tests.Http;
 using JobRelay.Tests.Support;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -20,57 +18,30 @@ public sealed class RunActionTests : IAsyncLifetime
     private const string OpsKey = "ops-key-value-3f3f3f";
     private const string TheEyeJobSecret = "eye-job-secret-9z8y7x";
 
-    private const string Catalog = """
-        {
-          "platforms": {
-            "kbc": { "type": "keboola", "url": "http://127.0.0.1:1/", "tokenSecret": "kbc-token" },
-            "eye": { "type": "theeye", "url": "http://127.0.0.1:1/", "customer": "acme", "accessTokenSecret": "eye-token" }
-          },
-          "triggers": {
-            "ingest": {
-              "platform": "kbc",
-              "arguments": { "sha": { "from": "body:$.sha", "required": true } },
-              "keboola": { "component": "keboola.ex-db", "config": "42", "variables": { "sha": "{{sha}}" } },
-              "webhook": { "scheme": "token", "secrets": ["hook-token"], "deliveryId": "header:X-Delivery" }
-            },
-            "load": { "platform": "kbc", "keboola": { "component": "keboola.ex-db", "config": "7" } },
-            "notify": { "platform": "eye", "theeye": { "task": "notify-task" } }
-          }
-        }
-        """;
+    private static readonly string Catalog = new CatalogBuilder()
+        .Keboola()
+        .TheEye()
+        .CommitHook("ingest")
+        .KeboolaJob("load", "7")
+        .TheEyeTask("notify", "notify-task")
+        .Build();
 
-    private readonly ConcurrentDictionary<string, bool> _killed = new();
-    private LoopbackServer _keboola = null!;
-    private LoopbackServer _theEye = null!;
+    private LoopbackPlatforms _platforms = null!;
     private RelayHost _host = null!;
-    private int _nextJob = 7000;
 
     public async Task InitializeAsync()
     {
-        _keboola = await LoopbackServer.StartAsync(app =>
+        _platforms = await LoopbackPlatforms.StartAsync(new LoopbackPlatformOptions
         {
-            app.MapPost("/jobs", () => KeboolaJob(Interlocked.Increment(ref _nextJob).ToString(CultureInfo.InvariantCulture), "created", 201));
-            app.MapGet("/jobs/{id}", (string id) => KeboolaJob(id, _killed.ContainsKey(id) ? "terminating" : "processing", 200));
-            app.MapPost("/jobs/{id}/kill", (string id) =>
-            {
-                _killed[id] = true;
-                return Results.Json(new JsonObject { ["id"] = id, ["status"] = "terminating" }, statusCode: 202);
-            });
-        });
-        _theEye = await LoopbackServer.StartAsync(app =>
-        {
-            app.MapPost("/job", () => Results.Json(new JsonObject
-            {
-                ["id"] = "64f0000000000000000000dd",
-                ["task_id"] = "notify-task",
-                ["state"] = "in_progress",
-                ["lifecycle"] = "ready",
-                ["secret"] = TheEyeJobSecret,
-            }));
+            FirstJobId = 7001,
+            KeboolaJobStatus = "processing",
+            TheEyeJobId = "64f0000000000000000000dd",
+            TheEyeTask = "notify-task",
+            TheEyeJobSecret = TheEyeJobSecret,
         });
         _host = await RelayHost.StartAsync(
             Catalog,
-            new Dictionary<string, Uri> { ["kbc"] = _keboola.BaseAddress, ["eye"] = _theEye.BaseAddress },
+            _platforms.Urls,
             new Dictionary<string, string?>
             {
                 ["JobRelay:Api:Keys:ops"] = "ops-api-key",
@@ -81,8 +52,7 @@ public sealed class RunActionTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _host.DisposeAsync();
-        await _keboola.DisposeAsync();
-        await _theEye.DisposeAsync();
+        await _platforms.DisposeAsync();
     }
 
     [Fact]
@@ -102,7 +72,7 @@ public sealed class RunActionTests : IAsyncLifetime
         Assert.Equal(runId, (string?)answer["run"]!["runId"]);
         Assert.Equal("running", (string?)answer["run"]!["jobStatus"]!["state"]);
         Assert.Equal("terminating", (string?)answer["run"]!["jobStatus"]!["raw"]);
-        var kill = Assert.Single(_keboola.Requests, r => r.Path.EndsWith("/kill", StringComparison.Ordinal));
+        var kill = Assert.Single(_platforms.Keboola.Requests, r => r.Path.EndsWith("/kill", StringComparison.Ordinal));
         Assert.Equal("POST", kill.Method);
         Assert.Equal($"/jobs/{jobId}/kill", kill.Path);
         Assert.Equal(string.Empty, kill.QueryString);
@@ -134,7 +104,7 @@ public sealed class RunActionTests : IAsyncLifetime
         Assert.DoesNotContain(TheEyeJobSecret, theEyeText, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Conflict, noJob.StatusCode);
         Assert.Contains("has no job to cancel", (string?)(await RelayHost.JsonAsync(noJob))["detail"], StringComparison.Ordinal);
-        Assert.DoesNotContain(_theEye.Requests, r => r.Method != "POST" || r.Path != "/job");
+        Assert.DoesNotContain(_platforms.TheEye.Requests, r => r.Method != "POST" || r.Path != "/job");
     }
 
     [Fact]
@@ -147,7 +117,7 @@ public sealed class RunActionTests : IAsyncLifetime
         using var unconfirmed = await PostAsync($"/api/runs/{unknown}/start-again", null, RelayHost.ApiKey);
         using var declined = await PostAsync($"/api/runs/{unknown}/start-again", """{"confirm":false}""", RelayHost.ApiKey);
         using var notUnknown = await PostAsync($"/api/runs/{startedRunId}/start-again", """{"confirm":true}""", RelayHost.ApiKey);
-        var postsBefore = _keboola.Requests.Count(r => r is { Method: "POST", Path: "/jobs" });
+        var postsBefore = _platforms.Keboola.Requests.Count(r => r is { Method: "POST", Path: "/jobs" });
         using var confirmed = await PostAsync($"/api/runs/{unknown}/start-again", """{"confirm":true}""", RelayHost.ApiKey);
         var answer = await RelayHost.JsonAsync(confirmed);
         var newRunId = (string)answer["run"]!["runId"]!;
@@ -169,8 +139,8 @@ public sealed class RunActionTests : IAsyncLifetime
         Assert.Equal("started", (string?)answer["run"]!["state"]);
         Assert.Equal(unknown, (string?)answer["run"]!["parentRunId"]);
         Assert.Equal(RunActions.StartAgainWarning, (string?)answer["warning"]);
-        Assert.Equal(postsBefore + 1, _keboola.Requests.Count(r => r is { Method: "POST", Path: "/jobs" }));
-        Assert.Equal("""{"component":"keboola.ex-db","mode":"run","config":"7"}""", _keboola.Requests.Last(r => r.Path == "/jobs").Body);
+        Assert.Equal(postsBefore + 1, _platforms.Keboola.Requests.Count(r => r is { Method: "POST", Path: "/jobs" }));
+        Assert.Equal("""{"component":"keboola.ex-db","mode":"run","config":"7"}""", _platforms.Keboola.Requests.Last(r => r.Path == "/jobs").Body);
         Assert.Equal(newRunId, (string?)Assert.Single(shown["followers"]!.AsArray())!["runId"]);
         var entry = Assert.Single(shown["history"]!.AsArray())!;
         Assert.Equal("start-again", (string?)entry["action"]);
@@ -197,7 +167,7 @@ public sealed class RunActionTests : IAsyncLifetime
         Assert.Equal(original, (string?)answer["run"]!["parentRunId"]);
         Assert.Equal("f00d", (string?)answer["run"]!["arguments"]!["sha"]);
         Assert.StartsWith("request:", (string?)answer["run"]!["deliveryKey"], StringComparison.Ordinal);
-        var posts = _keboola.Requests.Where(r => r is { Method: "POST", Path: "/jobs" }).ToList();
+        var posts = _platforms.Keboola.Requests.Where(r => r is { Method: "POST", Path: "/jobs" }).ToList();
         Assert.Equal(2, posts.Count);
         Assert.Equal(posts[0].Body, posts[1].Body);
         Assert.Contains("f00d", posts[1].Body, StringComparison.Ordinal);
@@ -245,13 +215,4 @@ public sealed class RunActionTests : IAsyncLifetime
         request.Headers.Add(RelayEndpoints.ApiKeyHeader, apiKey);
         return _host.Client.SendAsync(request);
     }
-
-    private static IResult KeboolaJob(string id, string status, int statusCode) => Results.Json(new JsonObject
-    {
-        ["id"] = id,
-        ["runId"] = id,
-        ["status"] = status,
-        ["isFinished"] = false,
-        ["url"] = $"https://queue.example.com/jobs/{id}",
-    }, statusCode: statusCode);
 }

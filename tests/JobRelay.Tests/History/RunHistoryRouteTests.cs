@@ -1,12 +1,10 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Text.Json.Nodes;
 using JobRelay.History;
 using JobRelay.State;
 using JobRelay.Tests.Http;
 using JobRelay.Tests.Support;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,55 +16,38 @@ public sealed class RunHistoryRouteTests : IAsyncLifetime
     private const string EventToken = "kbc-event-token-9e9e";
     private const string TheEyeJobSecret = "eye-job-secret-a1b2c3d4";
 
-    private const string Catalog = """
-        {
-          "platforms": {
-            "kbc": { "type": "keboola", "url": "http://127.0.0.1:1/", "tokenSecret": "kbc-token", "eventSecret": "kbc-events" },
-            "eye": { "type": "theeye", "url": "http://127.0.0.1:1/", "customer": "acme", "accessTokenSecret": "eye-token" }
-          },
-          "triggers": {
-            "ingest": {
-              "platform": "kbc",
-              "arguments": { "sha": { "from": "body:$.sha", "required": true } },
-              "keboola": { "component": "keboola.ex-db", "config": "42", "variables": { "sha": "{{sha}}" } },
-              "webhook": { "scheme": "token", "secrets": ["hook-token"], "deliveryId": "header:X-Delivery" }
-            },
-            "report": { "platform": "eye", "theeye": { "task": "report-task" }, "after": [{ "trigger": "ingest" }] },
-            "load": { "platform": "kbc", "keboola": { "component": "keboola.ex-db", "config": "7" } },
-            "notify": { "platform": "eye", "theeye": { "task": "notify-task" } },
-            "hourly": { "platform": "kbc", "keboola": { "component": "keboola.ex-db", "config": "8" }, "schedule": { "cron": "0 0 * * * *" } }
-          }
-        }
-        """;
+    private static readonly string Catalog = new CatalogBuilder()
+        .Keboola(eventSecret: "kbc-events")
+        .TheEye()
+        .CommitHook("ingest")
+        .Trigger("report", """{ "platform": "eye", "theeye": { "task": "report-task" }, "after": [{ "trigger": "ingest" }] }""")
+        .KeboolaJob("load", "7")
+        .TheEyeTask("notify", "notify-task")
+        .Trigger("hourly", """{ "platform": "kbc", "keboola": { "component": "keboola.ex-db", "config": "8" }, "schedule": { "cron": "0 0 * * * *" } }""")
+        .Build();
 
-    private LoopbackServer _keboola = null!;
-    private LoopbackServer _theEye = null!;
+    private LoopbackPlatforms _platforms = null!;
     private RelayHost _host = null!;
-    private int _nextJob = 5000;
 
     public async Task InitializeAsync()
     {
-        _keboola = await LoopbackServer.StartAsync(app =>
+        _platforms = await LoopbackPlatforms.StartAsync(new LoopbackPlatformOptions
         {
-            app.MapPost("/jobs", () => KeboolaJob(Interlocked.Increment(ref _nextJob).ToString(CultureInfo.InvariantCulture), "created", false));
-            app.MapGet("/jobs/{id}", (string id) => KeboolaJob(id, "success", true));
-        });
-        _theEye = await LoopbackServer.StartAsync(app =>
-        {
-            app.MapPost("/job", () => TheEyeJob("in_progress", "ready"));
-            app.MapGet("/acme/job/{id}", (string id) => TheEyeJob("success", "finished"));
+            FirstJobId = 5001,
+            TheEyeJobId = "64f0000000000000000000cc",
+            TheEyeTask = "notify-task",
+            TheEyeJobSecret = TheEyeJobSecret,
         });
         _host = await RelayHost.StartAsync(
             Catalog,
-            new Dictionary<string, Uri> { ["kbc"] = _keboola.BaseAddress, ["eye"] = _theEye.BaseAddress },
+            _platforms.Urls,
             new Dictionary<string, string?> { ["JobRelay:Secrets:Values:kbc-events"] = EventToken });
     }
 
     public async Task DisposeAsync()
     {
         await _host.DisposeAsync();
-        await _keboola.DisposeAsync();
-        await _theEye.DisposeAsync();
+        await _platforms.DisposeAsync();
     }
 
     [Fact]
@@ -133,7 +114,7 @@ public sealed class RunHistoryRouteTests : IAsyncLifetime
         Assert.Equal("success", (string?)read["raw"]);
         Assert.NotNull(read["checkedAt"]);
         Assert.Equal(read.ToJsonString(), cachedAfter.ToJsonString());
-        var statusRead = Assert.Single(_keboola.Requests, r => r.Method == "GET");
+        var statusRead = Assert.Single(_platforms.Keboola.Requests, r => r.Method == "GET");
         Assert.Equal("/jobs/5001", statusRead.Path);
         Assert.Equal(RelayHost.KeboolaToken, statusRead.Header("X-StorageApi-Token"));
         Assert.Equal(string.Empty, statusRead.Body);
@@ -222,7 +203,7 @@ public sealed class RunHistoryRouteTests : IAsyncLifetime
     {
         await using var host = await RelayHost.StartAsync(
             Catalog,
-            new Dictionary<string, Uri> { ["kbc"] = _keboola.BaseAddress, ["eye"] = _theEye.BaseAddress },
+            _platforms.Urls,
             new Dictionary<string, string?> { ["JobRelay:Secrets:Values:kbc-events"] = EventToken, ["JobRelay:History:CountFlushInterval"] = "00:00:01" });
         using var first = await host.PostHookAsync("ingest", """{"sha":"s9"}""", ("X-JobRelay-Token", RelayHost.HookToken), ("X-Delivery", "d-9"));
         using var again = await host.PostHookAsync("ingest", """{"sha":"s9"}""", ("X-JobRelay-Token", RelayHost.HookToken), ("X-Delivery", "d-9"));
@@ -260,7 +241,7 @@ public sealed class RunHistoryRouteTests : IAsyncLifetime
         Assert.Equal(TheEyeJobSecret, await _host.Services.GetRequiredService<IRelayStore>().FindJobSecretAsync("eye", "64f0000000000000000000cc", CancellationToken.None));
         Assert.All(bodies, body => Assert.DoesNotContain(TheEyeJobSecret, body, StringComparison.Ordinal));
         Assert.Contains("\"state\":\"succeeded\"", bodies[1], StringComparison.Ordinal);
-        Assert.Contains(_theEye.Requests, r => r.Method == "GET" && r.Path == "/acme/job/64f0000000000000000000cc");
+        Assert.Contains(_platforms.TheEye.Requests, r => r.Method == "GET" && r.Path == "/acme/job/64f0000000000000000000cc");
     }
 
     [Fact]
@@ -292,25 +273,6 @@ public sealed class RunHistoryRouteTests : IAsyncLifetime
         Assert.Equal([firstHour, firstHour.AddHours(1), firstHour.AddHours(2)], next);
         Assert.Null(triggers.Single(t => (string?)t!["name"] == "load")!["nextOccurrences"]);
     }
-
-    private static IResult KeboolaJob(string id, string status, bool finished) => Results.Json(new JsonObject
-    {
-        ["id"] = id,
-        ["runId"] = id,
-        ["status"] = status,
-        ["isFinished"] = finished,
-        ["url"] = $"https://queue.example.com/jobs/{id}",
-        ["result"] = new JsonArray(),
-    }, statusCode: finished ? 200 : 201);
-
-    private static IResult TheEyeJob(string state, string lifecycle) => Results.Json(new JsonObject
-    {
-        ["id"] = "64f0000000000000000000cc",
-        ["task_id"] = "notify-task",
-        ["state"] = state,
-        ["lifecycle"] = lifecycle,
-        ["secret"] = TheEyeJobSecret,
-    });
 
     private static string KeboolaEvent(string jobId, string eventType)
         => $$$"""{"job":{"id":"{{{jobId}}}","url":"https://queue.keboola.com/jobs/{{{jobId}}}","component":{"id":"keboola.ex-db"},"configuration":{"id":"42"}},"branch":{"id":"1"},"project":{"id":"7","name":"p"},"eventType":"{{{eventType}}}"}""";

@@ -88,7 +88,7 @@ public sealed class HostileInputTests : IAsyncLifetime
         Assert.Equal("application/problem+json", response.MediaType);
         Assert.Equal("urn:jobrelay:problem:request-timeout", (string?)JsonNode.Parse(response.Body)!["type"]);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"answered after {clock.Elapsed}");
-        Assert.DoesNotContain(host.Logs.Logs, l => l.Level >= LogLevel.Error);
+        Assert.DoesNotContain(host.Logs.GetSnapshot(), l => l.Level >= LogLevel.Error);
     }
 
     [Theory]
@@ -230,5 +230,5 @@ public sealed class HostileInputTests : IAsyncLifetime
     }
 
     private void AssertNoErrorLines()
-        => Assert.DoesNotContain(_host.Logs.Logs, l => l.Level >= LogLevel.Error);
+        => Assert.DoesNotContain(_host.Logs.GetSnapshot(), l => l.Level >= LogLevel.Error);
 }

@@ -3,70 +3,54 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using JobRelay.Tests.Support;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
 namespace JobRelay.Tests.Http;
 
 public sealed class HttpSurfaceTests : IAsyncLifetime
 {
-    private const string Catalog = """
-        {
-          "platforms": {
-            "kbc": { "type": "keboola", "url": "http://127.0.0.1:1/", "tokenSecret": "kbc-token" },
-            "eye": { "type": "theeye", "url": "http://127.0.0.1:1/", "customer": "acme", "accessTokenSecret": "eye-token" }
-          },
-          "triggers": {
-            "load": {
+    private static readonly string Catalog = new CatalogBuilder()
+        .Keboola()
+        .TheEye()
+        .Trigger("load", """
+            {
               "platform": "kbc",
               "arguments": { "since": { "default": "yesterday", "overridable": true }, "fixed": { "default": "x" } },
               "keboola": { "component": "keboola.ex-db", "config": "42", "variables": { "since": "{{since}}", "fixed": "{{fixed}}" } }
-            },
-            "token-hook": {
+            }
+            """)
+        .Trigger("token-hook", """
+            {
               "platform": "eye",
               "arguments": { "who": { "from": "body:$.who", "required": true } },
               "theeye": { "task": "task-1", "taskArguments": ["{{who}}"] },
               "webhook": { "scheme": "token", "secrets": ["hook-token"], "deliveryId": "header:X-Delivery" }
-            },
-            "signed-hook": {
+            }
+            """)
+        .Trigger("signed-hook", """
+            {
               "platform": "kbc",
               "keboola": { "component": "keboola.orchestrator", "config": "9" },
               "webhook": { "scheme": "hmac", "secrets": ["hmac-secret"], "header": "X-Signature", "prefix": "sha256=",
                            "filters": [{ "field": "body:$.ref", "equals": "refs/heads/main" }] }
-            },
-            "off": { "platform": "kbc", "enabled": false, "keboola": { "component": "c" } }
-          }
-        }
-        """;
+            }
+            """)
+        .Trigger("off", """{ "platform": "kbc", "enabled": false, "keboola": { "component": "c" } }""")
+        .Build();
 
-    private LoopbackServer _keboola = null!;
-    private LoopbackServer _theEye = null!;
+    private LoopbackPlatforms _platforms = null!;
     private RelayHost _host = null!;
-    private int _nextJob = 1000;
 
     public async Task InitializeAsync()
     {
-        _keboola = await LoopbackServer.StartAsync(app =>
-        {
-            app.MapPost("/jobs", () => KeboolaJob(Interlocked.Increment(ref _nextJob).ToString(System.Globalization.CultureInfo.InvariantCulture), "created", false));
-            app.MapGet("/jobs/{id}", (string id) => KeboolaJob(id, "success", true));
-        });
-        _theEye = await LoopbackServer.StartAsync(app => app.MapPost("/job", () => Results.Json(new JsonObject
-        {
-            ["id"] = "64f000000000000000000001",
-            ["task_id"] = "task-1",
-            ["state"] = "in_progress",
-            ["lifecycle"] = "ready",
-            ["secret"] = "job-secret-0001",
-        })));
-        _host = await RelayHost.StartAsync(Catalog, new Dictionary<string, Uri> { ["kbc"] = _keboola.BaseAddress, ["eye"] = _theEye.BaseAddress });
+        _platforms = await LoopbackPlatforms.StartAsync(new LoopbackPlatformOptions { FirstJobId = 1001 });
+        _host = await RelayHost.StartAsync(Catalog, _platforms.Urls);
     }
 
     public async Task DisposeAsync()
     {
         await _host.DisposeAsync();
-        await _keboola.DisposeAsync();
-        await _theEye.DisposeAsync();
+        await _platforms.DisposeAsync();
     }
 
     [Fact]
@@ -84,7 +68,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
         Assert.EndsWith("/jobs/1001", (string?)body["jobUrl"], StringComparison.Ordinal);
         Assert.Equal("/api/triggers/load/jobs/1001", response.Headers.Location!.OriginalString);
 
-        var sent = Assert.Single(_keboola.Requests);
+        var sent = Assert.Single(_platforms.Keboola.Requests);
         Assert.Equal(RelayHost.KeboolaToken, sent.Header("X-StorageApi-Token"));
         var job = JsonNode.Parse(sent.Body)!;
         Assert.Equal("keboola.ex-db", (string?)job["component"]);
@@ -98,7 +82,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
         using var response = await _host.PostRunAsync("load", """{"arguments":{"since":"2026-01-01"}}""");
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        Assert.Contains("\"value\":\"2026-01-01\"", Assert.Single(_keboola.Requests).Body, StringComparison.Ordinal);
+        Assert.Contains("\"value\":\"2026-01-01\"", Assert.Single(_platforms.Keboola.Requests).Body, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -116,7 +100,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal("urn:jobrelay:problem:" + type, (string?)(await RelayHost.JsonAsync(response))["type"]);
-        Assert.Empty(_keboola.Requests);
+        Assert.Empty(_platforms.Keboola.Requests);
     }
 
     [Fact]
@@ -127,7 +111,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
         using var response = await _host.PostRunAsync("load", big);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        Assert.Empty(_keboola.Requests);
+        Assert.Empty(_platforms.Keboola.Requests);
     }
 
     [Theory]
@@ -143,7 +127,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, run.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, list.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, status.StatusCode);
-        Assert.Empty(_keboola.Requests);
+        Assert.Empty(_platforms.Keboola.Requests);
     }
 
     [Fact]
@@ -154,7 +138,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, disabled.StatusCode);
-        Assert.Empty(_keboola.Requests);
+        Assert.Empty(_platforms.Keboola.Requests);
     }
 
     [Fact]
@@ -205,7 +189,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
         using var response = await _host.PostHookAsync("token-hook", """{"who":"ops"}""", ("X-JobRelay-Token", RelayHost.HookToken));
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var sent = Assert.Single(_theEye.Requests);
+        var sent = Assert.Single(_platforms.TheEye.Requests);
         Assert.Equal("/job", sent.Path);
         Assert.Equal("?customer=acme", sent.QueryString);
         Assert.Equal("""{"task":"task-1","task_arguments":["ops"]}""", sent.Body);
@@ -217,7 +201,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
         using var response = await _host.PostHookAsync("token-hook", """{"who":"ops"}""", ("X-JobRelay-Token", "guess"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Empty(_theEye.Requests);
+        Assert.Empty(_platforms.TheEye.Requests);
     }
 
     [Fact]
@@ -227,7 +211,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         Assert.Contains("body:$.who", (string?)(await RelayHost.JsonAsync(response))["detail"], StringComparison.Ordinal);
-        Assert.Empty(_theEye.Requests);
+        Assert.Empty(_platforms.TheEye.Requests);
     }
 
     [Fact]
@@ -239,7 +223,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         Assert.Equal((string?)(await RelayHost.JsonAsync(first))["runId"], (string?)(await RelayHost.JsonAsync(second))["runId"]);
-        Assert.Single(_theEye.Requests);
+        Assert.Single(_platforms.TheEye.Requests);
     }
 
     [Fact]
@@ -251,7 +235,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
         var responses = await Task.WhenAll(posts);
 
         Assert.All(responses, r => Assert.True(r.IsSuccessStatusCode));
-        Assert.Single(_theEye.Requests);
+        Assert.Single(_platforms.TheEye.Requests);
         foreach (var response in responses)
         {
             response.Dispose();
@@ -272,7 +256,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, ignored.StatusCode);
         Assert.Equal("ignored", (string?)(await RelayHost.JsonAsync(ignored))["status"]);
         Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
-        Assert.Single(_keboola.Requests);
+        Assert.Single(_platforms.Keboola.Requests);
     }
 
     [Fact]
@@ -281,7 +265,7 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
         using var response = await _host.PostHookAsync("load", "{}");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Empty(_keboola.Requests);
+        Assert.Empty(_platforms.Keboola.Requests);
     }
 
     [Fact]
@@ -316,16 +300,6 @@ public sealed class HttpSurfaceTests : IAsyncLifetime
         _host.Logs.AssertContainsNone(RelayHost.KeboolaToken, RelayHost.TheEyeToken, RelayHost.HookToken, RelayHost.HmacSecret);
         Assert.DoesNotContain(texts, t => t.Contains(RelayHost.HookToken, StringComparison.Ordinal) || t.Contains(RelayHost.KeboolaToken, StringComparison.Ordinal));
     }
-
-    private static IResult KeboolaJob(string id, string status, bool finished) => Results.Json(new JsonObject
-    {
-        ["id"] = id,
-        ["runId"] = id,
-        ["status"] = status,
-        ["isFinished"] = finished,
-        ["url"] = $"https://queue.example.com/jobs/{id}",
-        ["result"] = new JsonArray(),
-    }, statusCode: finished ? 200 : 201);
 
     private static string Sign(string body)
         => Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(RelayHost.HmacSecret), Encoding.UTF8.GetBytes(body)));

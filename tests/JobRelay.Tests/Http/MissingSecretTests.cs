@@ -96,7 +96,7 @@ public sealed class MissingSecretTests : IAsyncLifetime
 
         Assert.Equal(["absent-hook-token", "absent-token"], unreadable.Select(u => u.Name));
         Assert.All(unreadable, u => Assert.Equal(RelayErrorKind.SecretNotFound, u.Kind));
-        var warnings = _host.Logs.Logs.Where(l => l.EventId.Id == 1150).ToList();
+        var warnings = _host.Logs.GetSnapshot().Where(l => l.Id.Id == 1150).ToList();
         Assert.Equal(2, warnings.Count);
         Assert.All(warnings, w => Assert.Equal(LogLevel.Warning, w.Level));
         Assert.Contains(warnings, w => w.Message.StartsWith("Secret absent-token cannot be read (SecretNotFound): Secret 'absent-token' has no value.", StringComparison.Ordinal));

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using JobRelay.Cli;
 using JobRelay.Http;
-using JobRelay.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -11,6 +10,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace JobRelay.Tests.Http;
 
@@ -29,7 +29,7 @@ internal sealed class RelayHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly string _catalogFolder;
 
-    private RelayHost(WebApplication app, string catalogFolder, Uri address, CapturingLoggerProvider logs)
+    private RelayHost(WebApplication app, string catalogFolder, Uri address, FakeLogCollector logs)
     {
         _app = app;
         _catalogFolder = catalogFolder;
@@ -39,7 +39,7 @@ internal sealed class RelayHost : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public CapturingLoggerProvider Logs { get; }
+    public FakeLogCollector Logs { get; }
 
     public IServiceProvider Services => _app.Services;
 
@@ -74,12 +74,12 @@ internal sealed class RelayHost : IAsyncDisposable
             configuration[key] = value;
         }
 
-        var logs = new CapturingLoggerProvider();
+        var logs = new FakeLogCollector();
         // The application's name is the OpenAPI document's default tag: serve's, so that both documents agree.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(ServeCommand).Assembly.GetName().Name });
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
+        builder.Logging.ClearProviders().AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Trace);
         services?.Invoke(builder.Services);
         builder.Services.AddJobRelay(builder.Configuration);
         builder.Services.AddJobRelayWebHost(builder.Configuration);

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using JobRelay.Sandbox;
 using JobRelay.Web;
+using Microsoft.Extensions.Time.Testing;
 
 namespace JobRelay.Tests.Http;
 
@@ -35,12 +36,14 @@ public sealed class SandboxEndToEndTests : IAsyncLifetime
         }
         """;
 
+    /// <summary>The sandbox's jobs move through their states only as a test moves this clock.</summary>
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
     private SandboxPlatforms _sandbox = null!;
     private RelayHost _host = null!;
 
     public async Task InitializeAsync()
     {
-        _sandbox = await SandboxPlatforms.StartAsync(new SandboxOptions { JobDuration = TimeSpan.FromMilliseconds(600) }, CancellationToken.None);
+        _sandbox = await SandboxPlatforms.StartAsync(new SandboxOptions { JobDuration = TimeSpan.FromMilliseconds(600), TimeProvider = _clock }, CancellationToken.None);
         _host = await RelayHost.StartAsync(
             Catalog,
             new Dictionary<string, Uri> { ["kbc"] = _sandbox.KeboolaUrl, ["eye"] = _sandbox.TheEyeUrl },
@@ -71,7 +74,7 @@ public sealed class SandboxEndToEndTests : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddSeconds(10);
         do
         {
-            await Task.Delay(200);
+            _clock.Advance(TimeSpan.FromMilliseconds(200));
             using var read = await _host.GetAsync(location);
             status = (await read.Content.ReadFromJsonAsync<JsonObject>())!;
         }
@@ -166,7 +169,7 @@ public sealed class SandboxEndToEndTests : IAsyncLifetime
     {
         using var first = await _host.PostRunAsync("load");
         using var second = await _host.PostRunAsync("load");
-        await Task.Delay(400);
+        _clock.Advance(TimeSpan.FromMilliseconds(400));
 
         using var read = await _host.GetAsync(second.Headers.Location!.OriginalString);
         var status = (await read.Content.ReadFromJsonAsync<JsonObject>())!;

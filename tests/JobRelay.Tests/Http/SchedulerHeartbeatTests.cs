@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Text.Json.Nodes;
 using JobRelay.Runs;
@@ -23,7 +24,7 @@ public sealed class SchedulerHeartbeatTests : IAsyncLifetime
 
     private static readonly DateTimeOffset Start = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private readonly ManualTimeProvider _clock = new(Start);
+    private readonly FakeTimeProvider _clock = new(Start);
     private RelayHost _host = null!;
 
     private SchedulerHeartbeat Heartbeat => _host.Services.GetRequiredService<SchedulerHeartbeat>();

@@ -140,7 +140,7 @@ public sealed class StrictJsonTests : IAsyncLifetime
         Assert.Equal("urn:jobrelay:problem:invalid-input", (string?)problem["type"]);
         Assert.StartsWith("The body is not valid JSON", (string?)problem["detail"], StringComparison.Ordinal);
         Assert.Empty(_keboola.Requests);
-        Assert.DoesNotContain(_host.Logs.Logs, l => l.Message.Contains("Unexpected", StringComparison.Ordinal));
+        Assert.DoesNotContain(_host.Logs.GetSnapshot(), l => l.Message.Contains("Unexpected", StringComparison.Ordinal));
     }
 
     private Task<HttpResponseMessage> PostAsync(string path, byte[] body, params (string Name, string Value)[] headers)

@@ -171,6 +171,6 @@ public partial class MonitoringDriftTests
         return match.Groups["q"].Value;
     }
 
-    private static string[] RuleNames(string text) =>
+    internal static string[] RuleNames(string text) =>
         Regex.Matches(text, @"(?m)^    name: '(?<n>[\w-]+)'$").Select(m => m.Groups["n"].Value).Order(StringComparer.Ordinal).ToArray();
 }

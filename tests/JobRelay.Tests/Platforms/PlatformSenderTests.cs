@@ -1,18 +1,18 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using JobRelay.Model;
 using JobRelay.Platforms;
 using JobRelay.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace JobRelay.Tests.Platforms;
 
 public sealed class PlatformSenderTests : IDisposable
 {
     private const string SecretInPath = "s3cr3t-task-key-9f8e7d";
-    private readonly CapturingLoggerProvider _logs = new();
+    private readonly FakeLogCollector _logs = new();
     private readonly ILoggerFactory _loggerFactory;
 
     public PlatformSenderTests() => _loggerFactory = _logs.CreateFactory();
@@ -20,7 +20,6 @@ public sealed class PlatformSenderTests : IDisposable
     public void Dispose()
     {
         _loggerFactory.Dispose();
-        _logs.Dispose();
     }
 
     [Fact]
@@ -136,7 +135,7 @@ public sealed class PlatformSenderTests : IDisposable
     [Fact]
     public async Task AJobStartToAPortWithNothingListeningIsRetriedAndReportedAsUnavailable()
     {
-        var closedPort = FreePort();
+        var closedPort = LoopbackServer.FreePort();
         using var http = new HttpClient(new SocketsHttpHandler()) { BaseAddress = new Uri($"http://127.0.0.1:{closedPort}/") };
         var sender = new PlatformSender(http, "theeye", FastOptions(), TimeProvider.System, _loggerFactory.CreateLogger("test"));
         var attempts = 0;
@@ -223,7 +222,7 @@ public sealed class PlatformSenderTests : IDisposable
             () => new HttpRequestMessage(HttpMethod.Post, $"job/secret/{SecretInPath}?customer=acme"),
             CancellationToken.None);
 
-        Assert.Contains(_logs.Logs, l => l.EventId.Id == 1200);
+        Assert.Contains(_logs.GetSnapshot(), l => l.Id.Id == 1200);
         _logs.AssertContainsNone(SecretInPath);
     }
 
@@ -277,11 +276,4 @@ public sealed class PlatformSenderTests : IDisposable
         => new(HttpMethod.Post, new Uri(server.BaseAddress, "jobs")) { Content = new StringContent("{}") };
 
     private static HttpRequestMessage Get(LoopbackServer server) => new(HttpMethod.Get, new Uri(server.BaseAddress, "jobs/1"));
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

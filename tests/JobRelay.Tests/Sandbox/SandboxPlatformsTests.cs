@@ -3,13 +3,13 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using JobRelay.Sandbox;
-using JobRelay.Tests.Scheduling;
+using Microsoft.Extensions.Time.Testing;
 
 namespace JobRelay.Tests.Sandbox;
 
 public sealed class SandboxPlatformsTests : IAsyncLifetime, IDisposable
 {
-    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
     private readonly HttpClient _http = new();
     private SandboxPlatforms _sandbox = null!;
 

@@ -4,6 +4,7 @@ using JobRelay.Scheduling;
 using JobRelay.Tests.Support;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using static JobRelay.Tests.Scheduling.CronScheduleTests;
 
@@ -11,7 +12,7 @@ namespace JobRelay.Tests.Scheduling;
 
 public sealed class ScheduleDispatcherTests : IDisposable
 {
-    private readonly CapturingLoggerProvider _logs = new();
+    private readonly FakeLogCollector _logs = new();
     private readonly ILoggerFactory _loggerFactory;
 
     public ScheduleDispatcherTests()
@@ -22,7 +23,6 @@ public sealed class ScheduleDispatcherTests : IDisposable
     public void Dispose()
     {
         _loggerFactory.Dispose();
-        _logs.Dispose();
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public sealed class ScheduleDispatcherTests : IDisposable
         Assert.Equal(1440 - 16, report.SkippedByCatchUp);
         Assert.Equal(17, report.Started);
 
-        var skippedLine = Assert.Single(_logs.Logs, l => l.EventId.Id == 1302);
+        var skippedLine = Assert.Single(_logs.GetSnapshot(), l => l.Id.Id == 1302);
         Assert.Equal(LogLevel.Warning, skippedLine.Level);
         Assert.Contains("every-minute", skippedLine.Message, StringComparison.Ordinal);
         Assert.Contains("1424", skippedLine.Message, StringComparison.Ordinal);
@@ -187,10 +187,10 @@ public sealed class ScheduleDispatcherTests : IDisposable
         Assert.Equal(["a", "a", "d", "d"], started.Select(o => o.Trigger).Order());
         Assert.Contains(new ScheduleFailure("b-sync", Utc("2026-05-05T10:01:00"), "catalog entry vanished"), report.Failures);
         Assert.Contains(new ScheduleFailure("c-async", Utc("2026-05-05T10:02:00"), "Platform 'kbc' is unavailable"), report.Failures);
-        var errors = _logs.Logs.Where(l => l.EventId.Id == 1301).ToList();
+        var errors = _logs.GetSnapshot().Where(l => l.Id.Id == 1301).ToList();
         Assert.Equal(4, errors.Count);
         Assert.All(errors, l => Assert.Equal(LogLevel.Error, l.Level));
-        Assert.Contains(errors, l => l.Message.Contains("b-sync", StringComparison.Ordinal) && l.Exception!.Contains("catalog entry vanished", StringComparison.Ordinal));
+        Assert.Contains(errors, l => l.Message.Contains("b-sync", StringComparison.Ordinal) && l.Exception!.ToString().Contains("catalog entry vanished", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -218,7 +218,7 @@ public sealed class ScheduleDispatcherTests : IDisposable
         Assert.True(cancelled.Cancelled);
         Assert.Equal(1, cancelled.Started);
         Assert.Equal(4, cancelled.NotLaunched);
-        Assert.Contains(_logs.Logs, l => l.EventId.Id == 1305);
+        Assert.Contains(_logs.GetSnapshot(), l => l.Id.Id == 1305);
         Assert.Equal(4, resumed.Started);
         Assert.Equal(1, resumed.AlreadyStarted);
         Assert.Equal(5, started.Distinct().Count());

@@ -1,6 +1,7 @@
 using JobRelay.Scheduling;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using static JobRelay.Tests.Scheduling.CronScheduleTests;
 using static JobRelay.Tests.Scheduling.ScheduleDispatcherTests;
 
@@ -11,7 +12,7 @@ public class ScheduleTickerTests
     [Fact]
     public async Task TheFirstTickCoversOneTickIntervalEndingNowAndLaterTicksFollowOnWithoutGaps()
     {
-        var clock = new ManualTimeProvider(Utc("2026-05-05T10:00:00.500"));
+        var clock = new FakeTimeProvider(Utc("2026-05-05T10:00:00.500"));
         var target = new FakeScheduleTarget(Trigger("every-second", "* * * * * *", TimeZoneInfo.Utc));
         var ticker = CreateTicker(clock, target);
 
@@ -32,7 +33,7 @@ public class ScheduleTickerTests
     [Fact]
     public async Task TheLaterOfTheHostsLastTickAndItsOwnStartsTheWindow()
     {
-        var clock = new ManualTimeProvider(Utc("2026-05-05T10:01:00.040"));
+        var clock = new FakeTimeProvider(Utc("2026-05-05T10:01:00.040"));
         var target = new FakeScheduleTarget(Trigger("every-minute", "0 * * * * *", TimeZoneInfo.Utc));
         var ticker = CreateTicker(clock, target, TimeSpan.FromMinutes(1));
 
@@ -55,7 +56,8 @@ public class ScheduleTickerTests
     [Fact]
     public async Task TheTimersLastRunIsReadInTheHostsLocalZoneWhenItsKindIsUnspecified()
     {
-        var clock = new ManualTimeProvider(Utc("2026-05-05T10:01:00.010"), Prague);
+        var clock = new FakeTimeProvider(Utc("2026-05-05T10:01:00.010"));
+        clock.SetLocalTimeZone(Prague);
         var target = new FakeScheduleTarget(Trigger("every-minute", "0 * * * * *", TimeZoneInfo.Utc));
         var ticker = CreateTicker(clock, target, TimeSpan.FromMinutes(1));
 
@@ -68,7 +70,7 @@ public class ScheduleTickerTests
     [Fact]
     public async Task ATimerWithoutAStatusYetIsTreatedAsAFirstRun()
     {
-        var clock = new ManualTimeProvider(Utc("2026-05-05T10:01:00.010"));
+        var clock = new FakeTimeProvider(Utc("2026-05-05T10:01:00.010"));
         var target = new FakeScheduleTarget(Trigger("every-minute", "0 * * * * *", TimeZoneInfo.Utc));
         var ticker = CreateTicker(clock, target, TimeSpan.FromMinutes(1));
 
@@ -81,7 +83,7 @@ public class ScheduleTickerTests
     [Fact]
     public async Task AFailedTickIsCoveredByTheNextOne()
     {
-        var clock = new ManualTimeProvider(Utc("2026-05-05T10:00:00.500"));
+        var clock = new FakeTimeProvider(Utc("2026-05-05T10:00:00.500"));
         var target = new FakeScheduleTarget(Trigger("every-second", "* * * * * *", TimeZoneInfo.Utc));
         var ticker = CreateTicker(clock, target);
         target.FailNextReads(1);
@@ -96,7 +98,7 @@ public class ScheduleTickerTests
     [Fact]
     public async Task ACancelledTickDoesNotMoveTheWindowOn()
     {
-        var clock = new ManualTimeProvider(Utc("2026-05-05T10:00:00.500"));
+        var clock = new FakeTimeProvider(Utc("2026-05-05T10:00:00.500"));
         var target = new FakeScheduleTarget(Trigger("every-second", "* * * * * *", TimeZoneInfo.Utc));
         var ticker = CreateTicker(clock, target);
         await ticker.TickAsync(null, CancellationToken.None);
@@ -114,7 +116,7 @@ public class ScheduleTickerTests
     [Fact]
     public async Task AHostLastTickNotBeforeNowDispatchesNothing()
     {
-        var clock = new ManualTimeProvider(Utc("2026-05-05T10:00:00"));
+        var clock = new FakeTimeProvider(Utc("2026-05-05T10:00:00"));
         var target = new FakeScheduleTarget(Trigger("every-second", "* * * * * *", TimeZoneInfo.Utc));
         var ticker = CreateTicker(clock, target);
 

@@ -3,7 +3,9 @@ using JobRelay.State;
 using JobRelay.State.Sqlite;
 using JobRelay.Tests.Support;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using static JobRelay.Tests.Scheduling.CronScheduleTests;
 using static JobRelay.Tests.Scheduling.ScheduleDispatcherTests;
 
@@ -14,9 +16,9 @@ public class SchedulerBackgroundServiceTests
     [Fact]
     public async Task TheLoopTicksEveryIntervalSurvivesAFailingTickAndStopsWithTheHost()
     {
-        using var logs = new CapturingLoggerProvider();
+        var logs = new FakeLogCollector();
         using var loggerFactory = logs.CreateFactory();
-        var clock = new ManualTimeProvider(Utc("2026-05-05T10:00:00.250"));
+        var clock = new TimerWatchingClock(Utc("2026-05-05T10:00:00.250"));
         var target = new FakeScheduleTarget(Trigger("every-second", "* * * * * *", TimeZoneInfo.Utc));
         var options = Options.Create(new ScheduleDispatcherOptions());
         var ticker = new ScheduleTicker(
@@ -50,11 +52,11 @@ public class SchedulerBackgroundServiceTests
         Assert.Equal([Utc("2026-05-05T10:00:01"), Utc("2026-05-05T10:00:02")], new[] { first.DueAt, second.DueAt }.Order());
         Assert.Equal(Utc("2026-05-05T10:00:03"), third.DueAt);
         Assert.True(service.ExecuteTask!.IsCompletedSuccessfully);
-        var failure = Assert.Single(logs.Logs, l => l.EventId.Id == 1321);
+        var failure = Assert.Single(logs.GetSnapshot(), l => l.Id.Id == 1321);
         Assert.Equal(LogLevel.Error, failure.Level);
-        Assert.Contains("the catalog could not be read", failure.Exception, StringComparison.Ordinal);
-        Assert.Contains(logs.Logs, l => l.EventId.Id == 1320);
-        Assert.Contains(logs.Logs, l => l.EventId.Id == 1322);
+        Assert.Contains("the catalog could not be read", failure.Exception?.ToString(), StringComparison.Ordinal);
+        Assert.Contains(logs.GetSnapshot(), l => l.Id.Id == 1320);
+        Assert.Contains(logs.GetSnapshot(), l => l.Id.Id == 1322);
 
         // Every tick, the failed one too, is offered to the heartbeat; within one sweep interval only the first is written.
         var recorded = await store.FindLastTickAsync(CancellationToken.None);
@@ -63,5 +65,20 @@ public class SchedulerBackgroundServiceTests
         Assert.Equal($"{Environment.MachineName}/{Environment.ProcessId}", recorded.Instance);
         store.Dispose();
         folder.Delete(recursive: true);
+    }
+
+    /// <summary>A fake clock that says when the service has created its timer, which it does on its own thread after starting.</summary>
+    private sealed class TimerWatchingClock(DateTimeOffset start) : FakeTimeProvider(start)
+    {
+        private readonly TaskCompletionSource _firstTimer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task FirstTimerCreated => _firstTimer.Task;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = base.CreateTimer(callback, state, dueTime, period);
+            _firstTimer.TrySetResult();
+            return timer;
+        }
     }
 }

@@ -1,17 +1,17 @@
 using JobRelay.Model;
 using JobRelay.Secrets;
-using JobRelay.Tests.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 
 namespace JobRelay.Tests.Secrets;
 
 public sealed class CachingSecretStoreTests
 {
-    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
     private readonly CountingSource _source;
 
     public CachingSecretStoreTests() => _source = new CountingSource(_clock);

@@ -9,13 +9,14 @@ using Azure.Security.KeyVault.Secrets;
 using JobRelay.Model;
 using JobRelay.Secrets;
 using JobRelay.Tests.Http;
-using JobRelay.Tests.Scheduling;
 using JobRelay.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 
 namespace JobRelay.Tests.Secrets;
@@ -91,7 +92,7 @@ public sealed class KeyVaultFailureTests : IAsyncLifetime
     [Fact]
     public async Task AVaultThatRefusesTheConnectionIsUnavailable()
     {
-        var ex = await ReadFailureAsync(Source(new Uri($"https://127.0.0.1:{LoopbackTls.FreePort()}/")));
+        var ex = await ReadFailureAsync(Source(new Uri($"https://127.0.0.1:{LoopbackServer.FreePort()}/")));
 
         Assert.Contains("could not be reached to read secret 'platform-token': the connection was refused or dropped", ex.Message, StringComparison.Ordinal);
     }
@@ -133,7 +134,7 @@ public sealed class KeyVaultFailureTests : IAsyncLifetime
     {
         var credential = new ClientSecretCredential(Tenant, "11111111-1111-1111-1111-111111111111", "client-secret-outage", new ClientSecretCredentialOptions
         {
-            AuthorityHost = new Uri($"https://127.0.0.1:{LoopbackTls.FreePort()}/"),
+            AuthorityHost = new Uri($"https://127.0.0.1:{LoopbackServer.FreePort()}/"),
             DisableInstanceDiscovery = true,
             Retry = { MaxRetries = 1, Delay = TimeSpan.FromMilliseconds(10) },
         });
@@ -147,9 +148,9 @@ public sealed class KeyVaultFailureTests : IAsyncLifetime
     [Fact]
     public async Task TheLastGoodValueIsServedThroughTheStaleGraceWhileTheVaultIsDown()
     {
-        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
         var options = new SecretsOptions { CacheDuration = TimeSpan.FromSeconds(2), StaleGrace = TimeSpan.FromHours(1) };
-        var store = new CachingSecretStore(Source(_vault.BaseAddress, clock: clock), Mock.Of<IOptionsMonitor<SecretsOptions>>(m => m.CurrentValue == options), clock, new CapturingLoggerProvider().CreateFactory().CreateLogger<CachingSecretStore>());
+        var store = new CachingSecretStore(Source(_vault.BaseAddress, clock: clock), Mock.Of<IOptionsMonitor<SecretsOptions>>(m => m.CurrentValue == options), clock, new FakeLogger<CachingSecretStore>());
         var good = await store.GetAsync("platform-token", CancellationToken.None);
         _mode = "abort";
         clock.Advance(TimeSpan.FromSeconds(3));
@@ -172,7 +173,7 @@ public sealed class KeyVaultFailureTests : IAsyncLifetime
               "triggers": { "load": { "platform": "kbc", "keboola": { "component": "keboola.ex-db", "config": "42" } } }
             }
             """;
-        var down = Source(new Uri($"https://127.0.0.1:{LoopbackTls.FreePort()}/"));
+        var down = Source(new Uri($"https://127.0.0.1:{LoopbackServer.FreePort()}/"));
         await using var host = await RelayHost.StartAsync(catalog, new Dictionary<string, Uri>(), services: s => s.AddSingleton<ISecretSource>(down));
 
         using var run = await host.PostRunAsync("load");
@@ -191,7 +192,7 @@ public sealed class KeyVaultFailureTests : IAsyncLifetime
         Assert.Equal("urn:jobrelay:problem:not-ready", (string?)readiness["type"]);
         Assert.Equal(503, (int?)readiness["status"]);
         Assert.Equal("secret-store-unavailable", (string?)readiness["secrets"]!["kbc-token"]);
-        Assert.DoesNotContain(host.Logs.Logs, l => l.Level >= LogLevel.Error);
+        Assert.DoesNotContain(host.Logs.GetSnapshot(), l => l.Level >= LogLevel.Error);
     }
 
     private static async Task<RelayException> ReadFailureAsync(KeyVaultSecretSource source)
@@ -222,7 +223,7 @@ public sealed class KeyVaultFailureTests : IAsyncLifetime
         options.Retry.Delay = TimeSpan.FromMilliseconds(10);
         options.Retry.NetworkTimeout = networkTimeout ?? TimeSpan.FromSeconds(5);
         var client = new SecretClient(vault, credential ?? new StaticTokenCredential(BearerToken), options);
-        return new KeyVaultSecretSource(client, clock ?? TimeProvider.System, new CapturingLoggerProvider().CreateFactory().CreateLogger<KeyVaultSecretSource>());
+        return new KeyVaultSecretSource(client, clock ?? TimeProvider.System, new FakeLogger<KeyVaultSecretSource>());
     }
 
     private static JsonObject Error(string code) => new() { ["error"] = new JsonObject { ["code"] = code, ["message"] = code } };

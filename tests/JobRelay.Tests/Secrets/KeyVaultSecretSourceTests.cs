@@ -11,6 +11,7 @@ using JobRelay.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace JobRelay.Tests.Secrets;
 
@@ -92,7 +93,7 @@ public sealed class KeyVaultSecretSourceTests : IAsyncLifetime
     [Fact]
     public async Task AnUnreachableVaultIsUnavailableNotMissing()
     {
-        var closed = new Uri($"https://127.0.0.1:{LoopbackTls.FreePort()}/");
+        var closed = new Uri($"https://127.0.0.1:{LoopbackServer.FreePort()}/");
         var source = Source(closed, retries: 0);
 
         var ex = await Assert.ThrowsAsync<RelayException>(() => source.ReadAsync("platform-token", CancellationToken.None));
@@ -115,17 +116,17 @@ public sealed class KeyVaultSecretSourceTests : IAsyncLifetime
     [Fact]
     public async Task TheValueNeverReachesALogLine()
     {
-        using var logs = new CapturingLoggerProvider();
+        var logs = new FakeLogCollector();
         var source = Source(_vault.BaseAddress, logs: logs);
 
         await source.ReadAsync("platform-token", CancellationToken.None);
         await Assert.ThrowsAsync<RelayException>(() => source.ReadAsync("forbidden", CancellationToken.None));
 
-        Assert.NotEmpty(logs.Logs);
+        Assert.NotEmpty(logs.GetSnapshot());
         logs.AssertContainsNone(SecretText, BearerToken);
     }
 
-    private KeyVaultSecretSource Source(Uri vault, int retries = 1, CapturingLoggerProvider? logs = null)
+    private KeyVaultSecretSource Source(Uri vault, int retries = 1, FakeLogCollector? logs = null)
     {
         var thumbprint = _certificate.Thumbprint;
 #pragma warning disable CA2000 // The client owns the handler for the test's lifetime.
@@ -136,7 +137,7 @@ public sealed class KeyVaultSecretSourceTests : IAsyncLifetime
         options.Retry.Delay = TimeSpan.FromMilliseconds(10);
         options.Retry.NetworkTimeout = TimeSpan.FromSeconds(5);
         var client = new SecretClient(vault, new StaticTokenCredential(BearerToken), options);
-        var factory = (logs ?? new CapturingLoggerProvider()).CreateFactory();
+        var factory = (logs ?? new FakeLogCollector()).CreateFactory();
         return new KeyVaultSecretSource(client, TimeProvider.System, factory.CreateLogger<KeyVaultSecretSource>());
     }
 }

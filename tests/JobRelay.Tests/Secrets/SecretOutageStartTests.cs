@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Text.Json.Nodes;
 using JobRelay.Model;
@@ -39,7 +40,7 @@ public sealed class SecretOutageStartTests : IAsyncDisposable
     public async Task AWebhookWhosePlatformTokenCannotBeReadIsPendingAndStartsOnceWhenTheSecretStoreIsBack()
     {
         var start = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
-        var clock = new ManualTimeProvider(start);
+        var clock = new FakeTimeProvider(start);
         var vault = new FlakySecretSource(clock);
         var keboola = await Own(LoopbackServer.StartAsync(app => app.MapPost("/jobs", () => Results.Json(new JsonObject { ["id"] = "701", ["status"] = "created" }, statusCode: 201))));
         var host = await Own(RelayHost.StartAsync(

@@ -1,19 +1,19 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using Azure.Data.Tables;
+using JobRelay.Tests.Support;
 
 namespace JobRelay.Tests.State;
 
 /// <summary>
 /// The Azurite Table Storage emulator, pinned in the repository's package.json, on a free loopback port with nothing on
-/// disk. Installed by <c>npm ci</c> at the repository root (Node.js 20 or later); without it the tests fail saying so.
+/// disk. Installed by <c>npm ci</c> at the repository root (Node.js 22 or later); without it the tests fail saying so.
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
     /// <summary>Azurite's documented development account; a well-known public value, not a credential.</summary>
     private const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-    private const string InstallHint = "Azurite is needed to test the Azure Table Storage store: install Node.js 20 or later, then run `npm ci` at the repository root.";
+    private const string InstallHint = "Azurite is needed to test the Azure Table Storage store: install Node.js 22 or later, then run `npm ci` at the repository root.";
 
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Process? _process;
@@ -33,7 +33,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             throw new InvalidOperationException($"{InstallHint} ({executable} does not exist.)");
         }
 
-        var port = FreePort();
+        var port = LoopbackServer.FreePort();
         _workspace = Directory.CreateTempSubdirectory("jobrelay-azurite-").FullName;
         var start = new ProcessStartInfo(executable)
         {
@@ -112,13 +112,6 @@ public sealed class AzuriteFixture : IAsyncLifetime
         {
             Directory.Delete(_workspace, recursive: true);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string RepositoryRoot()

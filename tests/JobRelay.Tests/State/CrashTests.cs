@@ -2,13 +2,11 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using JobRelay.State;
 using JobRelay.State.Sqlite;
 using JobRelay.Tests.Support;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -25,40 +23,22 @@ public sealed class CrashTests(Xunit.Abstractions.ITestOutputHelper output) : IA
     private const string ApiKey = "crash-test-key";
     private const int Deliveries = 200;
 
-    private const string Catalog = """
-        {
-          "platforms": { "kbc": { "type": "keboola", "url": "http://127.0.0.1:1/", "tokenSecret": "kbc-token" } },
-          "triggers": {
-            "hook": {
-              "platform": "kbc",
-              "arguments": { "delivery": { "from": "header:X-Delivery", "required": true } },
-              "keboola": { "component": "keboola.ex-db", "config": "1", "variables": { "delivery": "{{delivery}}" } },
-              "webhook": { "scheme": "token", "secrets": ["hook-token"], "deliveryId": "header:X-Delivery" }
-            }
-          }
-        }
-        """;
+    private static readonly string Catalog = new CatalogBuilder().Keboola().DeliveryHook("hook").Build();
 
     private readonly string _folder = Directory.CreateTempSubdirectory("jobrelay-crash-").FullName;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
-    private LoopbackServer? _keboola;
+    private LoopbackPlatforms? _platforms;
     private Process? _serve;
 
     [Fact]
     public async Task AServeProcessKilledMidBurstLeavesEveryDeliveryWithOneRunInADefiniteStateAndNoJobTwice()
     {
-        var jobs = 0;
-        _keboola = await LoopbackServer.StartAsync(app => app.MapPost("/jobs", async (HttpContext context) =>
-        {
-            // Slow enough that the kill lands while some starts are on the wire.
-            await Task.Delay(15, context.RequestAborted);
-            var id = Interlocked.Increment(ref jobs).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Results.Json(new JsonObject { ["id"] = id, ["status"] = "created" }, statusCode: 201);
-        }));
+        // Slow enough that the kill lands while some starts are on the wire.
+        _platforms = await LoopbackPlatforms.StartAsync(new LoopbackPlatformOptions { KeboolaStartDelay = TimeSpan.FromMilliseconds(15) });
         var catalog = Path.Combine(_folder, "triggers.json");
         await File.WriteAllTextAsync(catalog, Catalog);
         var data = Path.Combine(_folder, "data");
-        var port = FreePort();
+        var port = LoopbackServer.FreePort();
         var relay = new Uri($"http://127.0.0.1:{port}/");
 
         _serve = await StartServeAsync(catalog, data, relay);
@@ -120,11 +100,11 @@ public sealed class CrashTests(Xunit.Abstractions.ITestOutputHelper output) : IA
                 ?? throw new Xunit.Sdk.XunitException($"Delivery c-{i:D3} has no run."));
         }
 
-        output.WriteLine($"answered 2xx before the kill: {answered.Count(a => (int)a.Value < 300)} of {Deliveries}; runs started: {runs.Count(r => r.State == RunState.Started)}, outcome unknown: {runs.Count(r => r.State == RunState.OutcomeUnknown)}; POSTs: {_keboola.Requests.Count}");
+        output.WriteLine($"answered 2xx before the kill: {answered.Count(a => (int)a.Value < 300)} of {Deliveries}; runs started: {runs.Count(r => r.State == RunState.Started)}, outcome unknown: {runs.Count(r => r.State == RunState.OutcomeUnknown)}; POSTs: {_platforms.Keboola.Requests.Count}");
         Assert.Equal(1, killed);
         Assert.Empty(unanswered);
         Assert.All(runs, run => Assert.True(run.State is RunState.Started or RunState.OutcomeUnknown, $"{run.Key} is {run.State}"));
-        var posts = _keboola.Requests.Where(r => r.Path == "/jobs").ToList();
+        var posts = _platforms.Keboola.Requests.Where(r => r.Path == "/jobs").ToList();
         for (var i = 0; i < Deliveries; i++)
         {
             var id = $"c-{i:D3}";
@@ -148,9 +128,9 @@ public sealed class CrashTests(Xunit.Abstractions.ITestOutputHelper output) : IA
         }
 
         _serve?.Dispose();
-        if (_keboola is not null)
+        if (_platforms is not null)
         {
-            await _keboola.DisposeAsync();
+            await _platforms.DisposeAsync();
         }
 
         _http.Dispose();
@@ -177,7 +157,7 @@ public sealed class CrashTests(Xunit.Abstractions.ITestOutputHelper output) : IA
 
     private async Task<Process> StartServeAsync(string catalog, string data, Uri relay)
     {
-        var cli = CliAssembly();
+        var cli = CliProcess.CliAssembly;
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -192,7 +172,7 @@ public sealed class CrashTests(Xunit.Abstractions.ITestOutputHelper output) : IA
 
         start.Environment["JobRelay__Secrets__Values__kbc-token"] = "kbc-token-crash";
         start.Environment["JobRelay__Secrets__Values__hook-token"] = "hook-token-crash";
-        start.Environment["JobRelay__Catalog__PlatformUrls__kbc"] = _keboola!.BaseAddress.ToString();
+        start.Environment["JobRelay__Catalog__PlatformUrls__kbc"] = _platforms!.Keboola.BaseAddress.ToString();
         start.Environment["JobRelay__Store__ClaimLease"] = "00:00:02";
         start.Environment["JobRelay__Store__StartLease"] = "00:00:03";
         start.Environment["JobRelay__Store__SweepInterval"] = "00:00:00.500";
@@ -227,30 +207,5 @@ public sealed class CrashTests(Xunit.Abstractions.ITestOutputHelper output) : IA
 
         process.Kill();
         throw new InvalidOperationException("jobrelay serve did not answer /api/health within a minute.");
-    }
-
-    /// <summary>The CLI built beside the tests (the test project builds it first), in the same configuration.</summary>
-    private static string CliAssembly()
-    {
-        var output = new DirectoryInfo(AppContext.BaseDirectory);
-        var framework = output.Name;
-        var configuration = output.Parent!.Name;
-        for (var folder = output; folder is not null; folder = folder.Parent)
-        {
-            var candidate = Path.Combine(folder.FullName, "src", "JobRelay.Cli", "bin", configuration, framework, "JobRelay.Cli.dll");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException($"JobRelay.Cli.dll ({configuration}, {framework}) was not found: build src/JobRelay.Cli first.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

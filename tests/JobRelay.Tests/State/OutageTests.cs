@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using JobRelay.Runs;
 using JobRelay.Tests.Http;
@@ -17,26 +16,14 @@ namespace JobRelay.Tests.State;
 /// </summary>
 public sealed class OutageTests : IAsyncDisposable
 {
-    private const string Catalog = """
-        {
-          "platforms": { "kbc": { "type": "keboola", "url": "http://127.0.0.1:1/", "tokenSecret": "kbc-token" } },
-          "triggers": {
-            "hook": {
-              "platform": "kbc",
-              "arguments": { "delivery": { "from": "header:X-Delivery", "required": true } },
-              "keboola": { "component": "keboola.ex-db", "config": "1", "variables": { "delivery": "{{delivery}}" } },
-              "webhook": { "scheme": "token", "secrets": ["hook-token"], "deliveryId": "header:X-Delivery" }
-            }
-          }
-        }
-        """;
+    private static readonly string Catalog = new CatalogBuilder().Keboola().DeliveryHook("hook").Build();
 
     private readonly List<IAsyncDisposable> _owned = [];
 
     [Fact]
     public async Task AHundredWebhooksDuringAnOutageAreAllPendingAndStartOnceEachWhenThePlatformIsBack()
     {
-        var port = RefusingPort();
+        var port = LoopbackServer.FreePort();
         var host = await Own(RelayHost.StartAsync(Catalog, new Dictionary<string, Uri> { ["kbc"] = new($"http://127.0.0.1:{port}/") }, new Dictionary<string, string?>
         {
             ["JobRelay:Store:RetryBaseDelay"] = "00:00:00.050",
@@ -52,10 +39,8 @@ public sealed class OutageTests : IAsyncDisposable
         var sweep = host.Services.GetRequiredService<RunSweep>();
         var whileDown = await sweep.SweepAsync(CancellationToken.None);
 
-        var jobs = 0;
-        var keboola = await Own(LoopbackServer.StartAsync(
-            app => app.MapPost("/jobs", () => Results.Json(new JsonObject { ["id"] = Interlocked.Increment(ref jobs).ToString(System.Globalization.CultureInfo.InvariantCulture), ["status"] = "created" }, statusCode: 201)),
-            port: port));
+        var platforms = await Own(LoopbackPlatforms.StartAsync(new LoopbackPlatformOptions { KeboolaPort = port }));
+        var keboola = platforms.Keboola;
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (keboola.Requests.Count < 100 && DateTime.UtcNow < deadline)
         {
@@ -113,7 +98,7 @@ public sealed class OutageTests : IAsyncDisposable
     [Fact]
     public async Task APendingStartPastItsDeadlineIsRefusedLoggedAsAnErrorAndAnsweredSoToRedeliveries()
     {
-        var host = await Own(RelayHost.StartAsync(Catalog, new Dictionary<string, Uri> { ["kbc"] = new($"http://127.0.0.1:{RefusingPort()}/") }, new Dictionary<string, string?>
+        var host = await Own(RelayHost.StartAsync(Catalog, new Dictionary<string, Uri> { ["kbc"] = new($"http://127.0.0.1:{LoopbackServer.FreePort()}/") }, new Dictionary<string, string?>
         {
             ["JobRelay:Store:RetryBaseDelay"] = "00:00:00.050",
             ["JobRelay:Store:RetryMaxDelay"] = "00:00:00.100",
@@ -138,7 +123,7 @@ public sealed class OutageTests : IAsyncDisposable
         Assert.Equal(HttpStatusCode.OK, redelivered.StatusCode);
         Assert.Equal("refused", (string?)answer["status"]);
         Assert.Equal(true, (bool?)answer["duplicate"]);
-        Assert.Contains(host.Logs.Logs, l => l is { Level: Microsoft.Extensions.Logging.LogLevel.Error, EventId.Id: 1003 or 1051 } && l.Message.Contains((string)answer["runId"]!, StringComparison.Ordinal));
+        Assert.Contains(host.Logs.GetSnapshot(), l => l is { Level: Microsoft.Extensions.Logging.LogLevel.Error, Id.Id: 1003 or 1051 } && l.Message.Contains((string)answer["runId"]!, StringComparison.Ordinal));
     }
 
     public async ValueTask DisposeAsync()
@@ -147,14 +132,6 @@ public sealed class OutageTests : IAsyncDisposable
         {
             await owned.DisposeAsync();
         }
-    }
-
-    /// <summary>A loopback port nothing listens on: connections to it are refused until a server takes it.</summary>
-    private static int RefusingPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string? StateOf(JsonObject run) => run["jobId"] is not null ? "started" : (string?)run["status"];

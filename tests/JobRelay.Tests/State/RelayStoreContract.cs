@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using JobRelay.Model;
 using JobRelay.Platforms;
 using JobRelay.State;
-using JobRelay.Tests.Scheduling;
+using Microsoft.Extensions.Time.Testing;
 
 namespace JobRelay.Tests.State;
 
@@ -15,7 +15,7 @@ public abstract class RelayStoreContract
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
 
-    internal ManualTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
+    internal FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
 
     /// <summary>A store over the suite's shared state; each call gives a separate instance, as another process would have.</summary>
     internal abstract IRelayStore OpenStore();

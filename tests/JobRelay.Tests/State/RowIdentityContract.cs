@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using JobRelay.Model;
 using JobRelay.Platforms;
 using JobRelay.State;
@@ -15,7 +16,7 @@ public abstract class RowIdentityContract
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan CallLease = TimeSpan.FromMinutes(1);
 
-    internal ManualTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
+    internal FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
 
     /// <summary>A store over the suite's shared state; each call gives a separate instance, as another process would have.</summary>
     internal abstract IRelayStore OpenStore();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Text.Json.Nodes;
 using JobRelay.Model;
 using JobRelay.Platforms;
@@ -22,7 +23,7 @@ public sealed class SqliteDurabilityTests : IDisposable
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
     private readonly string _folder = Directory.CreateTempSubdirectory("jobrelay-durable-").FullName;
-    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly List<IDisposable> _owned = [];
 
     [Fact]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Azure.Data.Tables;
 using JobRelay.Model;
 using JobRelay.Platforms;
@@ -17,7 +18,7 @@ public sealed class TableIndexRepairTests(AzuriteFixture azurite) : IDisposable
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
     private readonly string _table = "repair" + Guid.NewGuid().ToString("n")[..16];
-    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly List<TableRelayStore> _stores = [];
 
     [Fact]

@@ -1,18 +1,18 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace JobRelay.Tests.Support;
 
 /// <summary>
 /// The built <c>jobrelay</c> command run as its own process (<c>dotnet JobRelay.Cli.dll</c>), so tests see what an
-/// operator sees: its output, its exit code, and how it answers signals.
+/// operator sees: its output, its exit code, and how it answers signals. It starts with Ctrl+C (SIGINT) handled as
+/// in a terminal's foreground, whatever the test run's own disposition: a background job (<c>&amp;</c>) and some CI
+/// runners start their commands with SIGINT ignored, and a child inherits that.
 /// </summary>
 public sealed class CliProcess : IDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _stdout = new();
-    private readonly StringBuilder _stderr = new();
-    private readonly Lock _gate = new();
+    private readonly OutputLines _stdout = new();
+    private readonly OutputLines _stderr = new();
 
     private CliProcess(Process process)
     {
@@ -21,27 +21,9 @@ public sealed class CliProcess : IDisposable
 
     public int Id => _process.Id;
 
-    public string Stdout
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _stdout.ToString();
-            }
-        }
-    }
+    public string Stdout => _stdout.Text;
 
-    public string Stderr
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _stderr.ToString();
-            }
-        }
-    }
+    public string Stderr => _stderr.Text;
 
     /// <summary>The CLI built next to this test assembly, in the same configuration.</summary>
     public static string CliAssembly
@@ -63,13 +45,16 @@ public sealed class CliProcess : IDisposable
 
     public static CliProcess Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // coreutils' env puts SIGINT back to its default action before it runs dotnet in its own place (same process).
+        var start = new ProcessStartInfo("env")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(CliAssembly);
         foreach (var argument in arguments)
         {
@@ -83,8 +68,8 @@ public sealed class CliProcess : IDisposable
 
         var process = new Process { StartInfo = start };
         var cli = new CliProcess(process);
-        process.OutputDataReceived += (_, e) => cli.Append(cli._stdout, e.Data);
-        process.ErrorDataReceived += (_, e) => cli.Append(cli._stderr, e.Data);
+        process.OutputDataReceived += (_, e) => Append(cli._stdout, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(cli._stderr, e.Data);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -92,27 +77,8 @@ public sealed class CliProcess : IDisposable
     }
 
     /// <summary>Waits until standard output has a line starting with <paramref name="prefix"/>, and returns the rest of it.</summary>
-    public async Task<string> WaitForLineAsync(string prefix, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            var line = Stdout.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith(prefix, StringComparison.Ordinal));
-            if (line is not null)
-            {
-                return line.TrimStart()[prefix.Length..].Trim();
-            }
-
-            if (_process.HasExited)
-            {
-                break;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"No line starting '{prefix}'. stdout: {Stdout} stderr: {Stderr}");
-    }
+    public Task<string> WaitForLineAsync(string prefix, TimeSpan timeout)
+        => _stdout.WaitForLineAsync(prefix, timeout, () => _process.HasExited, () => $"stdout: {Stdout} stderr: {Stderr}");
 
     /// <summary>Sends SIGTERM, as a container runtime or systemd stops a service.</summary>
     public void Terminate()
@@ -132,7 +98,15 @@ public sealed class CliProcess : IDisposable
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cancel.Token);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The command did not end within {timeout}. stdout: {Stdout} stderr: {Stderr}");
+        }
+
         return _process.ExitCode;
     }
 
@@ -145,18 +119,15 @@ public sealed class CliProcess : IDisposable
         }
 
         _process.Dispose();
+        _stdout.Dispose();
+        _stderr.Dispose();
     }
 
-    private void Append(StringBuilder target, string? line)
+    private static void Append(OutputLines target, string? line)
     {
-        if (line is null)
+        if (line is not null)
         {
-            return;
-        }
-
-        lock (_gate)
-        {
-            target.AppendLine(line);
+            target.WriteLine(line);
         }
     }
 }

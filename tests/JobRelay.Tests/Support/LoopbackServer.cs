@@ -42,6 +42,14 @@ public sealed class LoopbackServer : IAsyncDisposable
 
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
+    /// <summary>The port of a loopback listener just closed: nothing listens on it, so a connection to it is refused until a server takes it.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>Starts a server whose every request is answered by <paramref name="handler"/>.</summary>
     public static Task<LoopbackServer> StartAsync(RequestDelegate handler, X509Certificate2? httpsCertificate = null)
         => StartAsync((WebApplication app) => app.Run(handler), httpsCertificate);

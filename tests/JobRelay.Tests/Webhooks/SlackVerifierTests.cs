@@ -1,5 +1,6 @@
 using JobRelay.Model;
 using JobRelay.Webhooks;
+using Microsoft.Extensions.Time.Testing;
 using static JobRelay.Tests.Webhooks.WebhookTestKit;
 
 namespace JobRelay.Tests.Webhooks;
@@ -14,7 +15,7 @@ public sealed class SlackVerifierTests
     private const string Form = "application/x-www-form-urlencoded";
 
     private static readonly WebhookVerifierSettings Settings = new(WebhookScheme.Slack);
-    private readonly ManualClock _clock = ManualClock.AtUnix(DocumentedTimestamp + 5);
+    private readonly FakeTimeProvider _clock = ClockAtUnix(DocumentedTimestamp + 5);
     private readonly IWebhookVerifier _verifier;
 
     public SlackVerifierTests() => _verifier = Verifier(WebhookScheme.Slack, _clock);
@@ -46,15 +47,15 @@ public sealed class SlackVerifierTests
     [InlineData(-301)]
     public void ATimestampOutsideTheToleranceIsRejectedWhetherStaleOrFuture(long secondsFromSigning)
     {
-        _clock.SetUnix(DocumentedTimestamp + secondsFromSigning);
+        var verifier = Verifier(WebhookScheme.Slack, ClockAtUnix(DocumentedTimestamp + secondsFromSigning));
 
-        AssertRejected(_verifier.Verify(Signed(), Settings, ActiveSecrets(DocumentedSecret)), WebhookRejectionReason.TimestampOutsideTolerance);
+        AssertRejected(verifier.Verify(Signed(), Settings, ActiveSecrets(DocumentedSecret)), WebhookRejectionReason.TimestampOutsideTolerance);
     }
 
     [Fact]
     public void AConfiguredToleranceIsHonoured()
     {
-        _clock.SetUnix(DocumentedTimestamp + 600);
+        _clock.SetUtcNow(DateTimeOffset.FromUnixTimeSeconds(DocumentedTimestamp + 600));
 
         AssertVerified(_verifier.Verify(Signed(), Settings with { Tolerance = TimeSpan.FromMinutes(15) }, ActiveSecrets(DocumentedSecret)));
     }

@@ -1,5 +1,6 @@
 using JobRelay.Model;
 using JobRelay.Webhooks;
+using Microsoft.Extensions.Time.Testing;
 using static JobRelay.Tests.Webhooks.WebhookTestKit;
 
 namespace JobRelay.Tests.Webhooks;
@@ -14,7 +15,7 @@ public sealed class StandardWebhooksVerifierTests
     private const string SpecBody = """{"test": 2432232314}""";
     private const string SpecSignature = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
-    private readonly ManualClock _clock = ManualClock.AtUnix(SpecTimestamp + 10);
+    private FakeTimeProvider _clock = ClockAtUnix(SpecTimestamp + 10);
 
     private static WebhookDelivery Signed(string prefix = "webhook-", string body = SpecBody, string signature = SpecSignature, long timestamp = SpecTimestamp) =>
         Delivery(body, [(prefix + "id", SpecId), (prefix + "timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture)), (prefix + "signature", signature)]);
@@ -51,7 +52,7 @@ public sealed class StandardWebhooksVerifierTests
     [InlineData(-301)]
     public void ATimestampOutsideTheToleranceIsRejectedWhetherStaleOrFuture(long secondsFromSigning)
     {
-        _clock.SetUnix(SpecTimestamp + secondsFromSigning);
+        _clock = ClockAtUnix(SpecTimestamp + secondsFromSigning);
 
         AssertRejected(Verify(Signed()), WebhookRejectionReason.TimestampOutsideTolerance);
     }

@@ -1,5 +1,6 @@
 using JobRelay.Model;
 using JobRelay.Webhooks;
+using Microsoft.Extensions.Time.Testing;
 using static JobRelay.Tests.Webhooks.WebhookTestKit;
 
 namespace JobRelay.Tests.Webhooks;
@@ -17,7 +18,7 @@ public sealed class StripeVerifierTests
     private const string Signature = "7412521b4a59993518b16791db0dab7e2a79fff1017c8f5883f79c0cb1d92701";
 
     private static readonly WebhookVerifierSettings Settings = new(WebhookScheme.Stripe);
-    private readonly ManualClock _clock = ManualClock.AtUnix(Timestamp + 30);
+    private readonly FakeTimeProvider _clock = ClockAtUnix(Timestamp + 30);
     private readonly IWebhookVerifier _verifier;
 
     public StripeVerifierTests() => _verifier = Verifier(WebhookScheme.Stripe, _clock);
@@ -58,15 +59,15 @@ public sealed class StripeVerifierTests
     [InlineData(-301)]
     public void ATimestampOutsideTheToleranceIsRejectedWhetherStaleOrFuture(long secondsFromSigning)
     {
-        _clock.SetUnix(Timestamp + secondsFromSigning);
+        var verifier = Verifier(WebhookScheme.Stripe, ClockAtUnix(Timestamp + secondsFromSigning));
 
-        AssertRejected(_verifier.Verify(Signed($"t={Timestamp},v1={Signature}"), Settings, ActiveSecrets(Secret)), WebhookRejectionReason.TimestampOutsideTolerance);
+        AssertRejected(verifier.Verify(Signed($"t={Timestamp},v1={Signature}"), Settings, ActiveSecrets(Secret)), WebhookRejectionReason.TimestampOutsideTolerance);
     }
 
     [Fact]
     public void ATimestampAtTheEdgeOfTheToleranceVerifies()
     {
-        _clock.SetUnix(Timestamp + 300);
+        _clock.SetUtcNow(DateTimeOffset.FromUnixTimeSeconds(Timestamp + 300));
 
         AssertVerified(_verifier.Verify(Signed($"t={Timestamp},v1={Signature}"), Settings, ActiveSecrets(Secret)));
     }

@@ -2,6 +2,7 @@ using JobRelay.Model;
 using JobRelay.Tests.Support;
 using JobRelay.Webhooks;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using static JobRelay.Tests.Webhooks.WebhookTestKit;
 
 namespace JobRelay.Tests.Webhooks;
@@ -13,7 +14,7 @@ public sealed class VerificationLoggingTests : IDisposable
     private const string Base64Signature = "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
     private const string Body = """{"id":"evt_body_marker_91","type":"body.marker"}""";
 
-    private readonly CapturingLoggerProvider _logs = new();
+    private readonly FakeLogCollector _logs = new();
     private readonly ILoggerFactory _loggerFactory;
 
     public VerificationLoggingTests() => _loggerFactory = _logs.CreateFactory();
@@ -21,7 +22,6 @@ public sealed class VerificationLoggingTests : IDisposable
     public void Dispose()
     {
         _loggerFactory.Dispose();
-        _logs.Dispose();
     }
 
     public static TheoryData<WebhookScheme, string, string> FailingDeliveries() => new()
@@ -46,7 +46,7 @@ public sealed class VerificationLoggingTests : IDisposable
     [MemberData(nameof(FailingDeliveries))]
     public void AFailedVerificationLogsTheReasonButNoSecretSignatureOrBody(WebhookScheme scheme, string header, string signature)
     {
-        var clock = ManualClock.AtUnix(1_700_000_000);
+        var clock = ClockAtUnix(1_700_000_000);
         var delivery = Delivery(Body, [
             (header, signature),
             ("X-Slack-Request-Timestamp", "1700000000"),
@@ -60,7 +60,7 @@ public sealed class VerificationLoggingTests : IDisposable
         var rejected = Assert.IsType<WebhookRejected>(verifier.Verify(delivery, new WebhookVerifierSettings(scheme), [Secret("whsec_" + Convert.ToBase64String("s3cr3t-hook-value-c0ffee"u8))]));
         Assert.IsType<WebhookRejected>(verifier.Verify(delivery, new WebhookVerifierSettings(scheme), [Secret(SecretValue)]));
 
-        Assert.Contains(_logs.Logs, l => l.EventId.Id == 1501 && l.Properties.Contains(rejected.Reason.ToString(), StringComparison.Ordinal));
+        Assert.Contains(_logs.GetSnapshot(), l => l.Id.Id == 1501 && l.StructuredState!.Any(p => p.Value?.Contains(rejected.Reason.ToString(), StringComparison.Ordinal) == true));
         _logs.AssertContainsNone(SecretValue, Convert.ToBase64String("s3cr3t-hook-value-c0ffee"u8), HexSignature, Base64Signature, "body_marker", "body.marker");
         foreach (var forbidden in new[] { SecretValue, HexSignature, Base64Signature, "body_marker" })
         {
@@ -71,12 +71,12 @@ public sealed class VerificationLoggingTests : IDisposable
     [Fact]
     public void AnUnusableSecretIsLoggedByNameOnly()
     {
-        var verifier = Verifier(WebhookScheme.StandardWebhooks, ManualClock.AtUnix(1_700_000_000), _loggerFactory);
+        var verifier = Verifier(WebhookScheme.StandardWebhooks, ClockAtUnix(1_700_000_000), _loggerFactory);
         var delivery = Delivery(Body, [("webhook-id", "msg_1"), ("webhook-timestamp", "1700000000"), ("webhook-signature", "v1," + Base64Signature)]);
 
         verifier.Verify(delivery, new WebhookVerifierSettings(WebhookScheme.StandardWebhooks), [Secret("whsec_" + SecretValue + "!", "svix-endpoint-secret")]);
 
-        Assert.Contains(_logs.Logs, l => l.EventId.Id == 1503 && l.Message.Contains("svix-endpoint-secret", StringComparison.Ordinal));
+        Assert.Contains(_logs.GetSnapshot(), l => l.Id.Id == 1503 && l.Message.Contains("svix-endpoint-secret", StringComparison.Ordinal));
         _logs.AssertContainsNone(SecretValue);
     }
 }

@@ -6,27 +6,17 @@ using JobRelay.Webhooks.Schemes;
 using JobRelay.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace JobRelay.Tests.Webhooks;
-
-/// <summary>A clock that stands still until a test moves it.</summary>
-internal sealed class ManualClock(DateTimeOffset now) : TimeProvider
-{
-    private DateTimeOffset _now = now;
-
-    public static ManualClock AtUnix(long seconds) => new(DateTimeOffset.FromUnixTimeSeconds(seconds));
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
-
-    public void SetUnix(long seconds) => _now = DateTimeOffset.FromUnixTimeSeconds(seconds);
-}
 
 /// <summary>Builders for deliveries, secrets and verifiers.</summary>
 internal static class WebhookTestKit
 {
     public static readonly Uri DefaultUrl = new("https://relay.example.com/api/hooks/orders");
+
+    /// <summary>A clock that stands at <paramref name="seconds"/> after the Unix epoch until a test moves it.</summary>
+    public static FakeTimeProvider ClockAtUnix(long seconds) => new(DateTimeOffset.FromUnixTimeSeconds(seconds));
 
     public static SecretValue Secret(string value, string name = "hook-secret") =>
         new(name, value, version: null, DateTimeOffset.UnixEpoch);

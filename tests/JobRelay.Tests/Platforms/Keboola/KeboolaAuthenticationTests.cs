@@ -70,7 +70,7 @@ public sealed class KeboolaAuthenticationTests : IDisposable
             second => Assert.Equal(RotatedToken, second.Header("X-StorageApi-Token")));
         Assert.All(server.Requests, r => Assert.Equal("POST", r.Method));
         secrets.Verify(s => s.RefreshAsync(SecretName, It.Is<SecretValue>(v => v.Value == Token), It.IsAny<CancellationToken>()), Times.Once);
-        Assert.Contains(_kit.Logs.Logs, l => l.EventId.Id == 1308);
+        Assert.Contains(_kit.Logs.GetSnapshot(), l => l.Id.Id == 1308);
     }
 
     [Fact]
@@ -155,7 +155,7 @@ public sealed class KeboolaAuthenticationTests : IDisposable
         Assert.All(errors, e => Assert.DoesNotContain(Token, e.ToString(), StringComparison.Ordinal));
         Assert.All(errors, e => Assert.DoesNotContain(RotatedToken, e.ToString(), StringComparison.Ordinal));
         int[] expectedEvents = [1200, 1201, 1306, 1307, 1308, 1309, 1311, 1313, 1315];
-        Assert.All(expectedEvents, id => Assert.Contains(_kit.Logs.Logs, l => l.EventId.Id == id));
+        Assert.All(expectedEvents, id => Assert.Contains(_kit.Logs.GetSnapshot(), l => l.Id.Id == id));
         _kit.Logs.AssertContainsNone(Token, RotatedToken);
     }
 }

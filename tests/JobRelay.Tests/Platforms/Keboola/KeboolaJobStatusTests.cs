@@ -159,8 +159,8 @@ public sealed class KeboolaJobStatusTests : IDisposable
 
         await _kit.Platform(server).StartJobAsync(Job(), CancellationToken.None);
 
-        var line = Assert.Single(_kit.Logs.Logs, l => l.EventId.Id is 1307 or 1317);
-        Assert.Equal(1317, line.EventId.Id);
+        var line = Assert.Single(_kit.Logs.GetSnapshot(), l => l.Id.Id is 1307 or 1317);
+        Assert.Equal(1317, line.Id.Id);
         Assert.Equal("Keboola platform keboola-eu created job 78 (status created) of component keboola.ex-db-snowflake for trigger nightly-load", line.Message);
     }
 
@@ -171,7 +171,7 @@ public sealed class KeboolaJobStatusTests : IDisposable
 
         await _kit.Platform(server).StartJobAsync(Job(), CancellationToken.None);
 
-        var line = Assert.Single(_kit.Logs.Logs, l => l.EventId.Id is 1307 or 1317);
+        var line = Assert.Single(_kit.Logs.GetSnapshot(), l => l.Id.Id is 1307 or 1317);
         Assert.Equal("Keboola platform keboola-eu created job 80 (run 80.81, status created) of component keboola.ex-db-snowflake for trigger nightly-load", line.Message);
     }
 

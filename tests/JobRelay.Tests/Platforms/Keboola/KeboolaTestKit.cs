@@ -4,6 +4,7 @@ using JobRelay.Secrets;
 using JobRelay.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Moq;
 
 namespace JobRelay.Tests.Platforms.Keboola;
@@ -32,7 +33,7 @@ internal sealed class KeboolaTestKit : IDisposable
 
     public KeboolaTestKit() => LoggerFactory = Logs.CreateFactory();
 
-    public CapturingLoggerProvider Logs { get; } = new();
+    public FakeLogCollector Logs { get; } = new();
 
     public ILoggerFactory LoggerFactory { get; }
 
@@ -96,6 +97,5 @@ internal sealed class KeboolaTestKit : IDisposable
         }
 
         LoggerFactory.Dispose();
-        Logs.Dispose();
     }
 }

@@ -6,6 +6,8 @@ using JobRelay.Secrets;
 using JobRelay.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 
 namespace JobRelay.Tests.Platforms.TheEye;
@@ -18,7 +20,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     private const string JobSecret = "job-secret-5a5a5a5a";
     private const string InProgress = $$"""{"id":"64f000000000000000000001","name":"Deploy","task_id":"task-1","state":"in_progress","lifecycle":"ready","secret":"{{JobSecret}}","creation_date":"2026-11-22T10:00:00.000Z","customer_name":"acme"}""";
 
-    private readonly CapturingLoggerProvider _logs = new();
+    private readonly FakeLogCollector _logs = new();
     private readonly List<IAsyncDisposable> _servers = [];
     private readonly List<HttpClient> _clients = [];
     private readonly KeptJobSecrets _kept = new();
@@ -80,7 +82,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
         Assert.True(started.Status.IsFinal);
         Assert.Contains("ended at once", started.Status.Message, StringComparison.Ordinal);
         Assert.Contains("Invalid Task Arguments", started.Status.Message, StringComparison.Ordinal);
-        Assert.Contains(_logs.Logs, l => l.EventId.Id == 1402);
+        Assert.Contains(_logs.GetSnapshot(), l => l.Id.Id == 1402);
     }
 
     [Theory]
@@ -127,11 +129,31 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     [Fact]
     public async Task APlatformThatNeverAnswersAPostIsAnUnknownOutcomeAndAReadATimeout()
     {
-        var server = await Serve(async context => await Task.Delay(Timeout.Infinite, context.RequestAborted));
-        var platform = Platform(server, attemptTimeout: TimeSpan.FromMilliseconds(300));
+        // The attempts' time budgets run on a fake clock, moved only once the POST has arrived: on a busy machine a
+        // real 300 ms could run out before the request reached the server, and the test would prove nothing.
+        var arrived = new SemaphoreSlim(0);
+        var server = await Serve(async context =>
+        {
+            arrived.Release();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        });
+        var attemptTimeout = TimeSpan.FromMilliseconds(300);
+        var clock = new FakeTimeProvider();
+        var platform = Platform(server, attemptTimeout: attemptTimeout, clock: clock);
 
-        var post = await Assert.ThrowsAsync<RelayException>(() => platform.StartJobAsync(Job(TheEyeAuthentication.AccessToken), CancellationToken.None));
-        var read = await Assert.ThrowsAsync<RelayException>(() => platform.GetJobStatusAsync("64f000000000000000000001", CancellationToken.None));
+        var posting = platform.StartJobAsync(Job(TheEyeAuthentication.AccessToken), CancellationToken.None);
+        Assert.True(await arrived.WaitAsync(TimeSpan.FromSeconds(30)), "The POST never reached the platform.");
+        clock.Advance(attemptTimeout);
+        var post = await Assert.ThrowsAsync<RelayException>(() => posting);
+        var reading = platform.GetJobStatusAsync("64f000000000000000000001", CancellationToken.None);
+        while (!reading.IsCompleted)
+        {
+            // Each step ends the attempt in flight or the wait before the retry, whichever the read is in.
+            clock.Advance(attemptTimeout);
+            await Task.WhenAny(reading, Task.Delay(20));
+        }
+
+        var read = await Assert.ThrowsAsync<RelayException>(() => reading);
 
         Assert.Equal(RelayErrorKind.OutcomeUnknown, post.Kind);
         Assert.Equal(RelayErrorKind.Timeout, read.Kind);
@@ -231,8 +253,6 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
         {
             client.Dispose();
         }
-
-        _logs.Dispose();
     }
 
     private static TheEyeJobRequest Job(TheEyeAuthentication authentication, params JsonNode?[] arguments) => new()
@@ -255,7 +275,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
         return store;
     }
 
-    private TheEyeJobPlatform Platform(LoopbackServer server, ISecretStore? secrets = null, string? accessTokenSecret = "eye-token", TimeSpan? attemptTimeout = null)
+    private TheEyeJobPlatform Platform(LoopbackServer server, ISecretStore? secrets = null, string? accessTokenSecret = "eye-token", TimeSpan? attemptTimeout = null, TimeProvider? clock = null)
     {
         var http = new HttpClient(new SocketsHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
         _clients.Add(http);
@@ -268,7 +288,7 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
             RetryBaseDelay = TimeSpan.FromMilliseconds(10),
         };
         var factory = _logs.CreateFactory();
-        var sender = new PlatformSender(http, "theeye", options, TimeProvider.System, factory.CreateLogger<PlatformSender>());
+        var sender = new PlatformSender(http, "theeye", options, clock ?? TimeProvider.System, factory.CreateLogger<PlatformSender>());
         return new TheEyeJobPlatform(
             new TheEyePlatformSettings("theeye", new Uri(server.BaseAddress, "theeye/"), "acme", accessTokenSecret),
             sender,
