@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace JobRelay.Cli;
 
@@ -52,6 +53,23 @@ public static class JobRelayCommandLine
         => parse.CommandResult.Command.Options.OfType<Option<FileInfo?>>().FirstOrDefault(o => o.Name == TriggersName) is { } option
             ? parse.GetValue(option)
             : null;
+
+    /// <summary>
+    /// Reads an absolute http or https URL. The command line has no conversion of its own to <see cref="Uri"/>: without
+    /// this parser the value would fail only when the command reads it.
+    /// </summary>
+    internal static Uri? ParseHttpUrl(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        if (Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp) && url.Host.Length > 0)
+        {
+            return url;
+        }
+
+        var name = result.Parent is OptionResult option ? option.Option.Name : "the value";
+        result.AddError($"{name} must be an absolute http or https URL, such as https://my-app.azurewebsites.net; '{text}' is not.");
+        return null;
+    }
 
     /// <summary>Whether the invoked command was given <c>--sandbox</c>.</summary>
     internal static bool Sandbox(this ParseResult parse)

@@ -14,9 +14,10 @@ internal static class RunsCommand
 {
     public static Command Create()
     {
-        var url = new Option<string?>("--url")
+        var url = new Option<Uri?>("--url")
         {
             Description = "A deployed JobRelay to read from over its HTTP API, such as https://myapp.azurewebsites.net (with --api-key). Without it, runs are read from the local data folder.",
+            CustomParser = JobRelayCommandLine.ParseHttpUrl,
         };
         var apiKey = new Option<string?>("--api-key")
         {
@@ -146,16 +147,11 @@ internal static class RunsCommand
         return 0;
     }
 
-    private static async Task<IRunSource> OpenAsync(ParseResult parse, Option<string?> url, Option<string?> apiKey, CancellationToken cancellationToken)
+    private static async Task<IRunSource> OpenAsync(ParseResult parse, Option<Uri?> url, Option<string?> apiKey, CancellationToken cancellationToken)
     {
-        if (parse.GetValue(url) is not { } text)
+        if (parse.GetValue(url) is not { } address)
         {
             return await LocalRunSource.StartAsync(parse, cancellationToken);
-        }
-
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var address) || (address.Scheme != Uri.UriSchemeHttps && address.Scheme != Uri.UriSchemeHttp))
-        {
-            throw new CliStartupException(["--url must be the app's address, such as https://myapp.azurewebsites.net."]);
         }
 
         var key = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("JOBRELAY_API_KEY");

@@ -18,6 +18,7 @@ internal static class SubscribeCommand
         {
             Description = "JobRelay's public base URL, such as https://my-app.azurewebsites.net (the events route and its token are added).",
             Required = true,
+            CustomParser = JobRelayCommandLine.ParseHttpUrl,
         };
         var keboola = new Command("keboola", "Subscribe to Keboola job-end notifications for a chained trigger.")
         {
