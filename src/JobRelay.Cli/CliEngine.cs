@@ -22,12 +22,22 @@ internal sealed class CliEngine : IAsyncDisposable
 
     public static async Task<CliEngine> StartAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var sandbox = parse.Sandbox()
-            ? await SandboxSession.StartAsync(parse.Triggers()?.FullName, cancellationToken)
-            : null;
+        SandboxSession? sandbox = null;
+        if (parse.Sandbox())
+        {
+            // A one-shot command runs the catalog of the folder it is run in, as serve without --sandbox would.
+            var catalog = SandboxSession.FolderCatalog(parse);
+            sandbox = await SandboxSession.StartAsync(catalog, cancellationToken);
+            Console.WriteLine(catalog is null
+                ? "Sandbox: the built-in sandbox catalog (there is no triggers.json here; name one with --triggers), against the built-in emulators."
+                : $"Sandbox: the catalog {catalog}, against the built-in emulators.");
+        }
+
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         CliConfiguration.AddSources(builder.Configuration, parse, sandbox?.Configuration);
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        // A one-shot command's output is its answer: log lines go to standard error.
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.AddJobRelay(builder.Configuration);
         var host = builder.Build();
         try

@@ -34,13 +34,16 @@ public static class JobRelayCommandLine
 
     /// <summary>
     /// The <c>--triggers</c> option. Each command gets its own instance, so that its help speaks of <c>--sandbox</c>
-    /// only where the command takes it.
+    /// only where the command takes it, and says which catalog the sandbox runs without one.
     /// </summary>
-    internal static Option<FileInfo?> TriggersOption(bool withSandbox) => new(TriggersName, "-t")
+    internal static Option<FileInfo?> TriggersOption(SandboxCatalog sandbox) => new(TriggersName, "-t")
     {
-        Description = withSandbox
-            ? "The trigger catalog file (default: JobRelay:Catalog:Path, else triggers.json; with --sandbox, the built-in sandbox catalog)."
-            : "The trigger catalog file (default: JobRelay:Catalog:Path, else triggers.json).",
+        Description = sandbox switch
+        {
+            SandboxCatalog.FolderOrBuiltIn => "The trigger catalog file (default: JobRelay:Catalog:Path, else triggers.json; with --sandbox, that file when it exists, else the built-in sandbox catalog).",
+            SandboxCatalog.BuiltIn => "The trigger catalog file (default: JobRelay:Catalog:Path, else triggers.json; with --sandbox, the built-in sandbox catalog).",
+            _ => "The trigger catalog file (default: JobRelay:Catalog:Path, else triggers.json).",
+        },
     };
 
     internal static Option<bool> SandboxOption() => new(SandboxName)
@@ -75,4 +78,17 @@ public static class JobRelayCommandLine
     internal static bool Sandbox(this ParseResult parse)
         => parse.CommandResult.Command.Options.OfType<Option<bool>>().FirstOrDefault(o => o.Name == SandboxName) is { } option
             && parse.GetValue(option);
+}
+
+/// <summary>Which catalog a command runs with <c>--sandbox</c> and no <c>--triggers</c>.</summary>
+internal enum SandboxCatalog
+{
+    /// <summary>The command takes no <c>--sandbox</c>.</summary>
+    None,
+
+    /// <summary>The built-in sandbox catalog (<c>serve</c>, whose walkthrough uses it).</summary>
+    BuiltIn,
+
+    /// <summary>The folder's catalog when there is one, else the built-in one (the one-shot commands).</summary>
+    FolderOrBuiltIn,
 }

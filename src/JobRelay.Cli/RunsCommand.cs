@@ -46,7 +46,7 @@ internal static class RunsCommand
         var list = new Command("runs", "List recent runs, newest first; with --follow, the list stays live.")
         {
             trigger, state, limit, follow, interval, url, apiKey,
-            JobRelayCommandLine.TriggersOption(withSandbox: false), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
+            JobRelayCommandLine.TriggersOption(SandboxCatalog.None), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
         };
         list.SetAction(async (parse, cancellationToken) =>
         {
@@ -61,7 +61,7 @@ internal static class RunsCommand
         var show = new Command("show", "Show a run's lineage as a tree: what caused it or its parent run, the run, and the runs it started; then what operators did to it.")
         {
             runId, url, apiKey,
-            JobRelayCommandLine.TriggersOption(withSandbox: false), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
+            JobRelayCommandLine.TriggersOption(SandboxCatalog.None), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
         };
         show.SetAction(async (parse, cancellationToken) =>
         {

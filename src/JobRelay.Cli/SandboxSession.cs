@@ -44,6 +44,21 @@ internal sealed class SandboxSession : IAsyncDisposable
 
     public Uri TheEyeUrl => _platforms.TheEyeUrl;
 
+    /// <summary>
+    /// The catalog a one-shot command runs in the sandbox: <c>--triggers</c>, else the configured catalog
+    /// (<c>triggers.json</c> in the working folder) when the file exists; null for the built-in sandbox catalog.
+    /// </summary>
+    public static string? FolderCatalog(System.CommandLine.ParseResult parse)
+    {
+        if (parse.Triggers() is { } triggers)
+        {
+            return triggers.FullName;
+        }
+
+        var configured = CliConfiguration.Build(parse, sandbox: null).CatalogPath();
+        return File.Exists(configured) ? configured : null;
+    }
+
     public static async Task<SandboxSession> StartAsync(string? userCatalogPath, CancellationToken cancellationToken)
     {
         var catalogPath = userCatalogPath ?? Path.Combine(AppContext.BaseDirectory, "sandbox.triggers.json");

@@ -30,7 +30,7 @@ internal static class ServeCommand
         var sandboxOption = JobRelayCommandLine.SandboxOption();
         var command = new Command("serve", "Serve webhooks, API runs, job status and cron schedules locally.")
         {
-            JobRelayCommandLine.TriggersOption(withSandbox: true), urls, sandboxOption, apiKey, JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
+            JobRelayCommandLine.TriggersOption(SandboxCatalog.BuiltIn), urls, sandboxOption, apiKey, JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {

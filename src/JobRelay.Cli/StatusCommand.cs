@@ -1,4 +1,5 @@
 using System.CommandLine;
+using JobRelay.History;
 using JobRelay.Model;
 using JobRelay.Runs;
 using JobRelay.Web;
@@ -15,7 +16,7 @@ internal static class StatusCommand
         var jobId = new Argument<string>("job-id") { Description = "The platform's job id." };
         var command = new Command("status", "Read a job's current status from its platform.")
         {
-            trigger, jobId, JobRelayCommandLine.TriggersOption(withSandbox: false), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
+            trigger, jobId, JobRelayCommandLine.TriggersOption(SandboxCatalog.FolderOrBuiltIn), JobRelayCommandLine.SandboxOption(), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -39,6 +40,20 @@ internal static class StatusCommand
 
                 return 0;
             }
+            catch (RelayException ex) when (ex.Kind == RelayErrorKind.NotFound && parse.Sandbox())
+            {
+                // Each sandbox command has emulators of its own, gone with it: the job is known by its run, if at all.
+                var run = await FindRunAsync(engine.Services.GetRequiredService<RunHistory>(), parse.GetValue(trigger)!, parse.GetValue(jobId)!, cancellationToken);
+                if (run?.JobStatus is not { } last)
+                {
+                    await Console.Error.WriteLineAsync($"error: {ex.Message} Sandbox jobs live as long as the emulators of the command that started them ('jobrelay serve --sandbox', or 'jobrelay fire TRIGGER --sandbox --wait').");
+                    return 1;
+                }
+
+                var read = last.CheckedAt is { } at ? "last read " + RunTable.Time(at) + " UTC" : "as started";
+                Console.WriteLine($"{run.JobId}: {last.State} ({last.Raw}), {read}: the sandbox that ran it has stopped (run {run.RunId})");
+                return 0;
+            }
             catch (RelayException ex)
             {
                 await Console.Error.WriteLineAsync($"error: {ex.Message}");
@@ -46,5 +61,25 @@ internal static class StatusCommand
             }
         });
         return command;
+    }
+
+    private static async Task<RunView?> FindRunAsync(RunHistory history, string trigger, string jobId, CancellationToken cancellationToken)
+    {
+        var query = new RunQuery { Trigger = trigger, Limit = RunQuery.MaxLimit };
+        while (true)
+        {
+            var page = await history.ListAsync(query, cancellationToken);
+            if (page.Runs.FirstOrDefault(r => r.JobId == jobId) is { } run)
+            {
+                return run;
+            }
+
+            if (page.Next is null)
+            {
+                return null;
+            }
+
+            query = query with { Cursor = page.Next };
+        }
     }
 }

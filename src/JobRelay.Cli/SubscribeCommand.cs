@@ -22,7 +22,7 @@ internal static class SubscribeCommand
         };
         var keboola = new Command("keboola", "Subscribe to Keboola job-end notifications for a chained trigger.")
         {
-            trigger, url, JobRelayCommandLine.TriggersOption(withSandbox: true), JobRelayCommandLine.SandboxOption(),
+            trigger, url, JobRelayCommandLine.TriggersOption(SandboxCatalog.FolderOrBuiltIn), JobRelayCommandLine.SandboxOption(),
         };
         keboola.SetAction(async (parse, cancellationToken) =>
         {

@@ -47,7 +47,7 @@ public sealed class CommandEffectTests : IDisposable
         ["validate"] = ["validate", "--triggers", "triggers.json"],
         ["init"] = ["init", "./catalog", "--force"],
         ["fire"] = ["fire", "nightly-load", "--arg", "since=\"2026-01-01\"", "--wait", "--poll-interval", "00:00:05", "--sandbox"],
-        ["status"] = ["status", "nightly-load", "1234567", "--triggers", "triggers.json"],
+        ["status"] = ["status", "nightly-load", "1234567", "--triggers", "triggers.json", "--sandbox"],
         ["subscribe keboola"] = ["subscribe", "keboola", "sales-report", "--url", "https://my-app.azurewebsites.net", "--triggers", "triggers.json"],
         ["runs"] = ["runs", "--trigger", "nightly-load", "--state", "outcome-unknown", "--limit", "50", "--follow", "--interval", "00:00:03", "--url", "https://my-app.azurewebsites.net", "--api-key", "key"],
         ["runs show"] = ["runs", "show", "3f9c2a7d1e4b4c0a", "--data", "./.jobrelay"],
@@ -211,6 +211,42 @@ public sealed class CommandEffectTests : IDisposable
         var request = Assert.Single(keboola.Requests);
         Assert.Equal(("GET", "/jobs/4242", StorageToken), (request.Method, request.Path, request.Header("X-StorageApi-Token")));
         Assert.Equal(["4242: succeeded (success), final", "  https://queue.keboola.test/jobs/4242"], Lines(cli.Stdout));
+    }
+
+    [Fact]
+    public async Task FireAndStatusWithSandboxRunTheFoldersCatalogAfterInitAndSaySo()
+    {
+        Assert.Equal(0, await JobRelayCommandLine.Create().Parse(["init", _folder.FullName]).InvokeAsync(new InvocationConfiguration { Output = TextWriter.Null }));
+
+        using var fire = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), "fire", "nightly-load", "--sandbox", "--wait", "--poll-interval", "00:00:00.500");
+        var exit = await fire.WaitForExitAsync(ProcessTimeout);
+
+        Assert.True(exit == 0, fire.Stdout + fire.Stderr);
+        var lines = Lines(fire.Stdout);
+        Assert.Equal($"Sandbox: the catalog {System.IO.Path.Combine(_folder.FullName, "triggers.json")}, against the built-in emulators.", lines[0]);
+        var started = System.Text.RegularExpressions.Regex.Match(lines[1], @"^Started job (\d+) on keboola for nightly-load \(run ([0-9a-f]+)\)$");
+        Assert.True(started.Success, lines[1]);
+        Assert.StartsWith($"  job {started.Groups[1].Value}: succeeded (success)", lines[^1], StringComparison.Ordinal);
+
+        using var status = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), "status", "nightly-load", started.Groups[1].Value, "--sandbox");
+        exit = await status.WaitForExitAsync(ProcessTimeout);
+
+        Assert.True(exit == 0, status.Stdout + status.Stderr);
+        lines = Lines(status.Stdout);
+        Assert.Equal(lines[0], Lines(fire.Stdout)[0]);
+        Assert.Matches($@"^{started.Groups[1].Value}: succeeded \(success\), last read \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC: the sandbox that ran it has stopped \(run {started.Groups[2].Value}\)$", lines[1]);
+    }
+
+    [Fact]
+    public async Task FireWithSandboxInAFolderWithoutACatalogRunsTheBuiltInOneAndSaysSo()
+    {
+        using var fire = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), "fire", "load-orders", "--sandbox");
+        var exit = await fire.WaitForExitAsync(ProcessTimeout);
+
+        Assert.True(exit == 0, fire.Stdout + fire.Stderr);
+        var lines = Lines(fire.Stdout);
+        Assert.Equal("Sandbox: the built-in sandbox catalog (there is no triggers.json here; name one with --triggers), against the built-in emulators.", lines[0]);
+        Assert.Matches(@"^Started job \d+ on keboola for load-orders \(run [0-9a-f]+\)$", lines[1]);
     }
 
     private string Data => System.IO.Path.Combine(_folder.FullName, "data");
