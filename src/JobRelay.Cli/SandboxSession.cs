@@ -44,6 +44,9 @@ internal sealed class SandboxSession : IAsyncDisposable
 
     public Uri TheEyeUrl => _platforms.TheEyeUrl;
 
+    /// <summary>The built-in sandbox catalog, shipped beside the tool.</summary>
+    public static string BuiltInCatalogPath => Path.Combine(AppContext.BaseDirectory, "sandbox.triggers.json");
+
     /// <summary>
     /// The catalog a one-shot command runs in the sandbox: <c>--triggers</c>, else the configured catalog
     /// (<c>triggers.json</c> in the working folder) when the file exists; null for the built-in sandbox catalog.
@@ -61,7 +64,7 @@ internal sealed class SandboxSession : IAsyncDisposable
 
     public static async Task<SandboxSession> StartAsync(string? userCatalogPath, CancellationToken cancellationToken)
     {
-        var catalogPath = userCatalogPath ?? Path.Combine(AppContext.BaseDirectory, "sandbox.triggers.json");
+        var catalogPath = userCatalogPath ?? BuiltInCatalogPath;
         var load = await TriggerCatalogLoader.LoadFileAsync(catalogPath, cancellationToken);
         if (load.Catalog is not { } catalog)
         {

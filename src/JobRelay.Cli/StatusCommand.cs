@@ -20,7 +20,8 @@ internal static class StatusCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            await using var engine = await CliEngine.StartAsync(parse, cancellationToken);
+            // A read: the store is never created or written.
+            await using var engine = await CliEngine.StartAsync(parse, new Dictionary<string, string?> { ["JobRelay:Store:ReadOnly"] = "true" }, cancellationToken);
             var runner = engine.Services.GetRequiredService<TriggerRunner>();
             try
             {
@@ -68,7 +69,16 @@ internal static class StatusCommand
         var query = new RunQuery { Trigger = trigger, Limit = RunQuery.MaxLimit };
         while (true)
         {
-            var page = await history.ListAsync(query, cancellationToken);
+            RunList page;
+            try
+            {
+                page = await history.ListAsync(query, cancellationToken);
+            }
+            catch (FileNotFoundException)
+            {
+                return null;
+            }
+
             if (page.Runs.FirstOrDefault(r => r.JobId == jobId) is { } run)
             {
                 return run;

@@ -50,7 +50,7 @@ public sealed class CommandEffectTests : IDisposable
         ["status"] = ["status", "nightly-load", "1234567", "--triggers", "triggers.json", "--sandbox"],
         ["subscribe keboola"] = ["subscribe", "keboola", "sales-report", "--url", "https://my-app.azurewebsites.net", "--triggers", "triggers.json"],
         ["runs"] = ["runs", "--trigger", "nightly-load", "--state", "outcome-unknown", "--limit", "50", "--follow", "--interval", "00:00:03", "--url", "https://my-app.azurewebsites.net", "--api-key", "key"],
-        ["runs show"] = ["runs", "show", "3f9c2a7d1e4b4c0a", "--data", "./.jobrelay"],
+        ["runs show"] = ["runs", "show", "3f9c2a7d1e4b4c0a", "--sandbox"],
     };
 
     public static TheoryData<string> CommandsWithAnAction()
@@ -247,6 +247,51 @@ public sealed class CommandEffectTests : IDisposable
         var lines = Lines(fire.Stdout);
         Assert.Equal("Sandbox: the built-in sandbox catalog (there is no triggers.json here; name one with --triggers), against the built-in emulators.", lines[0]);
         Assert.Matches(@"^Started job \d+ on keboola for load-orders \(run [0-9a-f]+\)$", lines[1]);
+    }
+
+    [Fact]
+    public async Task RunsAndRunsShowFindTheSandboxsRunsWithSandboxAndByDefaultWhenTheyAreTheOnlyOnes()
+    {
+        using (var fire = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), "fire", "load-orders", "--sandbox"))
+        {
+            Assert.True(await fire.WaitForExitAsync(ProcessTimeout) == 0, fire.Stdout + fire.Stderr);
+        }
+
+        var runId = await RunIdAsync("runs", "--sandbox");
+        var sandboxData = System.IO.Path.Combine(_folder.FullName, ".jobrelay", "sandbox");
+
+        using var byDefault = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), "runs");
+        Assert.True(await byDefault.WaitForExitAsync(ProcessTimeout) == 0, byDefault.Stderr);
+        Assert.Equal($"Reading the sandbox's runs in {sandboxData}: there are no others here (--data DIR reads another folder).", byDefault.Stderr.Trim());
+        Assert.Matches($@"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d  {runId}  load-orders +cli +started +\d+ \(queued at start\)$", Lines(byDefault.Stdout)[1]);
+
+        using var show = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), "runs", "show", runId, "--sandbox");
+        Assert.True(await show.WaitForExitAsync(ProcessTimeout) == 0, show.Stderr);
+        Assert.StartsWith($"└── {runId} load-orders started (cli, ", Lines(show.Stdout)[1], StringComparison.Ordinal);
+        Assert.False(Directory.Exists(System.IO.Path.Combine(_folder.FullName, ".jobrelay", "jobrelay.db")));
+        Assert.Equal(["sandbox"], Directory.GetFileSystemEntries(System.IO.Path.Combine(_folder.FullName, ".jobrelay")).Select(System.IO.Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task RunsWhereThereIsNoDataYetSaysSoAndCreatesNoDatabase()
+    {
+        using var runs = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), "runs");
+        var exit = await runs.WaitForExitAsync(ProcessTimeout);
+
+        Assert.True(exit == 0, runs.Stderr);
+        Assert.Equal(
+            $"No runs yet: there is no JobRelay data in {System.IO.Path.Combine(_folder.FullName, ".jobrelay")}. 'jobrelay serve' and 'jobrelay fire' record runs there; --sandbox reads the sandbox's, --data DIR another folder.",
+            runs.Stdout.Trim());
+        Assert.Empty(_folder.GetFileSystemInfos());
+    }
+
+    private async Task<string> RunIdAsync(params string[] runs)
+    {
+        using var cli = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), runs);
+        Assert.True(await cli.WaitForExitAsync(ProcessTimeout) == 0, cli.Stderr);
+        var lines = Lines(cli.Stdout);
+        Assert.Equal(2, lines.Count);
+        return lines[1].Split("  ", StringSplitOptions.RemoveEmptyEntries)[1];
     }
 
     private string Data => System.IO.Path.Combine(_folder.FullName, "data");

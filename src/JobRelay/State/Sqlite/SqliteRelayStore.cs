@@ -44,12 +44,17 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
     private readonly ConcurrentBag<PreparedConnection> _readers = [];
     private PreparedConnection? _writer;
     private Task? _writeLoop;
+    private readonly bool _readOnly;
     private volatile bool _initialized;
     private volatile bool _disposed;
     private long _commits;
     private long _committedWrites;
 
-    public SqliteRelayStore(string path, TimeProvider clock, ILogger<SqliteRelayStore> logger)
+    /// <param name="readOnly">
+    /// Opens an existing file for reading only: a missing file is an error rather than a new database, and any write
+    /// is refused (the CLI's read commands).
+    /// </param>
+    public SqliteRelayStore(string path, TimeProvider clock, ILogger<SqliteRelayStore> logger, bool readOnly = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(clock);
@@ -58,13 +63,14 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
             Cache = SqliteCacheMode.Private,
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
         _clock = clock;
         _logger = logger;
+        _readOnly = readOnly;
     }
 
     /// <summary>The database file.</summary>
@@ -503,6 +509,11 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
 
     private async Task<int> WriteAsync(Statement statement, CancellationToken cancellationToken)
     {
+        if (_readOnly)
+        {
+            throw new InvalidOperationException($"The store {Path} is open read-only.");
+        }
+
         await EnsureInitializedAsync(cancellationToken);
         var write = new PendingWrite(statement, cancellationToken);
         ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(write), this);
@@ -659,6 +670,13 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
                 return;
             }
 
+            if (_readOnly)
+            {
+                OpenForReading();
+                _initialized = true;
+                return;
+            }
+
             var folder = System.IO.Path.GetDirectoryName(Path);
             if (!string.IsNullOrEmpty(folder))
             {
@@ -686,6 +704,33 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
         {
             _initGate.Release();
         }
+    }
+
+    /// <summary>Checks that an existing file has this version's schema, creating and changing nothing.</summary>
+    private void OpenForReading()
+    {
+        if (!File.Exists(Path))
+        {
+            throw new FileNotFoundException($"There is no JobRelay store at {Path}.", Path);
+        }
+
+        var reader = RentReader();
+        try
+        {
+            var version = reader.ExecuteScalarInt("PRAGMA user_version");
+            if (version != SchemaVersion)
+            {
+                throw new InvalidOperationException(version > SchemaVersion
+                    ? $"The store file {Path} has schema version {version}, newer than this JobRelay knows ({SchemaVersion}): upgrade JobRelay, or point it at another data folder."
+                    : $"The store file {Path} has schema version {version}, older than this JobRelay's ({SchemaVersion}): start 'jobrelay serve' on it once to upgrade it.");
+            }
+        }
+        finally
+        {
+            ReturnReader(reader);
+        }
+
+        StoreLog.Opened(_logger, Path, SchemaVersion);
     }
 
     private void CreateOrUpgradeSchema(PreparedConnection connection)
