@@ -294,6 +294,17 @@ public sealed class CommandEffectTests : IDisposable
         return lines[1].Split("  ", StringSplitOptions.RemoveEmptyEntries)[1];
     }
 
+    [Fact]
+    public async Task VersionPrintsAStableVersionFromGitAboveTheOldFixedOne()
+    {
+        using var cli = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), "--version");
+        Assert.Equal(0, await cli.WaitForExitAsync(ProcessTimeout));
+
+        var version = System.Text.RegularExpressions.Regex.Match(cli.Stdout.Trim(), @"^(\d+\.\d+\.\d+)(\+[0-9a-f]{7,40})?$");
+        Assert.True(version.Success, cli.Stdout);
+        Assert.True(Version.Parse(version.Groups[1].Value) > new Version(1, 0, 0), version.Value);
+    }
+
     private string Data => System.IO.Path.Combine(_folder.FullName, "data");
 
     private static (string, string, string?, string?, string) Subscription(string eventType, string recipient)
