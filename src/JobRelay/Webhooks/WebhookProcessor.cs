@@ -122,7 +122,7 @@ public sealed class WebhookProcessor(
 
         // A digest covers the sender's retries (same id, same content) and a captured request resent with a new id or
         // none; without one, the sender's id is the key.
-        var keyText = digest is not null ? "sha256:" + digest : deliveryId;
+        var keyText = digest ?? deliveryId;
         var result = await DeliveryStart.RunAsync(runner, logger, trigger, webhook, verified.EventType, values, keyText, deliveryId ?? keyText, cancellationToken);
         return new WebhookDeliveryProcessed(trigger.Name, result);
     }
