@@ -34,7 +34,7 @@ internal static class SubscribeCommand
                 foreach (var subscription in created)
                 {
                     var plan = subscription.Plan;
-                    Console.WriteLine($"Subscribed {plan.EventType} of {plan.Component ?? "any component"}{(plan.Config is null ? string.Empty : "/" + plan.Config)} on {plan.Platform} (subscription {subscription.Id})");
+                    Console.WriteLine($"Subscribed {plan.EventType} of {plan.Jobs} on {plan.Platform} (subscription {subscription.Id})");
                 }
 
                 return 0;

@@ -92,6 +92,19 @@ public sealed partial class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task InitHelpPrintsNoPathOfTheMachineItRunsOn()
+    {
+        using var output = new StringWriter(CultureInfo.InvariantCulture);
+
+        Assert.Equal(0, await JobRelayCommandLine.Create().Parse(["init", "--help"]).InvokeAsync(new InvocationConfiguration { Output = output }));
+
+        var help = output.ToString();
+        Assert.Contains("(default: the working folder)", help, StringComparison.Ordinal);
+        Assert.DoesNotContain(Directory.GetCurrentDirectory(), help, StringComparison.Ordinal);
+        Assert.DoesNotContain("[default:", help, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task InitLeavesAnExistingCatalogAloneUnlessForced()
     {
         var catalogPath = Path.Combine(_folder.FullName, "triggers.json");
