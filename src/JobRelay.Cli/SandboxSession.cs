@@ -44,6 +44,9 @@ internal sealed class SandboxSession : IAsyncDisposable
 
     public Uri TheEyeUrl => _platforms.TheEyeUrl;
 
+    /// <summary>Where the emulators list the jobs they received (<c>GET</c>).</summary>
+    public Uri JobsUrl => _platforms.JobsUrl;
+
     /// <summary>The built-in sandbox catalog, shipped beside the tool.</summary>
     public static string BuiltInCatalogPath => Path.Combine(AppContext.BaseDirectory, "sandbox.triggers.json");
 
