@@ -48,6 +48,7 @@ internal static class Banner
         if (sandbox is not null)
         {
             output.WriteLine($"  sandbox   Keboola emulator {sandbox.KeboolaUrl}, TheEye emulator {sandbox.TheEyeUrl}");
+            output.WriteLine($"  received  GET {sandbox.JobsUrl} lists every job the emulators created, with its request");
             output.WriteLine($"  chaining  the Keboola emulator notifies {sandbox.ChainedTriggers} chained trigger(s) when their jobs end");
         }
 

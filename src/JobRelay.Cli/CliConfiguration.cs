@@ -19,7 +19,8 @@ internal static class CliConfiguration
         return builder.Build();
     }
 
-    public static void AddSources(IConfigurationBuilder builder, ParseResult parse, IReadOnlyDictionary<string, string?>? sandbox)
+    /// <param name="settings">The command's own settings, over every source but its options.</param>
+    public static void AddSources(IConfigurationBuilder builder, ParseResult parse, IReadOnlyDictionary<string, string?>? sandbox, IReadOnlyDictionary<string, string?>? settings = null)
     {
         builder
             .AddInMemoryCollection(new Dictionary<string, string?> { ["JobRelay:Catalog:Path"] = "triggers.json" })
@@ -29,8 +30,13 @@ internal static class CliConfiguration
         if (sandbox is not null)
         {
             // Sandbox jobs live only as long as the emulators: their runs are kept apart from real ones.
-            builder.AddInMemoryCollection(new Dictionary<string, string?> { ["JobRelay:Store:DataFolder"] = Path.Combine(".jobrelay", "sandbox") });
+            builder.AddInMemoryCollection(new Dictionary<string, string?> { ["JobRelay:Store:DataFolder"] = SandboxDataFolder });
             builder.AddInMemoryCollection(sandbox);
+        }
+
+        if (settings is not null)
+        {
+            builder.AddInMemoryCollection(settings);
         }
 
         if (parse.GetValue(JobRelayCommandLine.DataOption) is { } data)
@@ -48,6 +54,9 @@ internal static class CliConfiguration
             builder.AddInMemoryCollection(new Dictionary<string, string?> { ["JobRelay:Catalog:Path"] = triggers.FullName });
         }
     }
+
+    /// <summary>The sandbox's data folder, under the working folder: its runs are kept apart from real ones.</summary>
+    public static string SandboxDataFolder => Path.Combine(".jobrelay", "sandbox");
 
     public static string CatalogPath(this IConfiguration configuration)
         => Path.GetFullPath(configuration["JobRelay:Catalog:Path"] ?? "triggers.json");

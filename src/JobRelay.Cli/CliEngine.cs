@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace JobRelay.Cli;
 
-/// <summary>The engine, without a web server, for one-shot commands (<c>fire</c>, <c>status</c>).</summary>
+/// <summary>The engine, without a web server, for one-shot commands (<c>fire</c>, <c>status</c>, <c>subscribe</c>, <c>runs</c>).</summary>
 internal sealed class CliEngine : IAsyncDisposable
 {
     private readonly IHost _host;
@@ -20,14 +20,41 @@ internal sealed class CliEngine : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    public static async Task<CliEngine> StartAsync(ParseResult parse, CancellationToken cancellationToken)
+    /// <summary>
+    /// The engine without emulators, whatever the command's options, with <paramref name="settings"/> over its
+    /// configuration sources: for commands that only read the stored state.
+    /// </summary>
+    public static Task<CliEngine> StartStoredAsync(ParseResult parse, IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken)
+        => StartAsync(parse, sandbox: null, settings, cancellationToken);
+
+    public static Task<CliEngine> StartAsync(ParseResult parse, CancellationToken cancellationToken)
+        => StartAsync(parse, settings: null, cancellationToken);
+
+    /// <summary>The engine, with the emulators when the command was given <c>--sandbox</c>, and <paramref name="settings"/> over its configuration.</summary>
+    public static async Task<CliEngine> StartAsync(ParseResult parse, IReadOnlyDictionary<string, string?>? settings, CancellationToken cancellationToken)
     {
-        var sandbox = parse.Sandbox()
-            ? await SandboxSession.StartAsync(parse.Triggers()?.FullName, cancellationToken)
-            : null;
+        SandboxSession? sandbox = null;
+        if (parse.Sandbox())
+        {
+            // A one-shot command runs the catalog of the folder it is run in, as serve without --sandbox would.
+            var catalog = SandboxSession.FolderCatalog(parse);
+            sandbox = await SandboxSession.StartAsync(catalog, cancellationToken);
+            Console.WriteLine(catalog is null
+                ? "Sandbox: the built-in sandbox catalog (there is no triggers.json here; name one with --triggers), against the built-in emulators."
+                : $"Sandbox: the catalog {catalog}, against the built-in emulators.");
+        }
+
+        return await StartAsync(parse, sandbox, settings, cancellationToken);
+    }
+
+    private static async Task<CliEngine> StartAsync(ParseResult parse, SandboxSession? sandbox, IReadOnlyDictionary<string, string?>? settings, CancellationToken cancellationToken)
+    {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        CliConfiguration.AddSources(builder.Configuration, parse, sandbox?.Configuration);
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        CliConfiguration.AddSources(builder.Configuration, parse, sandbox?.Configuration, settings);
+
+        // A one-shot command's output is its answer: log lines go to standard error.
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.AddJobRelay(builder.Configuration);
         var host = builder.Build();
         try

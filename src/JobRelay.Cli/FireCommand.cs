@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using JobRelay.History;
 using JobRelay.Model;
 using JobRelay.Platforms;
 using JobRelay.Runs;
@@ -25,7 +26,7 @@ internal static class FireCommand
         var poll = new Option<TimeSpan>("--poll-interval") { Description = "How often --wait reads the job's status.", DefaultValueFactory = _ => TimeSpan.FromSeconds(2) };
         var command = new Command("fire", "Start a trigger's job now and print its id and URL.")
         {
-            trigger, args, wait, poll, JobRelayCommandLine.TriggersOption(withSandbox: true), JobRelayCommandLine.SandboxOption(), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
+            trigger, args, wait, poll, JobRelayCommandLine.TriggersOption(SandboxCatalog.FolderOrBuiltIn), JobRelayCommandLine.SandboxOption(), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -49,6 +50,9 @@ internal static class FireCommand
                 }
 
                 var final = await JobFollower.FollowAsync(runner, run.Trigger, run.Status, parse.GetValue(poll), Console.Out, cancellationToken);
+
+                // The run keeps the job's final status, so that 'runs' and 'status' show it after the emulators are gone.
+                await engine.Services.GetRequiredService<RunHistory>().GetAsync(run.RunId, readJobStatus: true, cancellationToken);
                 return final.State == JobState.Succeeded ? 0 : 1;
             }
             catch (RelayException ex)

@@ -73,10 +73,11 @@ internal static class InitCommand
 
     public static Command Create()
     {
-        var folder = new Argument<DirectoryInfo>("folder")
+        // No default value: help would print it, and the working folder is wherever help was asked from.
+        var folder = new Argument<DirectoryInfo?>("folder")
         {
             Description = "Where to write triggers.json and triggers.schema.json (default: the working folder).",
-            DefaultValueFactory = _ => new DirectoryInfo(Directory.GetCurrentDirectory()),
+            Arity = ArgumentArity.ZeroOrOne,
         };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing triggers.json." };
         var command = new Command("init", "Write a commented starter triggers.json, with one trigger per platform and a sample webhook.")
@@ -85,7 +86,7 @@ internal static class InitCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var target = parse.GetValue(folder)!;
+            var target = parse.GetValue(folder) ?? new DirectoryInfo(Directory.GetCurrentDirectory());
             target.Create();
             var catalogPath = Path.Combine(target.FullName, CatalogFileName);
             if (File.Exists(catalogPath) && !parse.GetValue(force))

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using JobRelay.History;
 using JobRelay.Http;
+using JobRelay.State;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace JobRelay.Cli;
@@ -34,8 +35,47 @@ internal sealed class LocalRunSource : IRunSource
         _history = engine.Services.GetRequiredService<RunHistory>();
     }
 
-    public static async Task<IRunSource> StartAsync(ParseResult parse, CancellationToken cancellationToken)
-        => new LocalRunSource(await CliEngine.StartAsync(parse, cancellationToken));
+    /// <summary>
+    /// Opens the local runs read-only, or says there are none yet on <paramref name="output"/> and returns null when
+    /// there is no store file where they would be: reading never creates a store. With <paramref name="sandbox"/>, or by default when the sandbox's are the only
+    /// runs in the working folder, the sandbox's data folder is read, with the folder's catalog or the built-in one.
+    /// </summary>
+    public static async Task<IRunSource?> StartAsync(ParseResult parse, bool sandbox, TextWriter output, TextWriter notices, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(notices);
+        var configuration = CliConfiguration.Build(parse, sandbox: null);
+        var sqlite = !string.Equals(configuration["JobRelay:Store:Kind"], nameof(StoreKind.Tables), StringComparison.OrdinalIgnoreCase);
+        var configured = configuration["JobRelay:Store:DataFolder"];
+        if (sqlite && !sandbox && configured is null && !HasStore(StoreOptions.DefaultDataFolder) && HasStore(CliConfiguration.SandboxDataFolder))
+        {
+            sandbox = true;
+            await notices.WriteLineAsync($"Reading the sandbox's runs in {Path.GetFullPath(CliConfiguration.SandboxDataFolder)}: there are no others here (--data DIR reads another folder).");
+        }
+
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["JobRelay:Store:ReadOnly"] = "true" };
+        var folder = configured ?? StoreOptions.DefaultDataFolder;
+        if (sandbox)
+        {
+            folder = parse.GetValue(JobRelayCommandLine.DataOption)?.FullName ?? CliConfiguration.SandboxDataFolder;
+            settings["JobRelay:Store:DataFolder"] = folder;
+            settings["JobRelay:Catalog:Path"] = SandboxSession.FolderCatalog(parse) ?? SandboxSession.BuiltInCatalogPath;
+        }
+
+        if (sqlite && !HasStore(folder))
+        {
+            await output.WriteLineAsync(NoRunsYet(folder));
+            return null;
+        }
+
+        return new LocalRunSource(await CliEngine.StartStoredAsync(parse, settings, cancellationToken));
+    }
+
+    /// <summary>What <c>runs</c> says when there is no store where it looked.</summary>
+    internal static string NoRunsYet(string folder)
+        => $"No runs yet: there is no JobRelay data in {Path.GetFullPath(folder)}. 'jobrelay serve' and 'jobrelay fire' record runs there; --sandbox reads the sandbox's, --data DIR another folder.";
+
+    private static bool HasStore(string folder) => File.Exists(Path.Combine(folder, StoreOptions.SqliteFileName));
 
     public Task<RunList> ListAsync(RunQuery query, CancellationToken cancellationToken)
         => _history.ListAsync(query, cancellationToken);

@@ -14,9 +14,10 @@ internal static class RunsCommand
 {
     public static Command Create()
     {
-        var url = new Option<string?>("--url")
+        var url = new Option<Uri?>("--url")
         {
             Description = "A deployed JobRelay to read from over its HTTP API, such as https://myapp.azurewebsites.net (with --api-key). Without it, runs are read from the local data folder.",
+            CustomParser = JobRelayCommandLine.ParseHttpUrl,
         };
         var apiKey = new Option<string?>("--api-key")
         {
@@ -42,15 +43,25 @@ internal static class RunsCommand
             DefaultValueFactory = _ => TimeSpan.FromSeconds(2),
         };
 
+        var sandbox = new Option<bool>("--sandbox")
+        {
+            Description = $"Read the sandbox's runs ({CliConfiguration.SandboxDataFolder}, written by serve --sandbox and fire --sandbox). Without --data, they are read by default when they are the only runs here.",
+        };
+
         var list = new Command("runs", "List recent runs, newest first; with --follow, the list stays live.")
         {
-            trigger, state, limit, follow, interval, url, apiKey,
-            JobRelayCommandLine.TriggersOption(withSandbox: false), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
+            trigger, state, limit, follow, interval, url, apiKey, sandbox,
+            JobRelayCommandLine.TriggersOption(SandboxCatalog.None), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
         };
         list.SetAction(async (parse, cancellationToken) =>
         {
             var query = new RunQuery { Trigger = parse.GetValue(trigger), State = parse.GetValue(state), Limit = parse.GetValue(limit) };
-            await using var source = await OpenAsync(parse, url, apiKey, cancellationToken);
+            await using var source = await OpenAsync(parse, url, apiKey, sandbox, cancellationToken);
+            if (source is null)
+            {
+                return 0;
+            }
+
             return await RunAsync(() => parse.GetValue(follow)
                 ? FollowAsync(source, query, parse.GetValue(interval), Console.Out, cancellationToken)
                 : ListAsync(source, query, Console.Out, cancellationToken));
@@ -59,12 +70,17 @@ internal static class RunsCommand
         var runId = new Argument<string>("run-id") { Description = "The run's id, as the runs table shows it." };
         var show = new Command("show", "Show a run's lineage as a tree: what caused it or its parent run, the run, and the runs it started; then what operators did to it.")
         {
-            runId, url, apiKey,
-            JobRelayCommandLine.TriggersOption(withSandbox: false), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
+            runId, url, apiKey, sandbox,
+            JobRelayCommandLine.TriggersOption(SandboxCatalog.None), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
         };
         show.SetAction(async (parse, cancellationToken) =>
         {
-            await using var source = await OpenAsync(parse, url, apiKey, cancellationToken);
+            await using var source = await OpenAsync(parse, url, apiKey, sandbox, cancellationToken);
+            if (source is null)
+            {
+                return 2;
+            }
+
             return await RunAsync(() => ShowAsync(source, parse.GetValue(runId)!, Console.Out, cancellationToken));
         });
         list.Subcommands.Add(show);
@@ -146,16 +162,11 @@ internal static class RunsCommand
         return 0;
     }
 
-    private static async Task<IRunSource> OpenAsync(ParseResult parse, Option<string?> url, Option<string?> apiKey, CancellationToken cancellationToken)
+    private static async Task<IRunSource?> OpenAsync(ParseResult parse, Option<Uri?> url, Option<string?> apiKey, Option<bool> sandbox, CancellationToken cancellationToken)
     {
-        if (parse.GetValue(url) is not { } text)
+        if (parse.GetValue(url) is not { } address)
         {
-            return await LocalRunSource.StartAsync(parse, cancellationToken);
-        }
-
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var address) || (address.Scheme != Uri.UriSchemeHttps && address.Scheme != Uri.UriSchemeHttp))
-        {
-            throw new CliStartupException(["--url must be the app's address, such as https://myapp.azurewebsites.net."]);
+            return await LocalRunSource.StartAsync(parse, parse.GetValue(sandbox), Console.Out, Console.Error, cancellationToken);
         }
 
         var key = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("JOBRELAY_API_KEY");
@@ -235,8 +246,17 @@ internal sealed class RunTable
         run.Trigger,
         run.Origin,
         run.State,
-        run.JobId is null ? "-" : run.JobStatus is { } status ? $"{run.JobId} ({status.State})" : run.JobId,
+        run.JobId is null ? "-" : run.JobStatus is { } status ? $"{run.JobId} ({Status(status)})" : run.JobId,
     ];
+
+    /// <summary>
+    /// The job status the run holds, saying when it was read unless it is final: a status read when the job was
+    /// started is not the job's status now (the listing does not call the platforms).
+    /// </summary>
+    internal static string Status(JobStatusView status)
+        => status.State is "succeeded" or "failed" or "cancelled" ? status.State
+            : status.CheckedAt is { } at ? $"{status.State} at {at.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}"
+            : $"{status.State} at start";
 
     private string Format(string[] cells)
         => string.Join(Gap, cells.Select((cell, i) => i == cells.Length - 1 ? cell : cell.PadRight(_widths[i]))).TrimEnd();
@@ -275,7 +295,7 @@ internal static class LineageTree
 
     private static string Describe(RunView run)
     {
-        var job = run.JobId is null ? string.Empty : $", job {run.JobId}{(run.JobStatus is { } status ? $" {status.State}" : string.Empty)}";
+        var job = run.JobId is null ? string.Empty : $", job {run.JobId}{(run.JobStatus is { } status ? $" {RunTable.Status(status)}" : string.Empty)}";
         return $"{run.RunId} {run.Trigger} {run.State} ({run.Origin}, {RunTable.Time(run.CreatedAt)}{job})";
     }
 

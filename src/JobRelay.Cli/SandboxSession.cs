@@ -44,9 +44,30 @@ internal sealed class SandboxSession : IAsyncDisposable
 
     public Uri TheEyeUrl => _platforms.TheEyeUrl;
 
+    /// <summary>Where the emulators list the jobs they received (<c>GET</c>).</summary>
+    public Uri JobsUrl => _platforms.JobsUrl;
+
+    /// <summary>The built-in sandbox catalog, shipped beside the tool.</summary>
+    public static string BuiltInCatalogPath => Path.Combine(AppContext.BaseDirectory, "sandbox.triggers.json");
+
+    /// <summary>
+    /// The catalog a one-shot command runs in the sandbox: <c>--triggers</c>, else the configured catalog
+    /// (<c>triggers.json</c> in the working folder) when the file exists; null for the built-in sandbox catalog.
+    /// </summary>
+    public static string? FolderCatalog(System.CommandLine.ParseResult parse)
+    {
+        if (parse.Triggers() is { } triggers)
+        {
+            return triggers.FullName;
+        }
+
+        var configured = CliConfiguration.Build(parse, sandbox: null).CatalogPath();
+        return File.Exists(configured) ? configured : null;
+    }
+
     public static async Task<SandboxSession> StartAsync(string? userCatalogPath, CancellationToken cancellationToken)
     {
-        var catalogPath = userCatalogPath ?? Path.Combine(AppContext.BaseDirectory, "sandbox.triggers.json");
+        var catalogPath = userCatalogPath ?? BuiltInCatalogPath;
         var load = await TriggerCatalogLoader.LoadFileAsync(catalogPath, cancellationToken);
         if (load.Catalog is not { } catalog)
         {

@@ -30,7 +30,7 @@ internal static class ServeCommand
         var sandboxOption = JobRelayCommandLine.SandboxOption();
         var command = new Command("serve", "Serve webhooks, API runs, job status and cron schedules locally.")
         {
-            JobRelayCommandLine.TriggersOption(withSandbox: true), urls, sandboxOption, apiKey, JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
+            JobRelayCommandLine.TriggersOption(SandboxCatalog.BuiltIn), urls, sandboxOption, apiKey, JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -56,8 +56,6 @@ internal static class ServeCommand
                         throw new CliStartupException([$"{url} is already in use: stop the other process or pass --urls http://127.0.0.1:<port>."]);
                     }
 
-                    // The host that could not listen has started its scheduler: it goes before the next one starts.
-                    await app.StopAsync(CancellationToken.None);
                     await app.DisposeAsync();
                     await Console.Out.WriteLineAsync($"{url} is already in use; the sandbox listens on a free port instead (choose one with --urls).");
                     app = Build(parse, sandbox, FallbackUrl, parse.GetValue(apiKey), out key, out configuration);
@@ -145,6 +143,8 @@ internal static class ServeCommand
         }
         catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
+            // The services that started before the server (the scheduler, the sweep) stop before the host is disposed.
+            await app.StopAsync(CancellationToken.None);
             return false;
         }
     }

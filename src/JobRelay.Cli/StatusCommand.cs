@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using JobRelay.History;
 using JobRelay.Model;
 using JobRelay.Runs;
 using JobRelay.Scheduling;
@@ -20,7 +21,7 @@ internal static class StatusCommand
         var jobId = new Argument<string?>("job-id") { Description = "The platform's job id.", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("status", "Read a job's current status from its platform, and the scheduler's last tick from the store.")
         {
-            trigger, jobId, JobRelayCommandLine.TriggersOption(withSandbox: false), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
+            trigger, jobId, JobRelayCommandLine.TriggersOption(SandboxCatalog.FolderOrBuiltIn), JobRelayCommandLine.SandboxOption(), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
         };
         command.Validators.Add(result =>
         {
@@ -31,9 +32,10 @@ internal static class StatusCommand
         });
         command.SetAction(async (parse, cancellationToken) =>
         {
-            await using var engine = await CliEngine.StartAsync(parse, cancellationToken);
+            // A read: the store is never created or written.
+            await using var engine = await CliEngine.StartAsync(parse, new Dictionary<string, string?> { ["JobRelay:Store:ReadOnly"] = "true" }, cancellationToken);
             var exit = parse.GetValue(trigger) is { } name
-                ? await PrintJobAsync(engine.Services.GetRequiredService<TriggerRunner>(), name, parse.GetValue(jobId)!, cancellationToken)
+                ? await PrintJobAsync(engine.Services, name, parse.GetValue(jobId)!, parse.Sandbox(), cancellationToken)
                 : 0;
             await PrintHeartbeatAsync(engine.Services.GetRequiredService<SchedulerHeartbeat>(), Console.Out, Console.Error, cancellationToken);
             return exit;
@@ -41,8 +43,9 @@ internal static class StatusCommand
         return command;
     }
 
-    private static async Task<int> PrintJobAsync(TriggerRunner runner, string trigger, string jobId, CancellationToken cancellationToken)
+    private static async Task<int> PrintJobAsync(IServiceProvider services, string trigger, string jobId, bool sandbox, CancellationToken cancellationToken)
     {
+        var runner = services.GetRequiredService<TriggerRunner>();
         try
         {
             var definition = runner.GetTrigger(trigger);
@@ -59,6 +62,20 @@ internal static class StatusCommand
                 Console.WriteLine($"  {response.Message}");
             }
 
+            return 0;
+        }
+        catch (RelayException ex) when (ex.Kind == RelayErrorKind.NotFound && sandbox)
+        {
+            // Each sandbox command has emulators of its own, gone with it: the job is known by its run, if at all.
+            var run = await FindRunAsync(services.GetRequiredService<RunHistory>(), trigger, jobId, cancellationToken);
+            if (run?.JobStatus is not { } last)
+            {
+                await Console.Error.WriteLineAsync($"error: {ex.Message} Sandbox jobs live as long as the emulators of the command that started them ('jobrelay serve --sandbox', or 'jobrelay fire TRIGGER --sandbox --wait').");
+                return 1;
+            }
+
+            var read = last.CheckedAt is { } at ? "last read " + RunTable.Time(at) + " UTC" : "as started";
+            Console.WriteLine($"{run.JobId}: {last.State} ({last.Raw}), {read}: the sandbox that ran it has stopped (run {run.RunId})");
             return 0;
         }
         catch (RelayException ex)
@@ -100,5 +117,34 @@ internal static class StatusCommand
                 ? string.Create(CultureInfo.InvariantCulture, $"{(int)age.TotalMinutes} min ago")
                 : string.Create(CultureInfo.InvariantCulture, $"{(int)age.TotalHours} h ago");
         return string.Create(CultureInfo.InvariantCulture, $"scheduler: last tick {last.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z ({ago}) by {report.Host}, instance {report.Instance}");
+    }
+
+    private static async Task<RunView?> FindRunAsync(RunHistory history, string trigger, string jobId, CancellationToken cancellationToken)
+    {
+        var query = new RunQuery { Trigger = trigger, Limit = RunQuery.MaxLimit };
+        while (true)
+        {
+            RunList page;
+            try
+            {
+                page = await history.ListAsync(query, cancellationToken);
+            }
+            catch (FileNotFoundException)
+            {
+                return null;
+            }
+
+            if (page.Runs.FirstOrDefault(r => r.JobId == jobId) is { } run)
+            {
+                return run;
+            }
+
+            if (page.Next is null)
+            {
+                return null;
+            }
+
+            query = query with { Cursor = page.Next };
+        }
     }
 }

@@ -18,10 +18,11 @@ internal static class SubscribeCommand
         {
             Description = "JobRelay's public base URL, such as https://my-app.azurewebsites.net (the events route and its token are added).",
             Required = true,
+            CustomParser = JobRelayCommandLine.ParseHttpUrl,
         };
         var keboola = new Command("keboola", "Subscribe to Keboola job-end notifications for a chained trigger.")
         {
-            trigger, url, JobRelayCommandLine.TriggersOption(withSandbox: true), JobRelayCommandLine.SandboxOption(),
+            trigger, url, JobRelayCommandLine.TriggersOption(SandboxCatalog.FolderOrBuiltIn), JobRelayCommandLine.SandboxOption(),
         };
         keboola.SetAction(async (parse, cancellationToken) =>
         {
@@ -33,7 +34,7 @@ internal static class SubscribeCommand
                 foreach (var subscription in created)
                 {
                     var plan = subscription.Plan;
-                    Console.WriteLine($"Subscribed {plan.EventType} of {plan.Component ?? "any component"}{(plan.Config is null ? string.Empty : "/" + plan.Config)} on {plan.Platform} (subscription {subscription.Id})");
+                    Console.WriteLine($"Subscribed {plan.EventType} of {plan.Jobs} on {plan.Platform} (subscription {subscription.Id})");
                 }
 
                 return 0;

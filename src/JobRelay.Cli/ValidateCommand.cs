@@ -14,7 +14,7 @@ internal static class ValidateCommand
     {
         var command = new Command("validate", "Check a trigger catalog and list every error by its JSON path.")
         {
-            JobRelayCommandLine.TriggersOption(withSandbox: false),
+            JobRelayCommandLine.TriggersOption(SandboxCatalog.None),
         };
         command.SetAction(async (parse, cancellationToken) =>
         {

@@ -74,6 +74,7 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
             sandbox.InjectFault(fault);
             return Results.Accepted();
         });
+        app.MapGet("/sandbox/jobs", () => Results.Json(sandbox.JobsReceived()));
         sandbox.MapKeboola(app);
         sandbox.MapTheEye(app);
         await app.StartAsync(cancellationToken);
@@ -83,6 +84,42 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
         sandbox.TheEyeUrl = new Uri(root, "theeye/");
         sandbox._notifier = sandbox.NotifyAsync(sandbox._stopping.Token);
         return sandbox;
+    }
+
+    /// <summary>Where <c>GET</c> lists what the emulators received: every job, oldest first, with the request that created it.</summary>
+    public Uri JobsUrl => new(KeboolaUrl, "../sandbox/jobs");
+
+    /// <summary>
+    /// The jobs as <c>GET /sandbox/jobs</c> answers them: <c>{"jobs": [{platform, id, name, state, createdAt, request}]}</c>,
+    /// the request being the body the job was created with, as JSON when it is.
+    /// </summary>
+    private JsonObject JobsReceived()
+    {
+        var jobs = new JsonArray();
+        foreach (var job in Jobs)
+        {
+            JsonNode? request;
+            try
+            {
+                request = JsonNode.Parse(job.RequestBody);
+            }
+            catch (JsonException)
+            {
+                request = JsonValue.Create(job.RequestBody);
+            }
+
+            jobs.Add(new JsonObject
+            {
+                ["platform"] = job.Platform,
+                ["id"] = job.Id,
+                ["name"] = job.Name,
+                ["state"] = job.State,
+                ["createdAt"] = job.CreatedAt,
+                ["request"] = request,
+            });
+        }
+
+        return new JsonObject { ["jobs"] = jobs };
     }
 
     /// <summary>The notification subscriptions created so far.</summary>

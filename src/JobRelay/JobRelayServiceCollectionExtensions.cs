@@ -173,7 +173,7 @@ public static class JobRelayServiceCollectionExtensions
         return options.Kind switch
         {
             StoreKind.Tables => TableRelayStore.Create(options, clock, loggers.CreateLogger<TableRelayStore>()),
-            _ => new SqliteRelayStore(options.SqlitePath, clock, loggers.CreateLogger<SqliteRelayStore>()),
+            _ => new SqliteRelayStore(options.SqlitePath, clock, loggers.CreateLogger<SqliteRelayStore>(), options.ReadOnly),
         };
     }
 

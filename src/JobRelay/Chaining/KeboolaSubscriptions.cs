@@ -16,7 +16,11 @@ namespace JobRelay.Chaining;
 /// <param name="EventType"><c>job-succeeded</c>, <c>job-succeeded-with-warning</c> or <c>job-failed</c>.</param>
 /// <param name="Component">The component whose jobs are watched, when the rule names one.</param>
 /// <param name="Config">The configuration whose jobs are watched, when the rule names one.</param>
-public sealed record KeboolaSubscriptionPlan(string Platform, string EventType, string? Component, string? Config);
+public sealed record KeboolaSubscriptionPlan(string Platform, string EventType, string? Component, string? Config)
+{
+    /// <summary>The jobs watched, as a person reads them: <c>keboola.ex-db/42</c>, <c>keboola.ex-db</c> or <c>any component</c>.</summary>
+    public string Jobs => Component is null ? "any component" : Config is null ? Component : $"{Component}/{Config}";
+}
 
 /// <summary>A subscription Keboola created.</summary>
 public sealed record KeboolaSubscription(KeboolaSubscriptionPlan Plan, string Id);
@@ -163,7 +167,7 @@ public sealed partial class KeboolaSubscriptions(
         }
 
         var id = Id(text) ?? "(no id)";
-        SubscriptionLog.Created(_logger, platform.Name, plan.EventType, plan.Component, plan.Config, id);
+        SubscriptionLog.Created(_logger, platform.Name, plan.EventType, plan.Jobs, id);
         return new KeboolaSubscription(plan, id);
     }
 
@@ -200,7 +204,7 @@ public sealed partial class KeboolaSubscriptions(
 
     private static partial class SubscriptionLog
     {
-        [LoggerMessage(EventId = 1710, Level = LogLevel.Information, Message = "Keboola platform {Platform} subscribed {EventType} of component {Component} config {Config} (subscription {Id})")]
-        public static partial void Created(ILogger logger, string platform, string eventType, string? component, string? config, string id);
+        [LoggerMessage(EventId = 1710, Level = LogLevel.Information, Message = "Keboola platform {Platform} subscribed {EventType} of {Jobs} (subscription {Id})")]
+        public static partial void Created(ILogger logger, string platform, string eventType, string jobs, string id);
     }
 }

@@ -120,13 +120,13 @@ public sealed class RelayHttpHandlers(
     {
         using var activity = RelayTelemetry.Source.StartActivity("webhook receive", ActivityKind.Internal);
         activity?.SetTag("jobrelay.trigger", trigger);
-        var result = await Guard(request, () => IngressHttp.WebhookAsync(webhooks, webhookOptions.Value, request, trigger, cancellationToken));
+        var result = await Guard(request, () => IngressHttp.WebhookAsync(webhooks, webhookOptions.Value, request, trigger, cancellationToken), anonymous: true);
         return activity is null ? result : new TracedAnswer(result, activity.Context);
     }
 
     /// <summary><c>POST /api/events/{platform}</c>: a job ended on a platform; starts the triggers chained after it.</summary>
     public Task<IResult> HandleJobEndAsync(HttpRequest request, string platform, CancellationToken cancellationToken)
-        => Guard(request, () => IngressHttp.JobEndAsync(chains, webhookOptions.Value, request, platform, cancellationToken));
+        => Guard(request, () => IngressHttp.JobEndAsync(chains, webhookOptions.Value, request, platform, cancellationToken), anonymous: true);
 
     /// <summary>
     /// <c>POST /api/triggers/{trigger}/runs</c>: starts a trigger, with optional argument overrides. By default the
@@ -356,11 +356,22 @@ public sealed class RelayHttpHandlers(
         return string.Create(CultureInfo.InvariantCulture, $"{prefix}/api/triggers/{Uri.EscapeDataString(run.Trigger)}/jobs/{Uri.EscapeDataString(run.JobId)}");
     }
 
-    private async Task<IResult> Guard(HttpRequest request, Func<Task<IResult>> handle)
+    private const string ConfigurationFailureDetail = "JobRelay could not read a secret it needs to take this request. The cause is in its log; nothing was started.";
+
+    /// <param name="anonymous">
+    /// The route answers callers who hold no API key (webhooks, job-end events): a failure of JobRelay's own secrets is
+    /// answered without its detail, which names secrets and settings, and the detail goes to the log.
+    /// </param>
+    private async Task<IResult> Guard(HttpRequest request, Func<Task<IResult>> handle, bool anonymous = false)
     {
         try
         {
             return await handle();
+        }
+        catch (RelayException ex) when (anonymous && ex.Kind is RelayErrorKind.SecretNotFound or RelayErrorKind.SecretUnusable or RelayErrorKind.SecretForbidden or RelayErrorKind.SecretStoreUnavailable)
+        {
+            HttpLog.SecretFailureHidden(logger, request.Path, ex.Kind, ex.Message);
+            return Problems.For(new RelayException(ex.Kind, ConfigurationFailureDetail) { RetryAfter = ex.RetryAfter }, request.Path);
         }
         catch (RelayException ex)
         {
@@ -396,6 +407,9 @@ internal sealed class TracedAnswer(IResult answer, ActivityContext parent) : IRe
 
 internal static partial class HttpLog
 {
+    [LoggerMessage(EventId = 1601, Level = LogLevel.Error, Message = "{Path} was answered {Kind} without the detail, as its caller holds no API key: {Detail}")]
+    public static partial void SecretFailureHidden(ILogger logger, string path, RelayErrorKind kind, string detail);
+
     [LoggerMessage(EventId = 1600, Level = LogLevel.Error, Message = "Unexpected {ExceptionType} while handling {Path}")]
     public static partial void UnexpectedFailure(ILogger logger, string path, string exceptionType);
 }

@@ -129,12 +129,20 @@ public sealed class RunSweep
     }
 }
 
-/// <summary><c>jobrelay serve</c>'s sweep loop: every <see cref="StoreOptions.SweepInterval"/> until the host stops, each
-/// iteration a scheduler tick recorded by the <see cref="SchedulerHeartbeat"/>.</summary>
-internal sealed class RunSweepService(RunSweep sweep, SchedulerHeartbeat heartbeat, IOptions<StoreOptions> options, TimeProvider clock, ILogger<RunSweepService> logger) : BackgroundService
+/// <summary>
+/// <c>jobrelay serve</c>'s sweep loop: every <see cref="StoreOptions.SweepInterval"/> from the host's start until it
+/// stops, each iteration a scheduler tick recorded by the <see cref="SchedulerHeartbeat"/>. A host that never finishes
+/// starting (its address is taken, say) never sweeps: it would be disposed, store and all, under a sweep in flight.
+/// </summary>
+internal sealed class RunSweepService(RunSweep sweep, SchedulerHeartbeat heartbeat, IOptions<StoreOptions> options, TimeProvider clock, IHostApplicationLifetime lifetime, ILogger<RunSweepService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!await StartedAsync(stoppingToken))
+        {
+            return;
+        }
+
         using var timer = new PeriodicTimer(options.Value.SweepInterval, clock);
         try
         {
@@ -160,6 +168,23 @@ internal sealed class RunSweepService(RunSweep sweep, SchedulerHeartbeat heartbe
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>Waits until the host has started; false when it stops first.</summary>
+    private async Task<bool> StartedAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        using var onStopping = stoppingToken.Register(() => started.TrySetCanceled(stoppingToken));
+        try
+        {
+            await started.Task;
+            return true;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 }

@@ -27,8 +27,16 @@ internal abstract record ClaimKey
 }
 
 /// <summary>A webhook delivery: the trigger, and the sender's delivery id (or the digest the replay rule derives).</summary>
+/// <remarks>
+/// The stores have always kept a digest key as <c>sha256:sha256:&lt;hex&gt;</c>: a delivery id that starts with
+/// <see cref="StoredPrefix"/> is stored with it once more, and read back without it. So a sender's retry that spans an
+/// upgrade still meets its first delivery, while the key reads <c>sha256:&lt;hex&gt;</c> everywhere it is shown.
+/// </remarks>
 internal sealed record DeliveryKey : ClaimKey
 {
+    /// <summary>The prefix of a digest key, doubled in the stored form.</summary>
+    public const string StoredPrefix = "sha256:";
+
     public DeliveryKey(string trigger, string deliveryId)
     {
         ArgumentException.ThrowIfNullOrEmpty(trigger);
@@ -45,7 +53,11 @@ internal sealed record DeliveryKey : ClaimKey
 
     public override string Scope => Trigger;
 
-    public override string Id => DeliveryId;
+    public override string Id => DeliveryId.StartsWith(StoredPrefix, StringComparison.Ordinal) ? StoredPrefix + DeliveryId : DeliveryId;
+
+    /// <summary>The key a store's <see cref="Id"/> stands for.</summary>
+    public static DeliveryKey FromStored(string trigger, string id)
+        => new(trigger, id.StartsWith(StoredPrefix + StoredPrefix, StringComparison.Ordinal) ? id[StoredPrefix.Length..] : id);
 }
 
 /// <summary>One occurrence of a trigger's schedule.</summary>
@@ -118,7 +130,7 @@ internal static class ClaimKeys
 {
     public static ClaimKey Restore(ClaimKind kind, string scope, string id) => kind switch
     {
-        ClaimKind.Delivery => new DeliveryKey(scope, id),
+        ClaimKind.Delivery => DeliveryKey.FromStored(scope, id),
         ClaimKind.Occurrence => new OccurrenceKey(scope, DateTimeOffset.Parse(id, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal)),
         ClaimKind.ChainEvent when id.IndexOf('/', StringComparison.Ordinal) is > 0 and var slash =>
             new ChainEventKey(id[..slash], id[(slash + 1)..], scope),

@@ -64,6 +64,12 @@ public sealed class StoreOptions
     /// <summary>Settled runs older than this are deleted by the sweep (Table Storage has no TTL of its own).</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// Opens the SQLite store read-only: an existing file only, never created, never written (set by the CLI's read
+    /// commands, such as <c>jobrelay runs</c>).
+    /// </summary>
+    public bool ReadOnly { get; set; }
+
     /// <summary>Set by the Functions app: its instances share nothing on disk, so only <see cref="StoreKind.Tables"/> will do.</summary>
     public bool RequireShared { get; set; }
 

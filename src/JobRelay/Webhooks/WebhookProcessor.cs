@@ -124,7 +124,7 @@ public sealed class WebhookProcessor(
         // A digest covers the sender's retries (same id, same content) and a captured request resent with a new id or
         // none, for the whole retention; for schemes that sign nothing, for the trigger's digest window. Without a
         // digest, the sender's id is the key.
-        var keyText = digest is not null ? "sha256:" + digest : deliveryId;
+        var keyText = digest ?? deliveryId;
         if (digest is not null && ReplayDigest.Window(webhook) is { } window)
         {
             keyText = await WindowedKeyAsync(trigger.Name, keyText!, window, cancellationToken);

@@ -79,6 +79,25 @@ public sealed class KeboolaSubscriptionTests
     }
 
     [Fact]
+    public async Task EachSubscriptionIsLoggedWithTheJobsItWatchesAndNoNullPlaceholder()
+    {
+        await using var notification = await LoopbackServer.StartAsync(app => app.MapPost("/project-subscriptions", () => Results.Json(new JsonObject { ["id"] = "sub-1" }, statusCode: 201)));
+        await using var host = await RelayHost.StartAsync(Catalog, new Dictionary<string, Uri> { ["kbc"] = notification.BaseAddress, ["eye"] = notification.BaseAddress },
+            new Dictionary<string, string?> { ["JobRelay:Secrets:Values:kbc-events"] = EventToken });
+
+        await host.Services.GetRequiredService<KeboolaSubscriptions>().SubscribeAsync("report", new Uri("https://relay.example.com"), CancellationToken.None);
+
+        Assert.Equal(
+            [
+                "Keboola platform kbc subscribed job-succeeded of keboola.ex-db/42 (subscription sub-1)",
+                "Keboola platform kbc subscribed job-succeeded-with-warning of keboola.ex-db/42 (subscription sub-1)",
+                "Keboola platform kbc subscribed job-failed of keboola.wr-db (subscription sub-1)",
+            ],
+            host.Logs.GetSnapshot().Where(l => l.Id.Id == 1710).Select(l => l.Message));
+        Assert.All(host.Logs.GetSnapshot().Where(l => l.Id.Id == 1710), l => Assert.DoesNotContain("null", l.ToString(), StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public async Task AChainRunsEndToEndInTheSandbox()
     {
         await using var sandbox = await SandboxPlatforms.StartAsync(new SandboxOptions { JobDuration = TimeSpan.FromMilliseconds(300) }, CancellationToken.None);

@@ -51,18 +51,20 @@ public sealed partial class CommandLineTests : IDisposable
     }
 
     [Fact]
-    public async Task StatusAndValidateRefuseSandboxAndTheirHelpNeverOffersIt()
+    public async Task ValidateRefusesSandboxAndItsHelpNeverOffersItWhileStatusTakesIt()
     {
-        foreach (var verb in new[] { "status", "validate" })
-        {
-            using var output = new StringWriter(CultureInfo.InvariantCulture);
-            var root = JobRelayCommandLine.Create();
-            var parse = root.Parse(verb == "status" ? ["status", "t", "1", "--sandbox"] : ["validate", "--sandbox"]);
+        var root = JobRelayCommandLine.Create();
+        Assert.Contains(root.Parse(["validate", "--sandbox"]).Errors, e => e.Message.Contains("--sandbox", StringComparison.Ordinal));
+        Assert.Empty(root.Parse(["status", "nightly-load", "1000001", "--sandbox"]).Errors);
 
-            Assert.Contains(parse.Errors, e => e.Message.Contains("--sandbox", StringComparison.Ordinal));
-            await root.Parse([verb, "--help"]).InvokeAsync(new InvocationConfiguration { Output = output });
-            Assert.DoesNotContain("sandbox", output.ToString(), StringComparison.Ordinal);
-        }
+        using var validateHelp = new StringWriter(CultureInfo.InvariantCulture);
+        await root.Parse(["validate", "--help"]).InvokeAsync(new InvocationConfiguration { Output = validateHelp });
+        Assert.DoesNotContain("sandbox", validateHelp.ToString(), StringComparison.Ordinal);
+
+        using var statusHelp = new StringWriter(CultureInfo.InvariantCulture);
+        await JobRelayCommandLine.Create().Parse(["status", "--help"]).InvokeAsync(new InvocationConfiguration { Output = statusHelp });
+        Assert.Contains("--sandbox", statusHelp.ToString(), StringComparison.Ordinal);
+        Assert.Contains("with --sandbox, that file when it exists, else the built-in sandbox catalog", statusHelp.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -86,6 +88,19 @@ public sealed partial class CommandLineTests : IDisposable
         Assert.Equal(WebhookScheme.GitHub, catalog.Triggers["deploy-on-push"].Webhook!.Scheme);
         Assert.NotNull(catalog.Triggers["nightly-load"].Schedule);
         Assert.Equal(0, await Invoke("validate", "--triggers", Path.Combine(_folder.FullName, "triggers.json")));
+    }
+
+    [Fact]
+    public async Task InitHelpPrintsNoPathOfTheMachineItRunsOn()
+    {
+        using var output = new StringWriter(CultureInfo.InvariantCulture);
+
+        Assert.Equal(0, await JobRelayCommandLine.Create().Parse(["init", "--help"]).InvokeAsync(new InvocationConfiguration { Output = output }));
+
+        var help = output.ToString();
+        Assert.Contains("(default: the working folder)", help, StringComparison.Ordinal);
+        Assert.DoesNotContain(Directory.GetCurrentDirectory(), help, StringComparison.Ordinal);
+        Assert.DoesNotContain("[default:", help, StringComparison.Ordinal);
     }
 
     [Fact]

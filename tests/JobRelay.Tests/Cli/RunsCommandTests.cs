@@ -242,7 +242,7 @@ public sealed class RunsCommandTests : IAsyncLifetime
             (string)r["trigger"]!,
             (string)r["origin"]!,
             (string)r["state"]!,
-            (string?)r["jobId"] is { } jobId ? jobId + (r["jobStatus"] is JsonObject status ? $" ({status["state"]})" : string.Empty) : "-",
+            (string?)r["jobId"] is { } jobId ? jobId + (r["jobStatus"] is JsonObject status ? $" ({Status(status)})" : string.Empty) : "-",
             idWidth)));
         return lines;
     }
@@ -252,9 +252,18 @@ public sealed class RunsCommandTests : IAsyncLifetime
 
     private static string Node(JsonObject run)
     {
-        var status = run["jobStatus"] is JsonObject read ? $" {read["state"]}" : string.Empty;
+        var status = run["jobStatus"] is JsonObject read ? $" {Status(read)}" : string.Empty;
         var job = (string?)run["jobId"] is { } jobId ? $", job {jobId}{status}" : string.Empty;
         return $"{run["runId"]} {run["trigger"]} {run["state"]} ({run["origin"]}, {run["createdAtText"]}{job})";
+    }
+
+    /// <summary>A job status as the table shows it: when it was read, unless it is final.</summary>
+    private static string Status(JsonObject status)
+    {
+        var state = (string)status["state"]!;
+        return state is "succeeded" or "failed" or "cancelled" ? state
+            : (string?)status["checkedAt"] is { } at ? $"{state} at {DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture).UtcDateTime:HH:mm:ss}"
+            : $"{state} at start";
     }
 
     private static List<string> Lines(string output) => [.. output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0)];

@@ -65,7 +65,17 @@ public sealed class MissingSecretTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.Null(response.Headers.RetryAfter);
-        Assert.Equal("urn:jobrelay:problem:secret-not-found", (string?)(await RelayHost.JsonAsync(response))["type"]);
+        var problem = await RelayHost.JsonAsync(response);
+        Assert.Equal("urn:jobrelay:problem:secret-not-found", (string?)problem["type"]);
+        Assert.Equal("JobRelay could not read a secret it needs to take this request. The cause is in its log; nothing was started.", (string?)problem["detail"]);
+        var text = problem.ToJsonString();
+        Assert.DoesNotContain("absent-hook-token", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("absent_hook_token", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("JobRelay:Secrets", text, StringComparison.Ordinal);
+        var logged = Assert.Single(_host.Logs.GetSnapshot(), l => l.Id.Id == 1601);
+        Assert.Equal(LogLevel.Error, logged.Level);
+        Assert.StartsWith("/api/hooks/hook was answered SecretNotFound without the detail, as its caller holds no API key: Secret 'absent-hook-token' has no value.", logged.Message, StringComparison.Ordinal);
+        Assert.Contains("JobRelay__Secrets__Values__absent_hook_token", logged.Message, StringComparison.Ordinal);
     }
 
     [Theory]

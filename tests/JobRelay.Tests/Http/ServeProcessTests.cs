@@ -60,6 +60,27 @@ public sealed class ServeProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task AnAddressInUseIsOneLineWithoutAStackTraceEveryTime()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}";
+
+        // The failure raced the sweep loop's first sweep, which opens a new store: it showed in about half the starts.
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            var folder = _folder.CreateSubdirectory("attempt-" + attempt);
+            using var serve = CliProcess.Start(folder.FullName, new Dictionary<string, string>(), "serve", "--sandbox", "--urls", url);
+
+            Assert.Equal(1, await serve.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal(
+                $"JobRelay cannot start:\n  {url} is already in use: stop the other process or pass --urls http://127.0.0.1:<port>.\n",
+                serve.Stderr.ReplaceLineEndings("\n"));
+            Assert.DoesNotContain("Exception", serve.Stdout, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task ACatalogWithErrorsPrintsOnlyTheErrors()
     {
         var catalog = Path.Combine(_folder.FullName, "triggers.json");

@@ -28,6 +28,28 @@ public sealed class SandboxPlatformsTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task GetSandboxJobsListsWhatTheEmulatorsReceivedOldestFirstWithEachRequest()
+    {
+        using var keboola = await Keboola(HttpMethod.Post, "jobs", """{"component":"keboola.ex-db","config":"1"}""");
+        using var theEye = await TheEye("job?customer=sandbox", """{"task":"sandbox-hello","task_arguments":["ops"]}""", bearer: SandboxCredentials.TheEyeAccessToken);
+        var keboolaId = (string)(await keboola.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+        var theEyeId = (string)(await theEye.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+
+        using var listing = await _http.GetAsync(_sandbox.JobsUrl);
+
+        Assert.Equal(new Uri(_sandbox.KeboolaUrl, "/sandbox/jobs"), _sandbox.JobsUrl);
+        Assert.Equal(HttpStatusCode.OK, listing.StatusCode);
+        var jobs = (await listing.Content.ReadFromJsonAsync<JsonObject>())!["jobs"]!.AsArray();
+        Assert.Equal(
+            [
+                ("keboola", keboolaId, """{"component":"keboola.ex-db","config":"1"}"""),
+                ("theeye", theEyeId, """{"task":"sandbox-hello","task_arguments":["ops"]}"""),
+            ],
+            jobs.Select(j => ((string)j!["platform"]!, (string)j["id"]!, j["request"]!.ToJsonString())));
+        Assert.All(jobs, j => Assert.Equal(_clock.GetUtcNow(), (DateTimeOffset)j!["createdAt"]!));
+    }
+
+    [Fact]
     public async Task AKeboolaJobMovesFromCreatedToSuccessWithTheDocumentedQuirks()
     {
         using var created = await Keboola(HttpMethod.Post, "jobs", """{"component":"keboola.ex-db","config":"1"}""");

@@ -19,6 +19,25 @@ public sealed class SqliteRelayStoreTests : RelayStoreContract, IDisposable
     }
 
     [Fact]
+    public async Task AReadOnlyStoreNeverCreatesItsFileAndReadsAnExistingOneWithoutWriting()
+    {
+        var path = Path.Combine(_folder, "data", StoreOptions.SqliteFileName);
+        using (var missing = new SqliteRelayStore(path, Clock, NullLogger<SqliteRelayStore>.Instance, readOnly: true))
+        {
+            await Assert.ThrowsAsync<FileNotFoundException>(() => missing.FindRunAsync("none", CancellationToken.None));
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(_folder, "data")));
+        var writer = (SqliteRelayStore)OpenStore();
+        await writer.ClaimAsync(new NewRun(new DeliveryKey("load", "d-1"), "run-1", "load", "webhook", "{}"), TimeSpan.FromSeconds(30), CancellationToken.None);
+        using var reader = new SqliteRelayStore(path, Clock, NullLogger<SqliteRelayStore>.Instance, readOnly: true);
+
+        Assert.Equal("run-1", (await reader.FindRunAsync("run-1", CancellationToken.None))?.RunId);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => reader.ClaimAsync(new NewRun(new DeliveryKey("load", "d-2"), "run-2", "load", "webhook", "{}"), TimeSpan.FromSeconds(30), CancellationToken.None));
+        Assert.Null(await writer.FindRunAsync("run-2", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task TheFileIsInWalModeWithAVersionedSchema()
     {
         var store = (SqliteRelayStore)OpenStore();

@@ -46,13 +46,18 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
     private readonly ConcurrentBag<PreparedConnection> _readers = [];
     private PreparedConnection? _writer;
     private Task? _writeLoop;
+    private readonly bool _readOnly;
     private volatile bool _initialized;
     private volatile bool _disposed;
     private long _commits;
     private long _committedWrites;
     private long _durableCommits;
 
-    public SqliteRelayStore(string path, TimeProvider clock, ILogger<SqliteRelayStore> logger)
+    /// <param name="readOnly">
+    /// Opens an existing file for reading only: a missing file is an error rather than a new database, and any write
+    /// is refused (the CLI's read commands).
+    /// </param>
+    public SqliteRelayStore(string path, TimeProvider clock, ILogger<SqliteRelayStore> logger, bool readOnly = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(clock);
@@ -61,13 +66,14 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
             Cache = SqliteCacheMode.Private,
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
         _clock = clock;
         _logger = logger;
+        _readOnly = readOnly;
     }
 
     /// <summary>The database file.</summary>
@@ -517,6 +523,11 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
 
     private async Task<int> WriteAsync(Statement statement, CancellationToken cancellationToken)
     {
+        if (_readOnly)
+        {
+            throw new InvalidOperationException($"The store {Path} is open read-only.");
+        }
+
         await EnsureInitializedAsync(cancellationToken);
         var write = new PendingWrite(statement, cancellationToken);
         ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(write), this);
@@ -709,6 +720,13 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
                 return;
             }
 
+            if (_readOnly)
+            {
+                OpenForReading();
+                _initialized = true;
+                return;
+            }
+
             var folder = System.IO.Path.GetDirectoryName(Path);
             if (!string.IsNullOrEmpty(folder))
             {
@@ -736,6 +754,33 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
         {
             _initGate.Release();
         }
+    }
+
+    /// <summary>Checks that an existing file has this version's schema, creating and changing nothing.</summary>
+    private void OpenForReading()
+    {
+        if (!File.Exists(Path))
+        {
+            throw new FileNotFoundException($"There is no JobRelay store at {Path}.", Path);
+        }
+
+        var reader = RentReader();
+        try
+        {
+            var version = reader.ExecuteScalarInt("PRAGMA user_version");
+            if (version != SchemaVersion)
+            {
+                throw new InvalidOperationException(version > SchemaVersion
+                    ? $"The store file {Path} has schema version {version}, newer than this JobRelay knows ({SchemaVersion}): upgrade JobRelay, or point it at another data folder."
+                    : $"The store file {Path} has schema version {version}, older than this JobRelay's ({SchemaVersion}): start 'jobrelay serve' on it once to upgrade it.");
+            }
+        }
+        finally
+        {
+            ReturnReader(reader);
+        }
+
+        StoreLog.Opened(_logger, Path, SchemaVersion);
     }
 
     private void CreateOrUpgradeSchema(PreparedConnection connection)
