@@ -27,11 +27,14 @@ public sealed class TriggerRunner
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<TriggerRunner> _logger;
     private readonly OutcomeCounter _counter;
+    private readonly WatchOptions _watch;
 
-    internal TriggerRunner(CatalogSource catalog, JobPlatforms platforms, IRelayStore store, IOptions<StoreOptions> options, TimeProvider timeProvider, ILogger<TriggerRunner> logger, OutcomeCounter counter)
+    internal TriggerRunner(CatalogSource catalog, JobPlatforms platforms, IRelayStore store, IOptions<StoreOptions> options, IOptions<WatchOptions> watch, TimeProvider timeProvider, ILogger<TriggerRunner> logger, OutcomeCounter counter)
     {
         _counter = counter;
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(watch);
+        _watch = watch.Value;
         _catalog = catalog;
         _platforms = platforms;
         _store = store;
@@ -251,9 +254,13 @@ public sealed class TriggerRunner
             throw;
         }
 
-        var settlement = RunSettlement.Started(platform.Name, started.Status, started.JobSecret);
-        await SettleAsync(calling, settlement, CancellationToken.None);
+        // The start arms the job's watch in the same write: no started job is left unfollowed.
         var now = _timeProvider.GetUtcNow();
+        var settlement = RunSettlement.Started(platform.Name, started.Status, started.JobSecret) with
+        {
+            WatchNextAt = WatchSchedule.FirstCheck(now, trigger, _watch, started.Status),
+        };
+        await SettleAsync(calling, settlement, CancellationToken.None);
         var record = run with
         {
             State = RunState.Started,
@@ -264,7 +271,10 @@ public sealed class TriggerRunner
             JobState = started.Status.State,
             RawStatus = started.Status.RawStatus,
             JobUrl = started.Status.Url,
+            JobStartedAt = started.Status.StartedAt,
             UpdatedAt = now,
+            Watch = WatchState.Watching,
+            WatchNextAt = settlement.WatchNextAt,
         };
         activity?.SetTag("jobrelay.job_id", started.JobId);
         CountStart(run.Trigger, platform.Name, "started");

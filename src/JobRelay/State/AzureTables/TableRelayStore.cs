@@ -26,7 +26,7 @@ namespace JobRelay.State.AzureTables;
 internal sealed class TableRelayStore : IRelayStore, IDisposable
 {
     /// <summary>The entity shape's version, reported like the SQLite schema's.</summary>
-    private const int EntityVersion = 2;
+    private const int EntityVersion = 3;
     private const string IndexRow = "run";
     private const string SecretRow = "secret";
 
@@ -186,6 +186,9 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
             NextAttemptAt = settlement.NextAttemptAt,
             Deadline = settlement.Deadline ?? current.Deadline,
             UpdatedAt = now,
+            Watch = settlement.WatchNextAt is null ? current.Watch : WatchTransitions.To(WatchTransition.Watch),
+            WatchNextAt = settlement.WatchNextAt ?? current.WatchNextAt,
+            JobStartedAt = settlement.JobStartedAt ?? current.JobStartedAt,
         };
         var settled = await ReplaceAsync(next, current.ETag!, cancellationToken) is not null;
         if (!settled)
@@ -322,6 +325,12 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
         var purged = 0;
         await foreach (var entity in _runs.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
+            if (entity.GetString("WatchState") == nameof(WatchState.Watching))
+            {
+                // A job still watched keeps its run, however long ago the run was last written.
+                continue;
+            }
+
             try
             {
                 await _runs.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, entity.ETag, cancellationToken);
@@ -461,6 +470,58 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
         {
             return false;
         }
+    }
+
+    public async Task<IReadOnlyList<RunRecord>> ListWatchesDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        await InitializeAsync(cancellationToken);
+        var filter = TableClient.CreateQueryFilter($"WatchState eq {nameof(WatchState.Watching)} and WatchNextAt le {now}");
+        var due = new List<RunRecord>();
+        await foreach (var entity in _runs.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            var run = FromEntity(entity);
+            if (run.WatchLeaseUntil is not { } leased || leased <= now)
+            {
+                due.Add(run);
+            }
+        }
+
+        return [.. due.OrderBy(r => r.WatchNextAt).Take(max)];
+    }
+
+    public async Task<RunLease?> TakeWatchAsync(RunRecord due, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(due);
+        var now = _clock.GetUtcNow();
+        if (due.Watch != WatchTransitions.From(WatchTransition.WatchTake) || due.ETag is null || due.WatchNextAt > now || due.WatchLeaseUntil > now)
+        {
+            return null;
+        }
+
+        var taken = due with { Version = due.Version + 1, WatchLeaseUntil = now + lease };
+        var etag = await ReplaceAsync(taken, due.ETag, cancellationToken);
+        return etag is null ? null : new RunLease(due.Key, due.RunId, taken.Version) { ETag = etag };
+    }
+
+    public async Task<bool> UpdateWatchAsync(RunLease lease, WatchUpdate update, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(update);
+        if (update.Transition is WatchTransition.Watch or WatchTransition.WatchTake)
+        {
+            throw new ArgumentException("A watch update ends a check: it reschedules, ends, loses or abandons the watch.", nameof(update));
+        }
+
+        // The ETag of the take proves the entity unchanged since; a lease without one is read first.
+        var current = await FindAsync(lease.Key, cancellationToken);
+        if (current is null || current.RunId != lease.RunId || current.Version != lease.Version || current.Watch != WatchState.Watching
+            || (lease.ETag is not null && current.ETag != lease.ETag))
+        {
+            return false;
+        }
+
+        return await ReplaceAsync(update.Apply(current), current.ETag!, cancellationToken) is not null;
     }
 
     public async Task AppendActionAsync(RunAction action, CancellationToken cancellationToken)
@@ -715,6 +776,16 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
             ["Deadline"] = record.Deadline,
             ["CreatedAt"] = record.CreatedAt,
             ["UpdatedAt"] = record.UpdatedAt,
+            ["WatchState"] = record.Watch.ToString(),
+            ["WatchNextAt"] = record.WatchNextAt,
+            ["WatchLeaseUntil"] = record.WatchLeaseUntil,
+            ["WatchChecks"] = record.WatchChecks,
+            ["WatchMisses"] = record.WatchMisses,
+            ["WatchFailures"] = record.WatchFailures,
+            ["WatchReason"] = record.WatchReason,
+            ["JobStartedAt"] = record.JobStartedAt,
+            ["JobFinishedAt"] = record.JobFinishedAt,
+            ["OverdueAt"] = record.OverdueAt,
         };
 
     private static RunRecord FromEntity(TableEntity entity) => new()
@@ -742,6 +813,16 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
         CreatedAt = entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
         UpdatedAt = entity.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue,
         ETag = entity.ETag.ToString(),
+        Watch = entity.GetString("WatchState") is { } watch ? Enum.Parse<WatchState>(watch) : WatchState.None,
+        WatchNextAt = entity.GetDateTimeOffset("WatchNextAt"),
+        WatchLeaseUntil = entity.GetDateTimeOffset("WatchLeaseUntil"),
+        WatchChecks = entity.GetInt32("WatchChecks") ?? 0,
+        WatchMisses = entity.GetInt32("WatchMisses") ?? 0,
+        WatchFailures = entity.GetInt32("WatchFailures") ?? 0,
+        WatchReason = entity.GetString("WatchReason"),
+        JobStartedAt = entity.GetDateTimeOffset("JobStartedAt"),
+        JobFinishedAt = entity.GetDateTimeOffset("JobFinishedAt"),
+        OverdueAt = entity.GetDateTimeOffset("OverdueAt"),
     };
 
     private static string PartitionKey(ClaimKey key) => Encode($"{key.Kind}|{key.Scope}");
