@@ -232,7 +232,7 @@ public sealed class TriggerRunner
         {
             started = await platform.StartJobAsync(request, cancellationToken);
         }
-        catch (RelayException ex) when (ex.Kind == RelayErrorKind.PlatformUnavailable && queueWhenUnavailable)
+        catch (RelayException ex) when (queueWhenUnavailable && NothingWasSent(ex))
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Kind.ToString());
             var kept = await KeepPendingAsync(calling, run, ex);
@@ -254,10 +254,14 @@ public sealed class TriggerRunner
             throw;
         }
 
-        // The start arms the job's watch in the same write: no started job is left unfollowed.
+        // A job the platform ended as soon as it created it is still a job: recorded as started, with its failed
+        // status and why, so that nothing sends it again. The start arms the job's watch in the same write: no started
+        // job is left unfollowed (one that already ended is checked at once, and its chains run from the watch).
+        var endedAtOnce = started.Status is { IsFinal: true, State: not JobState.Succeeded } ? started.Status.Message ?? $"the job ended at once ({started.Status.RawStatus})" : null;
         var now = _timeProvider.GetUtcNow();
         var settlement = RunSettlement.Started(platform.Name, started.Status, started.JobSecret) with
         {
+            Reason = endedAtOnce,
             WatchNextAt = WatchSchedule.FirstCheck(now, trigger, _watch, started.Status),
         };
         await SettleAsync(calling, settlement, CancellationToken.None);
@@ -272,6 +276,7 @@ public sealed class TriggerRunner
             RawStatus = started.Status.RawStatus,
             JobUrl = started.Status.Url,
             JobStartedAt = started.Status.StartedAt,
+            Reason = endedAtOnce,
             UpdatedAt = now,
             Watch = WatchState.Watching,
             WatchNextAt = settlement.WatchNextAt,
@@ -358,6 +363,13 @@ public sealed class TriggerRunner
         await SettleAsync(lease, RunSettlement.Refused(ex.Message), cancellationToken);
         return "refused";
     }
+
+    /// <summary>
+    /// Whether a failed start provably sent nothing the platform acted on, so that it may be sent again: the platform
+    /// was unreachable or said it is unavailable, or its credential could not be read from the secret store (that
+    /// read comes before the call, and a re-read after a refused credential follows a call the platform refused).
+    /// </summary>
+    private static bool NothingWasSent(RelayException ex) => ex.Kind is RelayErrorKind.PlatformUnavailable or RelayErrorKind.SecretStoreUnavailable;
 
     private static void CountStart(string trigger, string platform, string result)
         => RelayTelemetry.JobStarts.Add(1, new TagList

@@ -138,6 +138,12 @@ internal sealed record RunRecord
     /// <summary>When the watch found the job running past its trigger's <c>maxDuration</c>.</summary>
     public DateTimeOffset? OverdueAt { get; init; }
 
+    /// <summary>
+    /// Whether the store's lookup rows for this run (by run id, in the listing, under its parent) may be missing, so
+    /// that the next writer must write them first: a Table Storage record written before those rows were.
+    /// </summary>
+    public bool IndexPending { get; init; }
+
     public bool IsSettled => State is not (RunState.Claimed or RunState.Starting);
 }
 
@@ -237,8 +243,6 @@ internal sealed record RunSettlement(RunState State)
             JobStartedAt = status.StartedAt,
         };
     }
-
-    public static RunSettlement Ignored(string reason) => new(RunState.Ignored) { Reason = reason };
 
     public static RunSettlement Refused(string reason) => new(RunState.Refused) { Reason = reason };
 

@@ -106,16 +106,16 @@ internal sealed class TheEyeJobPlatform : IJobPlatform
             };
         }
 
-        // A 200 can carry a job that TheEye built and ended at once (bad arguments): that is a failed start.
+        // A 200 can carry a job that TheEye built and ended at once (bad arguments). The job exists, with an id: it is
+        // recorded as started and failed, so that a redelivery is answered with it instead of creating another.
         if (started.Status is { IsFinal: true, State: not JobState.Succeeded })
         {
             TheEyeLog.FailedAtOnce(_logger, Name, job.TaskId, started.Status.JobId, started.Status.RawStatus);
-            throw new RelayException(RelayErrorKind.PlatformRejected,
-                $"TheEye created job {started.Status.JobId} for task {job.TaskId} but it ended at once ({started.Status.RawStatus}){(started.Status.Message is { } m ? ": " + Clean(m, null) : string.Empty)}. Check the task's arguments.")
+            var failed = started.Status with
             {
-                Platform = Name,
-                PlatformStatusCode = (int)answer.Response.StatusCode,
+                Message = $"TheEye created job {started.Status.JobId} for task {job.TaskId} but it ended at once ({started.Status.RawStatus}){(started.Status.Message is { } m ? ": " + Clean(m, null) : string.Empty)}. Check the task's arguments.",
             };
+            return new StartedJob(failed.JobId, failed) { JobSecret = started.JobSecret };
         }
 
         TheEyeLog.Started(_logger, Name, job.Trigger, job.TaskId, started.Status.JobId, started.Status.RawStatus);

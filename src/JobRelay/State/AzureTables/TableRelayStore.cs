@@ -23,7 +23,7 @@ namespace JobRelay.State.AzureTables;
 /// ETag condition refuses the write if anything changed the entity since, exactly as a read would have shown. That
 /// saves the partition two reads per accepted delivery; a lease this instance does not remember is read as before.
 /// </remarks>
-internal sealed class TableRelayStore : IRelayStore, IDisposable
+internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
 {
     /// <summary>The entity shape's version, reported like the SQLite schema's.</summary>
     private const int EntityVersion = 3;
@@ -73,86 +73,30 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
 
     public async Task<ClaimResult> ClaimAsync(NewRun run, TimeSpan lease, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(run);
         await InitializeAsync(cancellationToken);
-        while (true)
-        {
-            var now = _clock.GetUtcNow();
-            var existing = await FindAsync(run.Key, cancellationToken);
-            if (existing is null)
-            {
-                var record = run.ToClaimedRecord(now, lease);
-                try
-                {
-                    var added = await _runs.AddEntityAsync(ToEntity(record), cancellationToken);
-                    record = record with { ETag = added.Headers.ETag?.ToString() };
-                }
-                catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
-                {
-                    continue;
-                }
-
-                await _index.UpsertEntityAsync(IndexEntity(record), TableUpdateMode.Replace, cancellationToken);
-                await _index.UpsertEntityAsync(ListEntity(record), TableUpdateMode.Replace, cancellationToken);
-                if (record.ParentRunId is { } parent)
-                {
-                    await _index.UpsertEntityAsync(FollowerEntity(parent, record), TableUpdateMode.Replace, cancellationToken);
-                }
-
-                return ClaimResult.First(Remember(record));
-            }
-
-            switch (existing.State)
-            {
-                case RunState.Claimed when existing.LeaseUntil <= now:
-                    if (await TakeAsync(existing, now, lease, cancellationToken) is { } taken)
-                    {
-                        StoreLog.TakenOver(_logger, existing.Key, existing.RunId);
-                        return ClaimResult.First(taken);
-                    }
-
-                    continue;
-                case RunState.Starting when existing.LeaseUntil <= now:
-                    if (await ExpireStartAsync(existing, cancellationToken) is { } expired)
-                    {
-                        return new ClaimResult(ClaimStatus.Settled, expired, null);
-                    }
-
-                    continue;
-                case RunState.Claimed or RunState.Starting:
-                    return new ClaimResult(ClaimStatus.InFlight, existing, null);
-                default:
-                    return new ClaimResult(ClaimStatus.Settled, existing, null);
-            }
-        }
+        return await RunProtocol.ClaimAsync(this, run, lease, _clock, _logger, cancellationToken);
     }
 
     public async Task<RunLease?> BeginStartAsync(RunLease lease, TimeSpan callLease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
+        var begin = RunTransitions.BeginStart;
         var current = await CurrentAsync(lease, cancellationToken);
-        if (current is not { State: RunState.Claimed })
+        if (!begin.Allows(current, _clock.GetUtcNow()))
         {
             return null;
         }
 
-        var now = _clock.GetUtcNow();
-        var next = current with { State = RunState.Starting, Version = current.Version + 1, LeaseUntil = now + callLease, Attempts = current.Attempts + 1, UpdatedAt = now };
-        var etag = await ReplaceAsync(next, current.ETag!, cancellationToken);
-        return etag is null ? null : LeaseOf(Remember(next with { ETag = etag }));
+        var written = await ReplaceAsync(begin, current!, begin.Apply(current!, _clock.GetUtcNow(), callLease), cancellationToken);
+        return written is null ? null : LeaseOf(written);
     }
 
     public async Task<bool> SettleAsync(RunLease lease, RunSettlement settlement, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        ArgumentNullException.ThrowIfNull(settlement);
-        if (settlement.State is RunState.Claimed or RunState.Starting)
-        {
-            throw new ArgumentException("A settlement ends a claim: it cannot be Claimed or Starting.", nameof(settlement));
-        }
-
+        var transition = RunTransitions.OnSettle(settlement);
         var current = await CurrentAsync(lease, cancellationToken);
-        if (current is null)
+        if (current is null || !transition.Allows(current, _clock.GetUtcNow()))
         {
             StoreLog.LeaseLost(_logger, lease.Key, lease.RunId);
             return false;
@@ -171,26 +115,7 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
             await _index.UpsertEntityAsync(job, TableUpdateMode.Replace, cancellationToken);
         }
 
-        var now = _clock.GetUtcNow();
-        var next = current with
-        {
-            State = settlement.State,
-            Version = current.Version + 1,
-            LeaseUntil = null,
-            Platform = settlement.Platform ?? current.Platform,
-            JobId = settlement.JobId ?? current.JobId,
-            JobState = settlement.JobState ?? current.JobState,
-            RawStatus = settlement.RawStatus ?? current.RawStatus,
-            JobUrl = settlement.JobUrl ?? current.JobUrl,
-            Reason = settlement.Reason,
-            NextAttemptAt = settlement.NextAttemptAt,
-            Deadline = settlement.Deadline ?? current.Deadline,
-            UpdatedAt = now,
-            Watch = settlement.WatchNextAt is null ? current.Watch : WatchTransitions.To(WatchTransition.Watch),
-            WatchNextAt = settlement.WatchNextAt ?? current.WatchNextAt,
-            JobStartedAt = settlement.JobStartedAt ?? current.JobStartedAt,
-        };
-        var settled = await ReplaceAsync(next, current.ETag!, cancellationToken) is not null;
+        var settled = await ReplaceAsync(transition, current, transition.Apply(current, _clock.GetUtcNow(), outcome: settlement), cancellationToken) is not null;
         if (!settled)
         {
             StoreLog.LeaseLost(_logger, lease.Key, lease.RunId);
@@ -203,27 +128,21 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(lease);
         var current = await CurrentAsync(lease, cancellationToken);
-        if (current is not { State: RunState.Claimed or RunState.Starting })
+        if (!RunTransitions.Release.Allows(current, _clock.GetUtcNow()))
         {
             return false;
         }
 
         try
         {
-            await _runs.DeleteEntityAsync(PartitionKey(lease.Key), RowKey(lease.Key), new ETag(current.ETag!), cancellationToken);
+            await _runs.DeleteEntityAsync(PartitionKey(lease.Key), RowKey(lease.Key), new ETag(current!.ETag!), cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
         {
             return false;
         }
 
-        await DeleteQuietlyAsync(_index, Encode(lease.RunId), IndexRow, cancellationToken);
-        await DeleteQuietlyAsync(_index, ListPartition, ListRowKey(current.CreatedAt, current.RunId), cancellationToken);
-        if (current.ParentRunId is { } parent)
-        {
-            await DeleteQuietlyAsync(_index, Encode("followers|" + parent), Encode(current.RunId), cancellationToken);
-        }
-
+        await DeleteIndexRowsAsync(current, cancellationToken);
         return true;
     }
 
@@ -284,37 +203,16 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
         return [.. due.OrderBy(r => r.NextAttemptAt ?? r.LeaseUntil).Take(max)];
     }
 
-    public async Task<RunLease?> TakeDueAsync(RunRecord due, TimeSpan lease, CancellationToken cancellationToken)
+    public Task<RunLease?> TakeDueAsync(RunRecord due, TimeSpan lease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(due);
-        if (due.State is not (RunState.Pending or RunState.Claimed) || due.ETag is null)
-        {
-            return null;
-        }
-
-        var taken = await TakeAsync(due, _clock.GetUtcNow(), lease, cancellationToken);
-        return taken is null ? null : new RunLease(taken.Key, taken.RunId, taken.Version) { ETag = taken.ETag };
+        return due.ETag is null ? Task.FromResult<RunLease?>(null) : RunProtocol.TakeDueAsync(this, due, lease, _clock.GetUtcNow(), cancellationToken);
     }
 
-    public async Task<RunRecord?> ExpireStartAsync(RunRecord starting, CancellationToken cancellationToken)
+    public Task<RunRecord?> ExpireStartAsync(RunRecord starting, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(starting);
-        if (starting.State != RunState.Starting || starting.ETag is null)
-        {
-            return null;
-        }
-
-        const string Reason = "the instance starting this job stopped before the platform's answer was recorded; check the platform before starting it again";
-        var now = _clock.GetUtcNow();
-        var next = starting with { State = RunState.OutcomeUnknown, Version = starting.Version + 1, LeaseUntil = null, Reason = Reason, UpdatedAt = now };
-        var etag = await ReplaceAsync(next, starting.ETag, cancellationToken);
-        if (etag is null)
-        {
-            return null;
-        }
-
-        StoreLog.StartExpired(_logger, starting.Key, starting.RunId);
-        return next with { ETag = etag };
+        return starting.ETag is null ? Task.FromResult<RunRecord?>(null) : RunProtocol.ExpireStartAsync(this, starting, _clock.GetUtcNow(), _logger, cancellationToken);
     }
 
     public async Task<int> PurgeAsync(DateTimeOffset before, CancellationToken cancellationToken)
@@ -342,12 +240,7 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
 
             purged++;
             var run = FromEntity(entity);
-            await DeleteQuietlyAsync(_index, Encode(run.RunId), IndexRow, cancellationToken);
-            await DeleteQuietlyAsync(_index, ListPartition, ListRowKey(run.CreatedAt, run.RunId), cancellationToken);
-            if (run.ParentRunId is { } parent)
-            {
-                await DeleteQuietlyAsync(_index, Encode("followers|" + parent), Encode(run.RunId), cancellationToken);
-            }
+            await DeleteIndexRowsAsync(run, cancellationToken);
 
             await foreach (var action in _index.QueryAsync<TableEntity>(e => e.PartitionKey == Encode("actions|" + run.RunId), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
             {
@@ -500,7 +393,7 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
         }
 
         var taken = due with { Version = due.Version + 1, WatchLeaseUntil = now + lease };
-        var etag = await ReplaceAsync(taken, due.ETag, cancellationToken);
+        var etag = await ReplaceWatchAsync(due, taken, cancellationToken);
         return etag is null ? null : new RunLease(due.Key, due.RunId, taken.Version) { ETag = etag };
     }
 
@@ -521,7 +414,7 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
             return false;
         }
 
-        return await ReplaceAsync(update.Apply(current), current.ETag!, cancellationToken) is not null;
+        return await ReplaceWatchAsync(current, update.Apply(current), cancellationToken) is not null;
     }
 
     public async Task AppendActionAsync(RunAction action, CancellationToken cancellationToken)
@@ -589,8 +482,7 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(trigger);
         await InitializeAsync(cancellationToken);
-        var states = new Dictionary<RunState, long>();
-        var latencies = new List<TimeSpan>();
+        var tally = new RunTally();
         var filter = TableClient.CreateQueryFilter(
             $"PartitionKey eq {ListPartition} and RowKey ge {InvertedMillis(to.ToUnixTimeMilliseconds() - 1)} and RowKey lt {InvertedMillis(from.ToUnixTimeMilliseconds()) + "}"} and Trigger eq {trigger}");
         var rows = new List<TableEntity>();
@@ -603,24 +495,19 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
         {
             foreach (var run in (await Task.WhenAll(chunk.Select(row => FindListedAsync(row, cancellationToken)))).OfType<RunRecord>())
             {
-                states[run.State] = states.GetValueOrDefault(run.State) + 1;
-                if (run.State == RunState.Started)
-                {
-                    latencies.Add(run.UpdatedAt - run.CreatedAt);
-                }
+                tally.AddRun(run.State, run.CreatedAt, run.UpdatedAt);
             }
         }
 
-        var counted = new Dictionary<CountedOutcome, long>();
         var countFilter = TableClient.CreateQueryFilter(
             $"PartitionKey eq {Encode("counts|" + trigger)} and RowKey ge {from.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture)} and RowKey lt {to.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture)}");
         await foreach (var row in _index.QueryAsync<TableEntity>(countFilter, cancellationToken: cancellationToken))
         {
             var outcome = Enum.Parse<CountedOutcome>(row.RowKey[(row.RowKey.IndexOf('|', StringComparison.Ordinal) + 1)..]);
-            counted[outcome] = counted.GetValueOrDefault(outcome) + (row.GetInt64("Count") ?? 0);
+            tally.AddCounted(outcome, row.GetInt64("Count") ?? 0);
         }
 
-        return new RunSummary(states, latencies, counted);
+        return tally.ToSummary();
     }
 
     /// <summary>The run a listing or follower row points at, if it is still that run.</summary>
@@ -631,12 +518,25 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
         return run?.RunId == row.GetString("RunId") ? run : null;
     }
 
-    private async Task<RunRecord?> TakeAsync(RunRecord existing, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken)
+    async Task<RunRecord?> IRunWrites.InsertAsync(RunRecord first, CancellationToken cancellationToken)
     {
-        var next = existing with { State = RunState.Claimed, Version = existing.Version + 1, LeaseUntil = now + lease, UpdatedAt = now };
-        var etag = await ReplaceAsync(next, existing.ETag!, cancellationToken);
-        return etag is null ? null : Remember(next with { ETag = etag });
+        // The lookup rows go first: rows whose run was never added (a crash, a lost race) point at no run and are
+        // skipped by every reader, while a run without them could never be found by its id, listed or followed.
+        await UpsertIndexRowsAsync(first, cancellationToken);
+        try
+        {
+            var added = await _runs.AddEntityAsync(ToEntity(first), cancellationToken);
+            return Remember(first with { ETag = added.Headers.ETag?.ToString() });
+        }
+        catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
+        {
+            await DeleteIndexRowsAsync(first, cancellationToken);
+            return null;
+        }
     }
+
+    Task<RunRecord?> IRunWrites.ReplaceAsync(RunTransition transition, RunRecord read, RunRecord next, CancellationToken cancellationToken)
+        => ReplaceAsync(transition, read, next, cancellationToken);
 
     /// <summary>
     /// The record a lease names, if it is still at the lease's version: the one this instance wrote with the lease's
@@ -670,17 +570,75 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
 
     private static RunLease LeaseOf(RunRecord record) => new(record.Key, record.RunId, record.Version) { ETag = record.ETag };
 
-    /// <summary>Replaces the entity if it still has <paramref name="etag"/>; returns the new ETag, or null when it changed.</summary>
-    private async Task<string?> ReplaceAsync(RunRecord record, string etag, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replaces <paramref name="read"/> with <paramref name="next"/> if the entity still has the ETag read (the same
+    /// row at the same version); the record as written (remembered while it holds a lease), or null when it changed.
+    /// </summary>
+    private async Task<RunRecord?> ReplaceAsync(RunTransition transition, RunRecord read, RunRecord next, CancellationToken cancellationToken)
     {
+        if (!transition.From.Contains(read.State) || read.ETag is null)
+        {
+            return null;
+        }
+
+        if (read.IndexPending)
+        {
+            // Written before the lookup rows were (by a version that added them after the run, and stopped between):
+            // whoever writes the run next writes them, so a run that settles is always found.
+            await UpsertIndexRowsAsync(read, cancellationToken);
+        }
+
         try
         {
-            var response = await _runs.UpdateEntityAsync(ToEntity(record), new ETag(etag), TableUpdateMode.Replace, cancellationToken);
+            var response = await _runs.UpdateEntityAsync(ToEntity(next), new ETag(read.ETag), TableUpdateMode.Replace, cancellationToken);
+            return Remember(next with { ETag = response.Headers.ETag?.ToString(), IndexPending = false });
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A watch's write (<see cref="WatchTransitions"/>): replaces a watching run with <paramref name="next"/> if the
+    /// entity still has the ETag read; the new ETag, or null when it changed.
+    /// </summary>
+    private async Task<string?> ReplaceWatchAsync(RunRecord read, RunRecord next, CancellationToken cancellationToken)
+    {
+        if (read.Watch != WatchState.Watching || read.ETag is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var response = await _runs.UpdateEntityAsync(ToEntity(next), new ETag(read.ETag), TableUpdateMode.Replace, cancellationToken);
             return response.Headers.ETag?.ToString();
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
         {
             return null;
+        }
+    }
+
+    /// <summary>The run's lookup rows: by run id, in the newest-first listing, and under its parent; idempotent.</summary>
+    private async Task UpsertIndexRowsAsync(RunRecord run, CancellationToken cancellationToken)
+    {
+        await _index.UpsertEntityAsync(IndexEntity(run), TableUpdateMode.Replace, cancellationToken);
+        await _index.UpsertEntityAsync(ListEntity(run), TableUpdateMode.Replace, cancellationToken);
+        if (run.ParentRunId is { } parent)
+        {
+            await _index.UpsertEntityAsync(FollowerEntity(parent, run), TableUpdateMode.Replace, cancellationToken);
+        }
+    }
+
+    private async Task DeleteIndexRowsAsync(RunRecord run, CancellationToken cancellationToken)
+    {
+        await DeleteQuietlyAsync(_index, Encode(run.RunId), IndexRow, cancellationToken);
+        await DeleteQuietlyAsync(_index, ListPartition, ListRowKey(run.CreatedAt, run.RunId), cancellationToken);
+        if (run.ParentRunId is { } parent)
+        {
+            await DeleteQuietlyAsync(_index, Encode("followers|" + parent), Encode(run.RunId), cancellationToken);
         }
     }
 
@@ -786,6 +744,9 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
             ["JobStartedAt"] = record.JobStartedAt,
             ["JobFinishedAt"] = record.JobFinishedAt,
             ["OverdueAt"] = record.OverdueAt,
+
+            // This version writes a run's lookup rows before the run itself, so every run it writes has them.
+            ["Indexed"] = true,
         };
 
     private static RunRecord FromEntity(TableEntity entity) => new()
@@ -823,6 +784,7 @@ internal sealed class TableRelayStore : IRelayStore, IDisposable
         JobStartedAt = entity.GetDateTimeOffset("JobStartedAt"),
         JobFinishedAt = entity.GetDateTimeOffset("JobFinishedAt"),
         OverdueAt = entity.GetDateTimeOffset("OverdueAt"),
+        IndexPending = entity.GetBoolean("Indexed") != true,
     };
 
     private static string PartitionKey(ClaimKey key) => Encode($"{key.Kind}|{key.Scope}");

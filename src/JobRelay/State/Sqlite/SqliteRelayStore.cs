@@ -17,10 +17,12 @@ namespace JobRelay.State.Sqlite;
 /// This process's writes go through one writer connection, which commits whatever writes are queued at that moment
 /// in one transaction (group commit): the commit, not the statement, is what a write costs, and under load many
 /// requests share it. A write is reported done only once its transaction has committed, so a caller never acts on a
-/// write a crash could still undo. Each statement stays conditional, so its outcome is the same whether it shares a
-/// transaction or not.
+/// write a crash of the process could still undo; a transaction that carries a write the protocol marks durable (the
+/// mark before a platform call, a pending start its sender is told about) is synced to disk as it commits, so not even
+/// a crash of the machine undoes those. Each statement stays conditional, so its outcome is the same whether it shares
+/// a transaction or not.
 /// </remarks>
-internal sealed class SqliteRelayStore : IRelayStore, IDisposable
+internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
 {
     /// <summary>The schema this version writes; a file with a newer one is refused rather than misread.</summary>
     internal const int SchemaVersion = 4;
@@ -49,6 +51,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
     private volatile bool _disposed;
     private long _commits;
     private long _committedWrites;
+    private long _durableCommits;
 
     public SqliteRelayStore(string path, TimeProvider clock, ILogger<SqliteRelayStore> logger)
     {
@@ -77,6 +80,9 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
     /// <summary>Writes those transactions carried.</summary>
     internal long CommittedWrites => Interlocked.Read(ref _committedWrites);
 
+    /// <summary>Those transactions committed with synchronous FULL, because they carried a durable write.</summary>
+    internal long DurableCommits => Interlocked.Read(ref _durableCommits);
+
     public void Dispose()
     {
         if (_disposed)
@@ -96,93 +102,23 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
         _initGate.Dispose();
     }
 
-    public async Task<ClaimResult> ClaimAsync(NewRun run, TimeSpan lease, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(run);
-        while (true)
-        {
-            var now = _clock.GetUtcNow();
-            var existing = await FindAsync(run.Key, cancellationToken);
-            if (existing is null)
-            {
-                var record = run.ToClaimedRecord(now, lease);
-                if (await InsertAsync(record, cancellationToken))
-                {
-                    return ClaimResult.First(record);
-                }
-
-                continue;
-            }
-
-            switch (existing.State)
-            {
-                case RunState.Claimed when existing.LeaseUntil <= now:
-                    var taken = await TakeAsync(existing, now, lease, cancellationToken);
-                    if (taken is not null)
-                    {
-                        StoreLog.TakenOver(_logger, existing.Key, existing.RunId);
-                        return ClaimResult.First(taken);
-                    }
-
-                    continue;
-                case RunState.Starting when existing.LeaseUntil <= now:
-                    if (await ExpireAsync(existing, now, cancellationToken) is { } expired)
-                    {
-                        return new ClaimResult(ClaimStatus.Settled, expired, null);
-                    }
-
-                    continue;
-                case RunState.Claimed or RunState.Starting:
-                    return new ClaimResult(ClaimStatus.InFlight, existing, null);
-                default:
-                    return new ClaimResult(ClaimStatus.Settled, existing, null);
-            }
-        }
-    }
+    public Task<ClaimResult> ClaimAsync(NewRun run, TimeSpan lease, CancellationToken cancellationToken)
+        => RunProtocol.ClaimAsync(this, run, lease, _clock, _logger, cancellationToken);
 
     public async Task<RunLease?> BeginStartAsync(RunLease lease, TimeSpan callLease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         var now = _clock.GetUtcNow();
-        var statement = new Statement(
-            "UPDATE runs SET state = $state, version = version + 1, lease_until = $lease, attempts = attempts + 1, updated_at = $now " +
-            "WHERE kind = $kind AND scope = $scope AND id = $id AND version = $version AND state = $claimed",
-            ("$state", nameof(RunState.Starting)), ("$lease", Millis(now + callLease)), ("$now", Millis(now)), ("$claimed", nameof(RunState.Claimed)));
-        return await WriteAsync(statement.WithKey(lease.Key, lease.Version), cancellationToken) == 1 ? lease with { Version = lease.Version + 1 } : null;
+        var statement = TransitionStatement(RunTransitions.BeginStart, lease.Key, lease.RunId, lease.Version, now, now + callLease, outcome: null);
+        return await WriteAsync(statement, cancellationToken) == 1 ? lease with { Version = lease.Version + 1 } : null;
     }
 
     public async Task<bool> SettleAsync(RunLease lease, RunSettlement settlement, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        ArgumentNullException.ThrowIfNull(settlement);
-        if (settlement.State is RunState.Claimed or RunState.Starting)
-        {
-            throw new ArgumentException("A settlement ends a claim: it cannot be Claimed or Starting.", nameof(settlement));
-        }
-
-        var now = _clock.GetUtcNow();
-        var statement = new Statement(
-            "UPDATE runs SET state = $state, version = version + 1, lease_until = NULL, platform = COALESCE($platform, platform), " +
-            "job_id = COALESCE($jobId, job_id), job_state = COALESCE($jobState, job_state), raw_status = COALESCE($rawStatus, raw_status), " +
-            "job_url = COALESCE($jobUrl, job_url), job_secret = COALESCE($jobSecret, job_secret), reason = $reason, " +
-            "next_attempt_at = $nextAttempt, deadline = COALESCE($deadline, deadline), updated_at = $now, " +
-            "watch_state = CASE WHEN $watchNext IS NULL THEN watch_state ELSE 'Watching' END, watch_next_at = COALESCE($watchNext, watch_next_at), " +
-            "job_started_at = COALESCE($jobStarted, job_started_at) " +
-            "WHERE kind = $kind AND scope = $scope AND id = $id AND version = $version",
-            ("$state", settlement.State.ToString()),
-            ("$platform", settlement.Platform),
-            ("$jobId", settlement.JobId),
-            ("$jobState", settlement.JobState?.ToString()),
-            ("$rawStatus", settlement.RawStatus),
-            ("$jobUrl", settlement.JobUrl?.ToString()),
-            ("$jobSecret", settlement.JobSecret),
-            ("$reason", settlement.Reason),
-            ("$nextAttempt", settlement.NextAttemptAt is { } next ? Millis(next) : null),
-            ("$deadline", settlement.Deadline is { } deadline ? Millis(deadline) : null),
-            ("$watchNext", settlement.WatchNextAt is { } watchNext ? Millis(watchNext) : null),
-            ("$jobStarted", settlement.JobStartedAt is { } jobStarted ? Millis(jobStarted) : null),
-            ("$now", Millis(now)));
-        var settled = await WriteAsync(statement.WithKey(lease.Key, lease.Version), cancellationToken) == 1;
+        var transition = RunTransitions.OnSettle(settlement);
+        var statement = TransitionStatement(transition, lease.Key, lease.RunId, lease.Version, _clock.GetUtcNow(), leaseUntil: null, settlement);
+        var settled = await WriteAsync(statement, cancellationToken) == 1;
         if (!settled)
         {
             StoreLog.LeaseLost(_logger, lease.Key, lease.RunId);
@@ -194,10 +130,8 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
     public async Task<bool> ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        var statement = new Statement(
-            "DELETE FROM runs WHERE kind = $kind AND scope = $scope AND id = $id AND version = $version AND state IN ($claimed, $starting)",
-            ("$claimed", nameof(RunState.Claimed)), ("$starting", nameof(RunState.Starting)));
-        return await WriteAsync(statement.WithKey(lease.Key, lease.Version), cancellationToken) == 1;
+        var statement = TransitionStatement(RunTransitions.Release, lease.Key, lease.RunId, lease.Version, _clock.GetUtcNow(), leaseUntil: null, outcome: null);
+        return await WriteAsync(statement, cancellationToken) == 1;
     }
 
     public Task<RunRecord?> FindAsync(ClaimKey key, CancellationToken cancellationToken)
@@ -244,23 +178,11 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
         return await ReadAsync(statement, Read, max, cancellationToken);
     }
 
-    public async Task<RunLease?> TakeDueAsync(RunRecord due, TimeSpan lease, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(due);
-        if (due.State is not (RunState.Pending or RunState.Claimed))
-        {
-            return null;
-        }
-
-        var taken = await TakeAsync(due, _clock.GetUtcNow(), lease, cancellationToken);
-        return taken is null ? null : new RunLease(taken.Key, taken.RunId, taken.Version);
-    }
+    public Task<RunLease?> TakeDueAsync(RunRecord due, TimeSpan lease, CancellationToken cancellationToken)
+        => RunProtocol.TakeDueAsync(this, due, lease, _clock.GetUtcNow(), cancellationToken);
 
     public Task<RunRecord?> ExpireStartAsync(RunRecord starting, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(starting);
-        return starting.State != RunState.Starting ? Task.FromResult<RunRecord?>(null) : ExpireAsync(starting, _clock.GetUtcNow(), cancellationToken);
-    }
+        => RunProtocol.ExpireStartAsync(this, starting, _clock.GetUtcNow(), _logger, cancellationToken);
 
     public async Task<int> PurgeAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {
@@ -447,17 +369,12 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
             new Statement(
                 "SELECT state, created_at, updated_at FROM runs WHERE trigger_name = $trigger AND created_at >= $from AND created_at < $to",
                 ("$trigger", trigger), ("$from", Millis(from)), ("$to", Millis(to))),
-            reader => (State: Enum.Parse<RunState>(reader.GetString(0)), Latency: TimeSpan.FromMilliseconds(reader.GetInt64(2) - reader.GetInt64(1))),
+            reader => (State: Enum.Parse<RunState>(reader.GetString(0)), CreatedAt: DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), UpdatedAt: DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))),
             int.MaxValue, cancellationToken);
-        var states = new Dictionary<RunState, long>();
-        var latencies = new List<TimeSpan>();
-        foreach (var (state, latency) in rows)
+        var tally = new RunTally();
+        foreach (var (state, createdAt, updatedAt) in rows)
         {
-            states[state] = states.GetValueOrDefault(state) + 1;
-            if (state == RunState.Started)
-            {
-                latencies.Add(latency);
-            }
+            tally.AddRun(state, createdAt, updatedAt);
         }
 
         var sums = await ReadAsync(
@@ -466,50 +383,138 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
                 ("$trigger", trigger), ("$from", Millis(from)), ("$to", Millis(to))),
             reader => (Outcome: Enum.Parse<CountedOutcome>(reader.GetString(0)), Count: reader.GetInt64(1)),
             int.MaxValue, cancellationToken);
-        return new RunSummary(states, latencies, sums.ToDictionary(sum => sum.Outcome, sum => sum.Count));
+        foreach (var (outcome, count) in sums)
+        {
+            tally.AddCounted(outcome, count);
+        }
+
+        return tally.ToSummary();
     }
 
     private const string SettledStates = "state IN ('Started', 'OutcomeUnknown', 'Refused', 'Ignored')";
 
-    /// <summary>Takes an abandoned claim or a due pending start at the version read, with a fresh lease.</summary>
-    private async Task<RunRecord?> TakeAsync(RunRecord existing, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken)
-    {
-        var statement = new Statement(
-            "UPDATE runs SET state = $claimed, version = version + 1, lease_until = $lease, updated_at = $now " +
-            "WHERE kind = $kind AND scope = $scope AND id = $id AND version = $version",
-            ("$claimed", nameof(RunState.Claimed)), ("$lease", Millis(now + lease)), ("$now", Millis(now)));
-        return await WriteAsync(statement.WithKey(existing.Key, existing.Version), cancellationToken) == 1
-            ? existing with { State = RunState.Claimed, Version = existing.Version + 1, LeaseUntil = now + lease, UpdatedAt = now }
-            : null;
-    }
-
-    private async Task<RunRecord?> ExpireAsync(RunRecord starting, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        const string Reason = "the instance starting this job stopped before the platform's answer was recorded; check the platform before starting it again";
-        var statement = new Statement(
-            "UPDATE runs SET state = $unknown, version = version + 1, lease_until = NULL, reason = $reason, updated_at = $now " +
-            "WHERE kind = $kind AND scope = $scope AND id = $id AND version = $version AND state = $starting",
-            ("$unknown", nameof(RunState.OutcomeUnknown)), ("$reason", Reason), ("$now", Millis(now)), ("$starting", nameof(RunState.Starting)));
-        if (await WriteAsync(statement.WithKey(starting.Key, starting.Version), cancellationToken) != 1)
-        {
-            return null;
-        }
-
-        StoreLog.StartExpired(_logger, starting.Key, starting.RunId);
-        return starting with { State = RunState.OutcomeUnknown, Version = starting.Version + 1, LeaseUntil = null, Reason = Reason, UpdatedAt = now };
-    }
-
-    private async Task<bool> InsertAsync(RunRecord record, CancellationToken cancellationToken)
+    async Task<RunRecord?> IRunWrites.InsertAsync(RunRecord first, CancellationToken cancellationToken)
     {
         // The conflict target is the key alone: a run id already taken by another key is an error, not a lost race,
         // which the claim would otherwise retry for ever without finding a run under its own key.
         var statement = new Statement(
             "INSERT INTO runs (kind, scope, id, run_id, trigger_name, origin, parent_run_id, trace_parent, arguments, state, version, lease_until, reason, attempts, created_at, updated_at) " +
             "VALUES ($kind, $scope, $id, $runId, $trigger, $origin, $parent, $traceParent, $arguments, $state, $version, $lease, $reason, 0, $now, $now) ON CONFLICT (kind, scope, id) DO NOTHING",
-            ("$runId", record.RunId), ("$trigger", record.Trigger), ("$origin", record.Origin), ("$parent", record.ParentRunId), ("$traceParent", record.TraceParent),
-            ("$arguments", record.Arguments), ("$state", record.State.ToString()), ("$lease", record.LeaseUntil is { } until ? Millis(until) : null),
-            ("$reason", record.Reason), ("$now", Millis(record.CreatedAt)));
-        return await WriteAsync(statement.WithKey(record.Key, record.Version), cancellationToken) == 1;
+            ("$runId", first.RunId), ("$trigger", first.Trigger), ("$origin", first.Origin), ("$parent", first.ParentRunId), ("$traceParent", first.TraceParent),
+            ("$arguments", first.Arguments), ("$state", first.State.ToString()), ("$lease", first.LeaseUntil is { } until ? Millis(until) : null),
+            ("$reason", first.Reason), ("$now", Millis(first.CreatedAt)));
+        return await WriteAsync(statement.WithKey(first.Key, first.Version), cancellationToken) == 1 ? first : null;
+    }
+
+    async Task<RunRecord?> IRunWrites.ReplaceAsync(RunTransition transition, RunRecord read, RunRecord next, CancellationToken cancellationToken)
+    {
+        var outcome = transition.Effects.HasFlag(RunEffects.RecordOutcome)
+            ? new RunSettlement(next.State)
+            {
+                Platform = next.Platform,
+                JobId = next.JobId,
+                JobState = next.JobState,
+                RawStatus = next.RawStatus,
+                JobUrl = next.JobUrl,
+                Reason = next.Reason,
+                NextAttemptAt = next.NextAttemptAt,
+                Deadline = next.Deadline,
+                WatchNextAt = next.WatchNextAt,
+                JobStartedAt = next.JobStartedAt,
+            }
+            : null;
+        var statement = TransitionStatement(transition, read.Key, read.RunId, read.Version, next.UpdatedAt, next.LeaseUntil, outcome);
+        return await WriteAsync(statement, cancellationToken) == 1 ? next : null;
+    }
+
+    /// <summary>
+    /// The conditional write of <paramref name="transition"/> on the row of <paramref name="key"/> whose run id is
+    /// <paramref name="runId"/>, at <paramref name="version"/>: its state condition and its effects are the table's. The
+    /// run id makes a row released and claimed again a new row, whose versions start over: a write prepared against the
+    /// old row never matches it.
+    /// </summary>
+    private static Statement TransitionStatement(RunTransition transition, ClaimKey key, string runId, long version, DateTimeOffset now, DateTimeOffset? leaseUntil, RunSettlement? outcome)
+    {
+        var statement = new Statement(TransitionSql[transition], ("$now", Millis(now)), ("$runId", runId)) { Durable = transition.IsDurable };
+        if (transition.Effects.HasFlag(RunEffects.GrantLease))
+        {
+            statement.With("$lease", Millis(leaseUntil ?? throw new ArgumentNullException(nameof(leaseUntil), $"{transition.Name} grants a lease.")));
+        }
+
+        if (transition.Effects.HasFlag(RunEffects.RecordOutcome))
+        {
+            ArgumentNullException.ThrowIfNull(outcome);
+            statement
+                .With("$platform", outcome.Platform)
+                .With("$jobId", outcome.JobId)
+                .With("$jobState", outcome.JobState?.ToString())
+                .With("$rawStatus", outcome.RawStatus)
+                .With("$jobUrl", outcome.JobUrl?.ToString())
+                .With("$jobSecret", outcome.JobSecret)
+                .With("$reason", outcome.Reason)
+                .With("$nextAttempt", outcome.NextAttemptAt is { } next ? Millis(next) : null)
+                .With("$deadline", outcome.Deadline is { } deadline ? Millis(deadline) : null);
+        }
+
+        if (transition.Effects.HasFlag(RunEffects.ArmWatch))
+        {
+            statement
+                .With("$watchNext", outcome?.WatchNextAt is { } watchNext ? Millis(watchNext) : null)
+                .With("$jobStarted", outcome?.JobStartedAt is { } jobStarted ? Millis(jobStarted) : null);
+        }
+
+        return statement.WithKey(key, version);
+    }
+
+    /// <summary>Each transition's statement, built once from its row of the table.</summary>
+    private static readonly Dictionary<RunTransition, string> TransitionSql = RunTransitions.All
+        .Where(t => t.Guard != RunGuard.Absent)
+        .ToDictionary(t => t, TransitionSqlOf);
+
+    private static string TransitionSqlOf(RunTransition transition)
+    {
+        var where = "WHERE kind = $kind AND scope = $scope AND id = $id AND run_id = $runId AND version = $version AND state IN (" +
+            string.Join(", ", transition.FromStates.Select(state => $"'{state}'")) + ")";
+        if (transition.Effects.HasFlag(RunEffects.DeleteRow))
+        {
+            return "DELETE FROM runs " + where;
+        }
+
+        var set = new List<string> { $"state = '{transition.To}'", "updated_at = $now" };
+        var effects = transition.Effects;
+        if (effects.HasFlag(RunEffects.BumpVersion))
+        {
+            set.Add("version = version + 1");
+        }
+
+        if (effects.HasFlag(RunEffects.GrantLease))
+        {
+            set.Add("lease_until = $lease");
+        }
+        else if (effects.HasFlag(RunEffects.ClearLease))
+        {
+            set.Add("lease_until = NULL");
+        }
+
+        if (effects.HasFlag(RunEffects.CountAttempt))
+        {
+            set.Add("attempts = attempts + 1");
+        }
+
+        if (effects.HasFlag(RunEffects.RecordOutcome))
+        {
+            set.Add("platform = COALESCE($platform, platform), job_id = COALESCE($jobId, job_id), job_state = COALESCE($jobState, job_state), " +
+                "raw_status = COALESCE($rawStatus, raw_status), job_url = COALESCE($jobUrl, job_url), job_secret = COALESCE($jobSecret, job_secret), " +
+                "reason = $reason, next_attempt_at = $nextAttempt, deadline = COALESCE($deadline, deadline)");
+        }
+
+        if (effects.HasFlag(RunEffects.ArmWatch))
+        {
+            set.Add("watch_state = CASE WHEN $watchNext IS NULL THEN watch_state ELSE 'Watching' END, watch_next_at = COALESCE($watchNext, watch_next_at), " +
+                "job_started_at = COALESCE($jobStarted, job_started_at)");
+        }
+
+        return $"UPDATE runs SET {string.Join(", ", set)} {where}";
     }
 
     private async Task<RunRecord?> ReadOneAsync(Statement statement, CancellationToken cancellationToken)
@@ -600,8 +605,18 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
         var writer = _writer!;
         var results = new int[batch.Count];
         var failures = new Exception?[batch.Count];
+        var durable = batch.Exists(write => write.Statement.Durable);
         try
         {
+            // WAL with synchronous NORMAL makes a commit survive a crash of the process but not of the machine: the WAL
+            // is synced at checkpoints only. A transaction that carries a durable write (the mark before a platform
+            // call, a pending start its sender is told about) syncs the WAL as it commits. The level cannot change
+            // inside a transaction, so it is set around this one.
+            if (durable)
+            {
+                writer.Execute(SynchronousFull);
+            }
+
             writer.Execute("BEGIN IMMEDIATE");
             for (var i = 0; i < batch.Count; i++)
             {
@@ -619,6 +634,10 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
             writer.Execute("COMMIT");
             Interlocked.Increment(ref _commits);
             Interlocked.Add(ref _committedWrites, batch.Count);
+            if (durable)
+            {
+                Interlocked.Increment(ref _durableCommits);
+            }
         }
         catch (Exception ex)
         {
@@ -629,6 +648,11 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
 
             Recover(writer);
             return;
+        }
+
+        if (durable)
+        {
+            RestoreSynchronous(writer);
         }
 
         for (var i = 0; i < batch.Count; i++)
@@ -644,6 +668,19 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
         }
     }
 
+    /// <summary>Back to synchronous NORMAL after a durable commit; a connection that cannot take it fails the next batch instead.</summary>
+    private static void RestoreSynchronous(PreparedConnection writer)
+    {
+        try
+        {
+            writer.Execute(SynchronousNormal);
+        }
+        catch (SqliteException)
+        {
+            // Left at FULL, the next batches are only slower; a connection past use fails the next batch, which recovers it.
+        }
+    }
+
     /// <summary>Ends a failed transaction, or replaces a writer connection past use; a failure here fails the next batch instead.</summary>
     private void Recover(PreparedConnection writer)
     {
@@ -653,6 +690,8 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
             {
                 writer.Execute("ROLLBACK");
             }
+
+            writer.Execute(SynchronousNormal);
         }
         catch (Exception ex) when (ex is SqliteException or ObjectDisposedException or InvalidOperationException)
         {
@@ -711,7 +750,9 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
 
     private static long Millis(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
 
-    private const string WriterPragmas = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;";
+    private const string SynchronousNormal = "PRAGMA synchronous = NORMAL";
+    private const string SynchronousFull = "PRAGMA synchronous = FULL";
+    private const string WriterPragmas = "PRAGMA busy_timeout = 30000; " + SynchronousNormal + ";";
 
     private ValueTask EnsureInitializedAsync(CancellationToken cancellationToken)
     {
@@ -896,6 +937,15 @@ internal sealed class SqliteRelayStore : IRelayStore, IDisposable
         public string Sql { get; }
 
         public IReadOnlyList<(string Name, object? Value)> Parameters => _parameters;
+
+        /// <summary>Whether the transaction that carries this statement must be on disk when it commits (synchronous FULL).</summary>
+        public bool Durable { get; init; }
+
+        public Statement With(string name, object? value)
+        {
+            _parameters.Add((name, value));
+            return this;
+        }
 
         public Statement WithKey(ClaimKey key, long? version)
         {

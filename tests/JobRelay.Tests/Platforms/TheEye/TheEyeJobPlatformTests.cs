@@ -69,15 +69,18 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task A200WithAJobThatEndedAtOnceIsAFailedStart()
+    public async Task A200WithAJobThatEndedAtOnceIsAStartedJobThatFailed()
     {
         var server = await Serve(Respond(200, """{"id":"64f0000000000000000000ff","state":"error","lifecycle":"terminated","output":["Invalid Task Arguments"]}"""));
 
-        var ex = await Assert.ThrowsAsync<RelayException>(() => Platform(server).StartJobAsync(Job(TheEyeAuthentication.AccessToken), CancellationToken.None));
+        var started = await Platform(server).StartJobAsync(Job(TheEyeAuthentication.AccessToken), CancellationToken.None);
 
-        Assert.Equal(RelayErrorKind.PlatformRejected, ex.Kind);
-        Assert.Contains("ended at once", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("Invalid Task Arguments", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("64f0000000000000000000ff", started.JobId);
+        Assert.Equal(JobState.Failed, started.Status.State);
+        Assert.True(started.Status.IsFinal);
+        Assert.Contains("ended at once", started.Status.Message, StringComparison.Ordinal);
+        Assert.Contains("Invalid Task Arguments", started.Status.Message, StringComparison.Ordinal);
+        Assert.Contains(_logs.Logs, l => l.EventId.Id == 1402);
     }
 
     [Theory]
