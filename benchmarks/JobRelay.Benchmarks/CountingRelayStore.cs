@@ -124,6 +124,12 @@ internal sealed class CountingRelayStore(IRelayStore inner) : IRelayStore, IDisp
     public Task<RunSummary> SummarizeAsync(string trigger, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
         => Read(inner.SummarizeAsync(trigger, from, to, cancellationToken));
 
+    public Task RecordTickAsync(SchedulerTick tick, CancellationToken cancellationToken)
+        => Write(inner.RecordTickAsync(tick, cancellationToken));
+
+    public Task<SchedulerTick?> FindLastTickAsync(CancellationToken cancellationToken)
+        => Read(inner.FindLastTickAsync(cancellationToken));
+
     private Task Write(Task operation)
     {
         Interlocked.Increment(ref _writes);

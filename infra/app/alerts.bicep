@@ -1,8 +1,9 @@
 // The alerts a person running JobRelay wants mailed to them, each a log search over the workspace every five
 // minutes: a job that was not started (a webhook, chain or schedule that reached JobRelay but produced no job),
 // answers with a 5xx status, Key Vault refusing a request, and, from the worker's OpenTelemetry metrics (AppMetrics),
-// starts left pending through a whole window and scheduled starts running late. The queries do not depend on a table existing
-// yet (Key Vault's audit rows arrive only after its first request), so validation at creation is skipped.
+// starts left pending through a whole window, scheduled starts running late, and a Scheduler that recorded no tick in
+// its window (fifteen minutes by default). The queries do not depend on a table existing yet (Key Vault's audit rows
+// arrive only after its first request), so validation at creation is skipped.
 
 param workspaceName string
 param location string
@@ -10,6 +11,9 @@ param tags object
 
 @description('Address that receives every alert.')
 param alertEmailAddress string
+
+@description('The window in which at least one Scheduler tick must be recorded: at least three periods of the timer\'s schedule (schedulerTick), and no shorter than the five minutes between evaluations.')
+param schedulerTickWindow string = 'PT15M'
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2025-02-01' existing = {
   name: workspaceName
@@ -67,6 +71,17 @@ AppMetrics
 | where Max > 120
 '''
 
+// Each Scheduler tick adds one to the jobrelay.scheduler.ticks counter. An alert on late starts never fires when the
+// timer itself stops, since nothing then runs late: this one fires on the ticks' absence, when the whole window holds
+// none (a summary over no rows is one row with a count of 0). Flex Consumption timers are reported to stop firing
+// after deployments (Azure/azure-functions-host#11828).
+var missingTicksQuery = '''
+AppMetrics
+| where Name == "jobrelay.scheduler.ticks"
+| summarize Ticks = count()
+| where Ticks == 0
+'''
+
 var rules = [
   {
     name: 'failed-job-starts'
@@ -74,6 +89,7 @@ var rules = [
     description: 'JobRelay logged a trigger whose job did not start (refused by the platform, unreachable platform, or a failed scheduled start).'
     severity: 2
     query: failedJobStartsQuery
+    windowSize: 'PT5M'
   }
   {
     name: 'server-errors'
@@ -81,6 +97,7 @@ var rules = [
     description: 'The function app answered at least one request with a 5xx status.'
     severity: 2
     query: serverErrorsQuery
+    windowSize: 'PT5M'
   }
   {
     name: 'key-vault-denied'
@@ -88,6 +105,7 @@ var rules = [
     description: 'Key Vault refused a request with 403: a missing role assignment, or someone probing the vault.'
     severity: 1
     query: keyVaultDeniedQuery
+    windowSize: 'PT5M'
   }
   {
     name: 'pending-start-backlog'
@@ -95,6 +113,7 @@ var rules = [
     description: 'Every sweep in the window found pending starts the platform still did not take: the jobs are late and will be refused at their deadline.'
     severity: 2
     query: pendingBacklogQuery
+    windowSize: 'PT5M'
   }
   {
     name: 'scheduler-lag'
@@ -102,6 +121,15 @@ var rules = [
     description: 'A scheduled occurrence started more than two minutes after its due time.'
     severity: 3
     query: schedulerLagQuery
+    windowSize: 'PT5M'
+  }
+  {
+    name: 'scheduler-ticks-missing'
+    displayName: 'JobRelay: the scheduler stopped ticking'
+    description: 'No Scheduler tick was recorded in the window: schedules, pending starts and the sweep are not running. Flex Consumption timers are reported to stop after deployments (azure-functions-host #11828): restart the function app.'
+    severity: 1
+    query: missingTicksQuery
+    windowSize: schedulerTickWindow
   }
 ]
 
@@ -119,7 +147,7 @@ resource alertRules 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = [
         workspace.id
       ]
       evaluationFrequency: 'PT5M'
-      windowSize: 'PT5M'
+      windowSize: rule.windowSize
       skipQueryValidation: true
       autoMitigate: true
       criteria: {

@@ -1,4 +1,5 @@
 using JobRelay.Hosting;
+using JobRelay.Scheduling;
 using JobRelay.Secrets;
 using JobRelay.State;
 using Microsoft.ApplicationInsights.Extensibility;
@@ -44,6 +45,15 @@ public static class FunctionsAppSetup
 
         // Instances share no disk: the state every instance relies on lives in Table Storage.
         builder.Services.Configure<StoreOptions>(options => options.RequireShared = true);
+
+        // The Scheduler timer is the tick: readiness fails when it has not fired for three of its intervals.
+        var tick = builder.Configuration[SchedulerFunction.TickSetting];
+        builder.Services.Configure<SchedulerHeartbeatOptions>(options =>
+        {
+            options.Host = "functions";
+            options.Schedule = tick ?? string.Empty;
+            options.ScheduleSource = SchedulerFunction.TickSetting;
+        });
         return builder;
     }
 

@@ -4,7 +4,7 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace JobRelay.Functions;
 
-/// <summary>Liveness (anonymous) and readiness (function key: it names the secrets it checked).</summary>
+/// <summary>Liveness (anonymous), readiness and the scheduler's heartbeat (function key: they name the secrets checked and the instances that ticked).</summary>
 public sealed class HealthFunction(RelayHttpHandlers handlers)
 {
     [Function("Health")]
@@ -17,4 +17,10 @@ public sealed class HealthFunction(RelayHttpHandlers handlers)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "health/ready")] HttpRequest request,
         CancellationToken cancellationToken)
         => handlers.ReadyAsync(request, cancellationToken);
+
+    [Function("SchedulerHeartbeat")]
+    public Task<IResult> Scheduler(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "health/scheduler")] HttpRequest request,
+        CancellationToken cancellationToken)
+        => handlers.GetSchedulerHeartbeatAsync(request, cancellationToken);
 }

@@ -100,6 +100,14 @@ public static class JobRelayServiceCollectionExtensions
             provider.GetRequiredService<IOptions<StoreOptions>>(),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RunSweep>>()));
+        services.AddOptions<SchedulerHeartbeatOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SchedulerHeartbeatOptions>, SchedulerHeartbeatOptionsValidator>());
+        services.TryAddSingleton(provider => new SchedulerHeartbeat(
+            provider.GetRequiredService<IRelayStore>(),
+            provider.GetRequiredService<IOptions<SchedulerHeartbeatOptions>>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SchedulerHeartbeat>>()));
+        services.AddHostedService<SchedulerHeartbeatStart>();
         services.AddOptions<HistoryOptions>().Bind(configuration.GetSection(HistoryOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HistoryOptions>, HistoryOptionsValidator>());
         services.TryAddSingleton<OutcomeCounter>();
@@ -179,11 +187,19 @@ public static class JobRelayServiceCollectionExtensions
         };
     }
 
-    /// <summary>Adds the local host's sweep loop: pending starts, abandoned claims and retention (<see cref="RunSweep"/>).</summary>
+    /// <summary>
+    /// Adds the local host's sweep loop: pending starts, abandoned claims and retention (<see cref="RunSweep"/>). Its
+    /// iterations are the host's scheduler ticks, recorded as <c>serve</c>'s every sweep interval.
+    /// </summary>
     public static IServiceCollection AddJobRelaySweepLoop(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddHostedService<RunSweepService>();
+        services.AddOptions<SchedulerHeartbeatOptions>().Configure<IOptions<StoreOptions>>((heartbeat, store) =>
+        {
+            heartbeat.Host = "serve";
+            heartbeat.Interval = store.Value.SweepInterval;
+        });
         return services;
     }
 }

@@ -48,6 +48,10 @@ public static class RelayTelemetry
     /// <summary>Jobs found running past their trigger's maxDuration.</summary>
     internal static readonly Counter<long> JobsOverdue = Meter.CreateCounter<long>(
         "jobrelay.job.overdue", "{job}", "Jobs found running past their trigger's maxDuration, by trigger and platform.");
+    /// <summary>Scheduler ticks recorded in the store, by host (functions, serve). An alert on their absence catches a
+    /// timer that stopped firing, which a lag alert never sees.</summary>
+    internal static readonly Counter<long> SchedulerTicks = Meter.CreateCounter<long>(
+        "jobrelay.scheduler.ticks", "{tick}", "Scheduler ticks recorded in the store, by host.");
 
     private static long s_pendingBacklog = -1;
 

@@ -1,5 +1,6 @@
 using JobRelay.History;
 using JobRelay.Model;
+using JobRelay.Scheduling;
 using JobRelay.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -145,10 +146,18 @@ public static class RelayEndpoints
             => handlers.ReadyAsync(request, cancellationToken))
             .WithName("GetReadiness")
             .WithTags("Health")
-            .WithSummary("Checks that the catalog is valid and that every secret it names can be read.")
-            .WithDescription("Secrets are reported by name and outcome only. Not ready is a 503 problem of type urn:jobrelay:problem:not-ready.")
+            .WithSummary("Checks that the catalog is valid, that every secret it names can be read, and that the scheduler ticks.")
+            .WithDescription("Secrets are reported by name and outcome only; the scheduler member shows the last tick. Not ready is a 503 problem of type urn:jobrelay:problem:not-ready; when no scheduler tick ran for three intervals, its detail names the last tick.")
             .Produces(StatusCodes.Status200OK)
             .WithProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status503ServiceUnavailable);
+        guarded.MapGet("/health/scheduler", (HttpRequest request, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.GetSchedulerHeartbeatAsync(request, cancellationToken))
+            .WithName("GetSchedulerHeartbeat")
+            .WithTags("Health")
+            .WithSummary("Shows the scheduler's last tick (when, which host and instance) and whether it is late.")
+            .WithDescription("state is ticking, starting (no tick yet since this instance started), late (no tick for three intervals: readiness fails) or unscheduled (this host runs no tick).")
+            .Produces<SchedulerHeartbeatReport>(StatusCodes.Status200OK)
+            .WithProblems(StatusCodes.Status401Unauthorized);
 
         // The page and its assets hold no data, so they are open; every call the page makes carries the key.
         endpoints.MapGet("/dashboard", (HttpRequest request) => DashboardPage.Page(request)).ExcludeFromDescription();

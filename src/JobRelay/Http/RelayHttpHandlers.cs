@@ -6,6 +6,7 @@ using JobRelay.Diagnostics;
 using JobRelay.Hosting;
 using JobRelay.Model;
 using JobRelay.Runs;
+using JobRelay.Scheduling;
 using JobRelay.Secrets;
 using JobRelay.Triggers;
 using JobRelay.Web;
@@ -30,7 +31,8 @@ public sealed class RelayHttpHandlers(
     ILogger<RelayHttpHandlers> logger,
     RunHistory history,
     RunActions actions,
-    TimeProvider clock)
+    TimeProvider clock,
+    SchedulerHeartbeat heartbeat)
 {
     /// <summary>
     /// <c>POST /api/runs/{runId}/start-again</c> with <c>{"confirm": true}</c>: starts a run of unknown outcome again,
@@ -185,9 +187,10 @@ public sealed class RelayHttpHandlers(
         => TypedResults.Ok(new JsonObject { ["status"] = "live", ["catalog"] = catalog.LoadResult.IsValid ? "valid" : "invalid" });
 
     /// <summary>
-    /// <c>GET /api/health/ready</c>: the catalog is valid and every secret it names can be read. Secrets are reported
-    /// by name and outcome only. Not ready is a 503 problem (type <c>urn:jobrelay:problem:not-ready</c>) that carries
-    /// the same <c>catalog</c> and <c>secrets</c> members as the ready answer.
+    /// <c>GET /api/health/ready</c>: the catalog is valid, every secret it names can be read, and the scheduler ticks.
+    /// Secrets are reported by name and outcome only. Not ready is a 503 problem (type <c>urn:jobrelay:problem:not-ready</c>)
+    /// that carries the same <c>catalog</c>, <c>secrets</c> and <c>scheduler</c> members as the ready answer; when no tick
+    /// ran for three intervals, its detail names the last tick.
     /// </summary>
     public async Task<IResult> ReadyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -197,18 +200,28 @@ public sealed class RelayHttpHandlers(
             var load = catalog.LoadResult;
             if (load.Catalog is null)
             {
-                return NotReady(request, "The trigger catalog is not valid.", new JsonArray([.. load.Errors.Select(e => JsonValue.Create(e.ToString()))]), secrets: null);
+                return NotReady(request, "The trigger catalog is not valid.", new JsonArray([.. load.Errors.Select(e => JsonValue.Create(e.ToString()))]), secrets: null, scheduler: null);
             }
 
+            var tick = CheckHeartbeatAsync(request, cancellationToken);
             var checks = await Task.WhenAll(CatalogSecrets.Names(load.Catalog).Select(name => CheckSecretAsync(request, name, cancellationToken)));
+            var (report, scheduler) = await tick;
             var secretOutcomes = new JsonObject(checks.Select(c => KeyValuePair.Create(c.Name, (JsonNode?)c.Outcome)));
-            if (checks.All(c => c.Outcome == "readable"))
+            var problems = new List<string>();
+            if (checks.Any(c => c.Outcome != "readable"))
             {
-                return TypedResults.Json(new JsonObject { ["status"] = "ready", ["catalog"] = "valid", ["secrets"] = secretOutcomes });
+                var unreadable = checks.Where(c => c.Outcome != "readable").Select(c => $"'{c.Name}' ({c.Outcome})");
+                problems.Add($"Secrets that cannot be read: {string.Join(", ", unreadable)}.");
             }
 
-            var unreadable = checks.Where(c => c.Outcome != "readable").Select(c => $"'{c.Name}' ({c.Outcome})");
-            return NotReady(request, $"Secrets that cannot be read: {string.Join(", ", unreadable)}.", JsonValue.Create("valid"), secretOutcomes);
+            if (report?.State == SchedulerHeartbeatReport.Late)
+            {
+                problems.Add(LateDetail(report));
+            }
+
+            return problems.Count == 0
+                ? TypedResults.Json(new JsonObject { ["status"] = "ready", ["catalog"] = "valid", ["secrets"] = secretOutcomes, ["scheduler"] = scheduler })
+                : NotReady(request, string.Join(" ", problems), JsonValue.Create("valid"), secretOutcomes, scheduler);
         }
         catch (OperationCanceledException) when (request.HttpContext.RequestAborted.IsCancellationRequested)
         {
@@ -219,6 +232,42 @@ public sealed class RelayHttpHandlers(
             HttpLog.UnexpectedFailure(logger, request.Path, ex.GetType().Name);
             return Problems.Internal(request.Path);
         }
+    }
+
+    /// <summary><c>GET /api/health/scheduler</c>: the scheduler's last tick, and whether it is late (the dashboard shows it).</summary>
+    public Task<IResult> GetSchedulerHeartbeatAsync(HttpRequest request, CancellationToken cancellationToken)
+        => Guard(request, async () => TypedResults.Ok(await heartbeat.CheckAsync(cancellationToken)));
+
+    /// <summary>The heartbeat for readiness; a store that cannot be read is reported in the member, not as late.</summary>
+    private async Task<(SchedulerHeartbeatReport? Report, JsonNode Member)> CheckHeartbeatAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var report = await heartbeat.CheckAsync(cancellationToken);
+            var member = new JsonObject
+            {
+                ["state"] = report.State,
+                ["lastTick"] = report.LastTick,
+                ["host"] = report.Host,
+                ["instance"] = report.Instance,
+                ["cadence"] = report.Cadence,
+                ["lateAfter"] = report.LateAfter,
+            };
+            return (report, member);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            HttpLog.UnexpectedFailure(logger, request.Path, ex.GetType().Name);
+            return (null, new JsonObject { ["state"] = "unknown" });
+        }
+    }
+
+    private static string LateDetail(SchedulerHeartbeatReport report)
+    {
+        var missed = SchedulerHeartbeatOptions.MissedTicks;
+        return report.LastTick is { } last
+            ? string.Create(CultureInfo.InvariantCulture, $"The scheduler has not ticked since {last:O} (host {report.Host}, instance {report.Instance}): {missed} ticks ({report.Cadence}) were due by {report.LateAfter:O}. The timer or loop that drives schedules and the sweep has stopped.")
+            : string.Create(CultureInfo.InvariantCulture, $"The scheduler has never ticked: {missed} ticks ({report.Cadence}) were due by {report.LateAfter:O}. The timer or loop that drives schedules and the sweep does not run.");
     }
 
     private async Task<(string Name, string Outcome)> CheckSecretAsync(HttpRequest request, string name, CancellationToken cancellationToken)
@@ -239,12 +288,17 @@ public sealed class RelayHttpHandlers(
         }
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotReady(HttpRequest request, string detail, JsonNode catalogState, JsonObject? secrets)
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotReady(HttpRequest request, string detail, JsonNode catalogState, JsonObject? secrets, JsonNode? scheduler)
     {
         var extensions = new Dictionary<string, object?> { ["catalog"] = catalogState };
         if (secrets is not null)
         {
             extensions["secrets"] = secrets;
+        }
+
+        if (scheduler is not null)
+        {
+            extensions["scheduler"] = scheduler;
         }
 
         return TypedResults.Problem(

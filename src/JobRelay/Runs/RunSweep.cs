@@ -1,5 +1,6 @@
 using JobRelay.Diagnostics;
 using JobRelay.Model;
+using JobRelay.Scheduling;
 using JobRelay.State;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -141,8 +142,9 @@ public sealed class RunSweep
     }
 }
 
-/// <summary><c>jobrelay serve</c>'s sweep loop: every <see cref="StoreOptions.SweepInterval"/> until the host stops.</summary>
-internal sealed class RunSweepService(RunSweep sweep, IOptions<StoreOptions> options, TimeProvider clock, ILogger<RunSweepService> logger) : BackgroundService
+/// <summary><c>jobrelay serve</c>'s sweep loop: every <see cref="StoreOptions.SweepInterval"/> until the host stops, each
+/// iteration a scheduler tick recorded by the <see cref="SchedulerHeartbeat"/>.</summary>
+internal sealed class RunSweepService(RunSweep sweep, SchedulerHeartbeat heartbeat, IOptions<StoreOptions> options, TimeProvider clock, ILogger<RunSweepService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -153,6 +155,7 @@ internal sealed class RunSweepService(RunSweep sweep, IOptions<StoreOptions> opt
             {
                 try
                 {
+                    await heartbeat.RecordTickAsync(stoppingToken);
                     await sweep.SweepAsync(stoppingToken);
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -109,4 +109,10 @@ internal interface IRelayStore
     /// and the counted outcomes of the hours that start in that range.
     /// </summary>
     Task<RunSummary> SummarizeAsync(string trigger, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+
+    /// <summary>Records the scheduler's tick in one unconditional write, replacing the one before: the last writer wins.</summary>
+    Task RecordTickAsync(SchedulerTick tick, CancellationToken cancellationToken);
+
+    /// <summary>The last tick recorded, or null when no tick ever was.</summary>
+    Task<SchedulerTick?> FindLastTickAsync(CancellationToken cancellationToken);
 }

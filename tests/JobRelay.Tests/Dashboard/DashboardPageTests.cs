@@ -113,6 +113,21 @@ public sealed partial class DashboardPageTests : IAsyncLifetime
         Assert.Equal("no-store", Single(refused, "Cache-Control"));
     }
 
+    [Fact]
+    public async Task ThePageHasAPlaceForTheSchedulersLastTickThatItsScriptFillsFromTheHeartbeatRoute()
+    {
+        using var page = await _host.GetAsync("/dashboard", apiKey: null);
+        using var script = await _host.GetAsync("/dashboard/dashboard.js", apiKey: null);
+        using var route = await _host.GetAsync("/api/health/scheduler");
+
+        Assert.Contains("<p id=\"heartbeat\" data-state=\"\">", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var code = await script.Content.ReadAsStringAsync();
+        Assert.Contains("api(\"GET\", \"/api/health/scheduler\")", code, StringComparison.Ordinal);
+        Assert.Contains("el(\"heartbeat\").textContent", code, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, route.StatusCode);
+        Assert.Equal("unscheduled", (string?)(await RelayHost.JsonAsync(route))["state"]);
+    }
+
     private static string Single(HttpResponseMessage response, string header)
         => Assert.Single(response.Headers.TryGetValues(header, out var values) ? values : response.Content.Headers.GetValues(header));
 

@@ -26,6 +26,7 @@ internal static class FunctionsAppHost
             ["JobRelay:Catalog:Path"] = InfraFiles.PathOf("triggers.json"),
             ["JobRelay:Store:Kind"] = "tables",
             ["JobRelay:Store:TableServiceUri"] = "https://stjobrelaytest.table.core.windows.net/",
+            ["JOBRELAY_TICK"] = "0 */1 * * * *",
             ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
         });
         if (settings is not null)

@@ -75,7 +75,7 @@ public partial class MonitoringDriftTests
         Assert.Matches(@"scopes:\s*\[\s*workspace\.id\s*\]", rules.Body);
         Assert.Matches(@"enabled:\s*true", rules.Body);
         Assert.Matches(@"for rule in rules:", text);
-        Assert.Equal(["failed-job-starts", "key-vault-denied", "pending-start-backlog", "scheduler-lag", "server-errors"], RuleNames(text));
+        Assert.Equal(["failed-job-starts", "key-vault-denied", "pending-start-backlog", "scheduler-lag", "scheduler-ticks-missing", "server-errors"], RuleNames(text));
         Assert.Matches(@"alertEmailAddress:\s*alertEmailAddress", InfraFiles.Read("infra/main.bicep"));
         Assert.DoesNotContain(InfraFiles.Parameters("infra/main.bicep"), p => p.Name == "alertEmailAddress" && p.Default is not null);
     }
@@ -136,13 +136,32 @@ public partial class MonitoringDriftTests
             .Select(instrument => instrument.Name)
             .ToHashSet(StringComparer.Ordinal);
 
-        foreach (var (variable, metric) in new[] { ("pendingBacklogQuery", "jobrelay.runs.pending"), ("schedulerLagQuery", "jobrelay.scheduler.lag") })
+        foreach (var (variable, metric) in new[] { ("pendingBacklogQuery", "jobrelay.runs.pending"), ("schedulerLagQuery", "jobrelay.scheduler.lag"), ("missingTicksQuery", "jobrelay.scheduler.ticks") })
         {
             var query = Query(variable);
             Assert.StartsWith("AppMetrics\n", query, StringComparison.Ordinal);
             Assert.Contains($"where Name == \"{metric}\"", query, StringComparison.Ordinal);
             Assert.Contains(metric, defined);
         }
+    }
+
+    [Fact]
+    public void TheMissingTickAlertFiresOnAWindowWithoutTicksThatSpansAtLeastThreeTimerPeriods()
+    {
+        var text = InfraFiles.Read(Alerts);
+        var rule = Regex.Match(text, @"name: 'scheduler-ticks-missing'(?<body>.*?)\n  \}", RegexOptions.Singleline).Groups["body"].Value;
+        var window = Regex.Match(text, @"param schedulerTickWindow string = '(?<w>[^']+)'").Groups["w"].Value;
+        var tick = Regex.Match(InfraFiles.Read("infra/main.bicep"), @"param schedulerTick string = '(?<t>[^']+)'").Groups["t"].Value;
+
+        // The query must yield a row when the window holds no tick at all: a timer that never fires records nothing.
+        Assert.Equal("AppMetrics\n| where Name == \"jobrelay.scheduler.ticks\"\n| summarize Ticks = count()\n| where Ticks == 0\n", Query("missingTicksQuery"));
+        Assert.Matches(@"windowSize:\s*schedulerTickWindow", rule);
+        Assert.Matches(@"windowSize:\s*rule\.windowSize", text);
+        Assert.Contains("#11828", rule, StringComparison.Ordinal);
+        Assert.Equal("0 * * * * *", tick);
+        Assert.True(System.Xml.XmlConvert.ToTimeSpan(window) >= 3 * TimeSpan.FromMinutes(1) && System.Xml.XmlConvert.ToTimeSpan(window) >= TimeSpan.FromMinutes(5), window);
+        Assert.Contains("azure-functions-host", InfraFiles.Read("docs/deploy.md"), StringComparison.Ordinal);
+        Assert.Contains("#11828", InfraFiles.Read("docs/deploy.md"), StringComparison.Ordinal);
     }
 
     private static string Query(string variable)

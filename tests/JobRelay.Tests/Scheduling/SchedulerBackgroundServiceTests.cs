@@ -1,4 +1,6 @@
 using JobRelay.Scheduling;
+using JobRelay.State;
+using JobRelay.State.Sqlite;
 using JobRelay.Tests.Support;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -23,7 +25,14 @@ public class SchedulerBackgroundServiceTests
             clock,
             options,
             loggerFactory.CreateLogger<ScheduleTicker>());
-        using var service = new SchedulerBackgroundService(ticker, clock, options, loggerFactory.CreateLogger<SchedulerBackgroundService>());
+        var folder = Directory.CreateTempSubdirectory("jobrelay-loop-");
+        using var store = new SqliteRelayStore(Path.Combine(folder.FullName, StoreOptions.SqliteFileName), clock, loggerFactory.CreateLogger<SqliteRelayStore>());
+        var heartbeat = new SchedulerHeartbeat(
+            store,
+            Options.Create(new SchedulerHeartbeatOptions { Host = "serve", Interval = TimeSpan.FromSeconds(10) }),
+            clock,
+            loggerFactory.CreateLogger<SchedulerHeartbeat>());
+        using var service = new SchedulerBackgroundService(ticker, heartbeat, clock, options, loggerFactory.CreateLogger<SchedulerBackgroundService>());
         target.FailNextReads(1);
 
         await service.StartAsync(CancellationToken.None);
@@ -46,5 +55,13 @@ public class SchedulerBackgroundServiceTests
         Assert.Contains("the catalog could not be read", failure.Exception, StringComparison.Ordinal);
         Assert.Contains(logs.Logs, l => l.EventId.Id == 1320);
         Assert.Contains(logs.Logs, l => l.EventId.Id == 1322);
+
+        // Every tick, the failed one too, is offered to the heartbeat; within one sweep interval only the first is written.
+        var recorded = await store.FindLastTickAsync(CancellationToken.None);
+        Assert.Equal(Utc("2026-05-05T10:00:01.250"), recorded!.At);
+        Assert.Equal("serve", recorded.Host);
+        Assert.Equal($"{Environment.MachineName}/{Environment.ProcessId}", recorded.Instance);
+        store.Dispose();
+        folder.Delete(recursive: true);
     }
 }

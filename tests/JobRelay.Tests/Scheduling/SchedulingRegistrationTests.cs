@@ -1,7 +1,9 @@
 using JobRelay.Scheduling;
+using JobRelay.State.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace JobRelay.Tests.Scheduling;
@@ -31,7 +33,10 @@ public class SchedulingRegistrationTests
     [Fact]
     public void TheLoopIsAddedOnlyByItsOwnExtension()
     {
+        // The loop records its ticks through the heartbeat, which the engine's registration (AddJobRelay) provides.
+        using var store = new SqliteRelayStore(Path.Combine(Path.GetTempPath(), "jobrelay-unopened.db"), TimeProvider.System, NullLogger<SqliteRelayStore>.Instance);
         var services = Services([]).AddJobRelaySchedulerLoop();
+        services.AddSingleton(new SchedulerHeartbeat(store, Options.Create(new SchedulerHeartbeatOptions()), TimeProvider.System, NullLogger<SchedulerHeartbeat>.Instance));
         using var provider = services.BuildServiceProvider();
 
         Assert.IsType<SchedulerBackgroundService>(Assert.Single(provider.GetServices<IHostedService>()));

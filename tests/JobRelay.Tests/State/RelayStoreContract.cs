@@ -447,6 +447,24 @@ public abstract class RelayStoreContract
         Assert.Equal(1, summary.Counted[CountedOutcome.Rejected]);
     }
 
+    [Fact]
+    public async Task EachTickReplacesTheLastOneAndEveryInstanceReadsTheLatestWithItsHostAndInstance()
+    {
+        var first = OpenStore();
+        var second = OpenStore();
+        var at = Clock.GetUtcNow();
+
+        var before = await first.FindLastTickAsync(CancellationToken.None);
+        await first.RecordTickAsync(new SchedulerTick(at, "functions", "instance-a"), CancellationToken.None);
+        var afterOne = await second.FindLastTickAsync(CancellationToken.None);
+        await second.RecordTickAsync(new SchedulerTick(at + TimeSpan.FromSeconds(60.25), "serve", "host-b/4242"), CancellationToken.None);
+        var afterTwo = await first.FindLastTickAsync(CancellationToken.None);
+
+        Assert.Null(before);
+        Assert.Equal(new SchedulerTick(at, "functions", "instance-a"), afterOne);
+        Assert.Equal(new SchedulerTick(at + TimeSpan.FromSeconds(60.25), "serve", "host-b/4242"), afterTwo);
+    }
+
     private static async Task StartAsync(IRelayStore store, NewRun run, string platform, string jobId)
     {
         var claim = await store.ClaimAsync(run, Lease, CancellationToken.None);

@@ -179,6 +179,40 @@
     }));
   }
 
+  // ---- scheduler heartbeat
+
+  const HEARTBEAT_STATES = {
+    ticking: "ticking",
+    starting: "starting: no tick yet since this instance started",
+    late: "LATE: no tick for three intervals, readiness fails",
+    unscheduled: "this host runs no tick",
+  };
+
+  function ago(iso, now) {
+    const seconds = Math.max(0, Math.round((new Date(now) - new Date(iso)) / 1000));
+    return seconds < 120 ? seconds + " s ago" : Math.round(seconds / 60) + " min ago";
+  }
+
+  async function loadHeartbeat() {
+    let beat;
+    try {
+      beat = await api("GET", "/api/health/scheduler");
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) throw error;
+      el("heartbeat").textContent = "The last tick could not be read: " + error.message;
+      el("heartbeat").dataset.state = "unknown";
+      return;
+    }
+    const parts = [beat.lastTick
+      ? "Last tick " + time(beat.lastTick) + " (" + ago(beat.lastTick, beat.checkedAt) + ") by " + beat.host + ", instance " + beat.instance
+      : "No tick recorded yet"];
+    parts.push(HEARTBEAT_STATES[beat.state] || beat.state);
+    if (beat.cadence) parts.push("ticks " + beat.cadence);
+    if (beat.lateAfter && beat.state !== "late") parts.push("late after " + time(beat.lateAfter));
+    el("heartbeat").textContent = parts.join("; ") + ".";
+    el("heartbeat").dataset.state = beat.state;
+  }
+
   // ---- runs
 
   function query() {
@@ -194,6 +228,7 @@
     try {
       const page = await api("GET", "/api/runs?" + query());
       renderRuns((page && page.runs) || []);
+      await loadHeartbeat();
       if (withStats || ++ticks % STATS_EVERY === 0) await loadStats();
       if (selectedRunId) await loadRun(selectedRunId, false);
       showError("");

@@ -33,6 +33,10 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
     /// <summary>The partition of the newest-first listing: one row per run, keyed by inverted creation time.</summary>
     private const string ListPartition = "list";
 
+    /// <summary>The scheduler's last tick: one entity, replaced by each tick.</summary>
+    private const string TickPartition = "scheduler";
+    private const string TickRow = "tick";
+
     // Claims settle within seconds; the bound only matters for callers that drop a lease, which then falls back to a read.
     private const int MaxRemembered = 10_000;
     private readonly TableClient _runs;
@@ -511,6 +515,25 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
     }
 
     /// <summary>The run a listing or follower row points at, if it is still that run.</summary>
+    public async Task RecordTickAsync(SchedulerTick tick, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tick);
+        await InitializeAsync(cancellationToken);
+        await _index.UpsertEntityAsync(
+            new TableEntity(TickPartition, TickRow) { ["At"] = tick.At, ["Host"] = tick.Host, ["Instance"] = tick.Instance },
+            TableUpdateMode.Replace,
+            cancellationToken);
+    }
+
+    public async Task<SchedulerTick?> FindLastTickAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken);
+        var found = await _index.GetEntityIfExistsAsync<TableEntity>(TickPartition, TickRow, cancellationToken: cancellationToken);
+        return found.HasValue && found.Value!.GetDateTimeOffset("At") is { } at
+            ? new SchedulerTick(at, found.Value.GetString("Host") ?? string.Empty, found.Value.GetString("Instance") ?? string.Empty)
+            : null;
+    }
+
     private async Task<RunRecord?> FindListedAsync(TableEntity row, CancellationToken cancellationToken)
     {
         var key = ClaimKeys.Restore(Enum.Parse<ClaimKind>(row.GetString("Kind")), row.GetString("Scope"), row.GetString("Id"));

@@ -391,6 +391,26 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
         return tally.ToSummary();
     }
 
+    public async Task RecordTickAsync(SchedulerTick tick, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tick);
+        await WriteAsync(
+            new Statement(
+                "INSERT INTO scheduler_ticks (id, at, host, instance) VALUES (1, $at, $host, $instance) " +
+                "ON CONFLICT (id) DO UPDATE SET at = excluded.at, host = excluded.host, instance = excluded.instance",
+                ("$at", Millis(tick.At)), ("$host", tick.Host), ("$instance", tick.Instance)),
+            cancellationToken);
+    }
+
+    public async Task<SchedulerTick?> FindLastTickAsync(CancellationToken cancellationToken)
+    {
+        var found = await ReadAsync(
+            new Statement("SELECT at, host, instance FROM scheduler_ticks WHERE id = 1"),
+            reader => new SchedulerTick(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), reader.GetString(1), reader.GetString(2)),
+            max: 1, cancellationToken);
+        return found.Count == 0 ? null : found[0];
+    }
+
     private const string SettledStates = "state IN ('Started', 'OutcomeUnknown', 'Refused', 'Ignored')";
 
     async Task<RunRecord?> IRunWrites.InsertAsync(RunRecord first, CancellationToken cancellationToken)
@@ -909,6 +929,17 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
                     PRAGMA user_version = {SchemaVersion};
                     """);
             }
+
+            // The scheduler's last tick: one row, replaced by each tick. A table of its own that older versions never
+            // read, so it needs no schema version: any version that knows it creates it when missing.
+            connection.Execute("""
+                CREATE TABLE IF NOT EXISTS scheduler_ticks (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    at INTEGER NOT NULL,
+                    host TEXT NOT NULL,
+                    instance TEXT NOT NULL
+                );
+                """);
 
             connection.Execute("COMMIT");
         }
