@@ -90,6 +90,7 @@ public static class JobRelayServiceCollectionExtensions
             provider.GetRequiredService<JobPlatforms>(),
             provider.GetRequiredService<TriggerRunner>(),
             provider.GetRequiredService<JobRelay.Chaining.ChainProcessor>(),
+            provider.GetRequiredService<JobRelay.History.RunActions>(),
             provider.GetRequiredService<IOptions<WatchOptions>>(),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<JobRelay.Watching.JobWatch>>()));

@@ -61,7 +61,11 @@ public sealed record RunDetail(RunView Run, RunCause Cause, RunView? Parent, IRe
 public sealed record RunList(IReadOnlyList<RunView> Runs, string? Next);
 
 /// <summary>A trigger's outcome counts over a window.</summary>
-public sealed record OutcomeCounts(long Started, long Pending, long Duplicate, long Ignored, long Rejected, long OutcomeUnknown, long Refused);
+public sealed record OutcomeCounts(long Started, long Pending, long Duplicate, long Ignored, long Rejected, long OutcomeUnknown, long Refused)
+{
+    /// <summary>Started runs whose job the watch found running past the trigger's <c>maxDuration</c>.</summary>
+    public long Overdue { get; init; }
+}
 
 /// <summary>Percentiles of the platform start latency: from the run's claim to the platform's acceptance.</summary>
 public sealed record LatencyPercentiles(double P50, double P95);

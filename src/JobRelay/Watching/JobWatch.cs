@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using JobRelay.Chaining;
 using JobRelay.Diagnostics;
+using JobRelay.History;
 using JobRelay.Model;
 using JobRelay.Platforms;
 using JobRelay.Runs;
@@ -31,12 +32,17 @@ internal sealed partial class JobWatch : IJobWatch
     private readonly JobPlatforms _platforms;
     private readonly TriggerRunner _runner;
     private readonly ChainProcessor _chains;
+    private readonly RunActions _actions;
     private readonly WatchOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<JobWatch> _logger;
 
-    public JobWatch(IRelayStore store, JobPlatforms platforms, TriggerRunner runner, ChainProcessor chains, IOptions<WatchOptions> options, TimeProvider clock, ILogger<JobWatch> logger)
+    /// <summary>The name a cancel for running past <c>maxDuration</c> is recorded under in the run's history.</summary>
+    public const string TimeoutActor = "jobrelay (maxDuration)";
+
+    public JobWatch(IRelayStore store, JobPlatforms platforms, TriggerRunner runner, ChainProcessor chains, RunActions actions, IOptions<WatchOptions> options, TimeProvider clock, ILogger<JobWatch> logger)
     {
+        _actions = actions;
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _platforms = platforms;
@@ -131,6 +137,11 @@ internal sealed partial class JobWatch : IJobWatch
                 Overdue(_logger, run.Trigger, run.RunId, platformName, jobId, trigger!.MaxDuration!.Value);
                 RelayTelemetry.JobsOverdue.Add(1, new TagList { { "jobrelay.trigger", run.Trigger }, { "jobrelay.platform", platformName } });
                 activity?.SetTag("jobrelay.overdue", true);
+                if (trigger.OnTimeout == TimeoutAction.Cancel)
+                {
+                    // Before the overdue mark is written: a crash in between cancels again, which is harmless.
+                    status = await CancelAsync(run, status, cancellationToken);
+                }
             }
 
             (update, outcome) = pastHorizon
@@ -236,6 +247,22 @@ internal sealed partial class JobWatch : IJobWatch
         }
     }
 
+    /// <summary>Cancels a job past its maxDuration, recorded in the run's history; the status read after it, or as it was.</summary>
+    private async Task<JobStatus> CancelAsync(RunRecord run, JobStatus status, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var cancelled = await _actions.CancelJobAsync(run, TimeoutActor, cancellationToken, saveStatus: false);
+            return status with { State = cancelled.JobState ?? status.State, RawStatus = cancelled.RawStatus ?? status.RawStatus };
+        }
+        catch (RelayException ex)
+        {
+            // The failure is in the run's history; the job stays overdue and watched.
+            CancelFailed(_logger, run.Trigger, run.RunId, run.Platform!, run.JobId!, ex.Kind, ex.Message);
+            return status;
+        }
+    }
+
     private (WatchUpdate Update, WatchOutcome Outcome) Failed(RunRecord run, Model.TriggerDefinition? trigger, DateTimeOffset now, int checks, RelayException failure, TimeSpan? retryAfter, bool pastHorizon)
     {
         var failures = run.WatchFailures + 1;
@@ -304,6 +331,9 @@ internal sealed partial class JobWatch : IJobWatch
 
     [LoggerMessage(EventId = 1906, Level = LogLevel.Information, Message = "Another instance took over the watch of run {RunId} (trigger {Trigger}) before this check was written")]
     private static partial void LeaseLost(ILogger logger, string trigger, string runId);
+
+    [LoggerMessage(EventId = 1908, Level = LogLevel.Warning, Message = "Job {JobId} on {Platform} of run {RunId} (trigger {Trigger}) ran past its maxDuration but could not be cancelled: {Kind}: {Reason}")]
+    private static partial void CancelFailed(ILogger logger, string trigger, string runId, string platform, string jobId, RelayErrorKind kind, string reason);
 
     [LoggerMessage(EventId = 1907, Level = LogLevel.Warning, Message = "A follower of job {JobId} on {Platform} did not start: {Kind}: {Reason}")]
     private static partial void ChainFailed(ILogger logger, string platform, string jobId, RelayErrorKind kind, string reason);

@@ -33,6 +33,9 @@ public sealed class JobWatchTests : IAsyncLifetime
               "after": [{ "trigger": "load" }]
             },
             "eye-task": { "platform": "eye", "theeye": { "task": "eye-task" }, "watch": { "firstCheck": "PT5S", "maxInterval": "PT20S" } },
+            "slow": { "platform": "kbc", "keboola": { "component": "keboola.ex-slow", "config": "9" }, "maxDuration": "PT1M", "onTimeout": "cancel" },
+            "slow-eye": { "platform": "eye", "theeye": { "task": "slow-task" }, "maxDuration": "PT1M", "onTimeout": "cancel" },
+            "slow-mark": { "platform": "kbc", "keboola": { "component": "keboola.ex-slow", "config": "10" }, "maxDuration": "PT1M" },
             "after-eye": {
               "platform": "kbc",
               "keboola": { "component": "keboola.wr-db", "config": "7" },
@@ -272,13 +275,20 @@ public sealed class JobWatchTests : IAsyncLifetime
 
     private string DataFolder() => _host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StoreOptions>>().Value.DataFolder;
 
-    private async Task<(string RunId, string JobId)> StartAsync(string trigger)
+    private Task<(string RunId, string JobId)> StartAsync(string trigger) => StartRunAsync(_host, trigger);
+
+    /// <summary>Starts a run of <paramref name="trigger"/> through the API; its run id and its job's id.</summary>
+    internal static async Task<(string RunId, string JobId)> StartRunAsync(RelayHost host, string trigger)
     {
-        using var response = await _host.PostRunAsync(trigger);
+        using var response = await host.PostRunAsync(trigger);
         var body = await RelayHost.JsonAsync(response);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         return ((string)body["runId"]!, (string)body["jobId"]!);
     }
+
+    /// <summary>The run as the host's store holds it now.</summary>
+    internal static async Task<RunRecord> FindRunAsync(RelayHost host, string runId)
+        => (await host.Services.GetRequiredService<IRelayStore>().FindRunAsync(runId, CancellationToken.None))!;
 
     private Task<HttpResponseMessage> PostEventAsync(string jobId)
         => _host.Client.PostAsync(

@@ -195,16 +195,9 @@ public sealed class WatchFailureTests : IAsyncLifetime
 
     private IJobWatch Watch() => _host.Services.GetRequiredService<IJobWatch>();
 
-    private async Task<RunRecord> RunAsync(string runId)
-        => (await _host.Services.GetRequiredService<IRelayStore>().FindRunAsync(runId, CancellationToken.None))!;
+    private Task<RunRecord> RunAsync(string runId) => JobWatchTests.FindRunAsync(_host, runId);
 
-    private async Task<(string RunId, string JobId)> StartAsync()
-    {
-        using var response = await _host.PostRunAsync("load");
-        var body = await RelayHost.JsonAsync(response);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return ((string)body["runId"]!, (string)body["jobId"]!);
-    }
+    private Task<(string RunId, string JobId)> StartAsync() => JobWatchTests.StartRunAsync(_host, "load");
 
     /// <summary>A secret source that answers as Key Vault does when it cannot be reached, while <see cref="Down"/>.</summary>
     private sealed class VaultSwitch

@@ -499,7 +499,7 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
         {
             foreach (var run in (await Task.WhenAll(chunk.Select(row => FindListedAsync(row, cancellationToken)))).OfType<RunRecord>())
             {
-                tally.AddRun(run.State, run.CreatedAt, run.UpdatedAt);
+                tally.AddRun(run.State, run.CreatedAt, run.UpdatedAt, run.OverdueAt is not null);
             }
         }
 

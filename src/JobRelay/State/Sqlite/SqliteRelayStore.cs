@@ -367,14 +367,14 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(trigger);
         var rows = await ReadAsync(
             new Statement(
-                "SELECT state, created_at, updated_at FROM runs WHERE trigger_name = $trigger AND created_at >= $from AND created_at < $to",
+                "SELECT state, created_at, updated_at, overdue_at IS NOT NULL FROM runs WHERE trigger_name = $trigger AND created_at >= $from AND created_at < $to",
                 ("$trigger", trigger), ("$from", Millis(from)), ("$to", Millis(to))),
-            reader => (State: Enum.Parse<RunState>(reader.GetString(0)), CreatedAt: DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), UpdatedAt: DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))),
+            reader => (State: Enum.Parse<RunState>(reader.GetString(0)), CreatedAt: DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), UpdatedAt: DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)), Overdue: reader.GetBoolean(3)),
             int.MaxValue, cancellationToken);
         var tally = new RunTally();
-        foreach (var (state, createdAt, updatedAt) in rows)
+        foreach (var (state, createdAt, updatedAt, overdue) in rows)
         {
-            tally.AddRun(state, createdAt, updatedAt);
+            tally.AddRun(state, createdAt, updatedAt, overdue);
         }
 
         var sums = await ReadAsync(
