@@ -103,6 +103,15 @@ internal sealed class CountingRelayStore(IRelayStore inner) : IRelayStore, IDisp
     public Task<bool> SaveJobStatusAsync(string runId, JobStatus status, DateTimeOffset checkedAt, CancellationToken cancellationToken)
         => Write(inner.SaveJobStatusAsync(runId, status, checkedAt, cancellationToken));
 
+    public Task<IReadOnlyList<RunRecord>> ListWatchesDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+        => Read(inner.ListWatchesDueAsync(now, max, cancellationToken));
+
+    public Task<RunLease?> TakeWatchAsync(RunRecord due, TimeSpan lease, CancellationToken cancellationToken)
+        => Write(inner.TakeWatchAsync(due, lease, cancellationToken));
+
+    public Task<bool> UpdateWatchAsync(RunLease lease, WatchUpdate update, CancellationToken cancellationToken)
+        => Write(inner.UpdateWatchAsync(lease, update, cancellationToken));
+
     public Task AppendActionAsync(RunAction action, CancellationToken cancellationToken)
         => Write(inner.AppendActionAsync(action, cancellationToken));
 

@@ -49,7 +49,9 @@ internal static class Banner
         {
             output.WriteLine($"  sandbox   Keboola emulator {sandbox.KeboolaUrl}, TheEye emulator {sandbox.TheEyeUrl}");
             output.WriteLine($"  received  GET {sandbox.JobsUrl} lists every job the emulators created, with its request");
-            output.WriteLine($"  chaining  the Keboola emulator notifies {sandbox.ChainedTriggers} chained trigger(s) when their jobs end");
+            var chained = catalog.Triggers.Values.Count(t => t.After.Count > 0);
+            output.WriteLine($"  chaining  {chained} chained trigger(s) start when JobRelay's watch sees their parent job end"
+                + (sandbox.ChainedTriggers > 0 ? $"; the Keboola emulator also notifies {sandbox.ChainedTriggers} of them" : string.Empty));
         }
 
         output.WriteLine();

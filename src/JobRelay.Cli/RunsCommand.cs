@@ -246,8 +246,23 @@ internal sealed class RunTable
         run.Trigger,
         run.Origin,
         run.State,
-        run.JobId is null ? "-" : run.JobStatus is { } status ? $"{run.JobId} ({Status(status)})" : run.JobId,
+        run.JobId is null ? "-" : run.JobStatus is { } status ? $"{run.JobId} ({Status(status)}{Followed(run)})" : run.JobId,
     ];
+
+    /// <summary>What the watch adds to a job's state: how long it ran, or that it is overdue, lost or abandoned.</summary>
+    internal static string Followed(RunView run) => run.Watch switch
+    {
+        null => string.Empty,
+        { State: "lost" or "abandoned" } watch => ", " + watch.State,
+        { OverdueAt: not null, JobEndedAt: null } => ", overdue",
+        { DurationSeconds: { } seconds } watch => $", {Duration(seconds)}{(watch.OverdueAt is null ? string.Empty : ", overdue")}",
+        _ => string.Empty,
+    };
+
+    private static string Duration(double seconds)
+        => TimeSpan.FromSeconds(Math.Round(seconds)) is var span && span.TotalHours >= 1
+            ? span.ToString(@"h\hmm\m", CultureInfo.InvariantCulture)
+            : span.TotalMinutes >= 1 ? span.ToString(@"m\mss\s", CultureInfo.InvariantCulture) : span.ToString(@"s\s", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The job status the run holds, saying when it was read unless it is final: a status read when the job was
@@ -295,7 +310,7 @@ internal static class LineageTree
 
     private static string Describe(RunView run)
     {
-        var job = run.JobId is null ? string.Empty : $", job {run.JobId}{(run.JobStatus is { } status ? $" {RunTable.Status(status)}" : string.Empty)}";
+        var job = run.JobId is null ? string.Empty : $", job {run.JobId}{(run.JobStatus is { } status ? $" {RunTable.Status(status)}{RunTable.Followed(run)}" : string.Empty)}";
         return $"{run.RunId} {run.Trigger} {run.State} ({run.Origin}, {RunTable.Time(run.CreatedAt)}{job})";
     }
 

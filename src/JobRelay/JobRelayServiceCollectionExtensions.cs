@@ -81,12 +81,23 @@ public static class JobRelayServiceCollectionExtensions
             provider.GetRequiredService<JobPlatforms>(),
             provider.GetRequiredService<IRelayStore>(),
             provider.GetRequiredService<IOptions<StoreOptions>>(),
+            provider.GetRequiredService<IOptions<WatchOptions>>(),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TriggerRunner>>(),
             provider.GetRequiredService<OutcomeCounter>()));
+        services.TryAddSingleton<IJobWatch>(provider => new JobRelay.Watching.JobWatch(
+            provider.GetRequiredService<IRelayStore>(),
+            provider.GetRequiredService<JobPlatforms>(),
+            provider.GetRequiredService<TriggerRunner>(),
+            provider.GetRequiredService<JobRelay.Chaining.ChainProcessor>(),
+            provider.GetRequiredService<JobRelay.History.RunActions>(),
+            provider.GetRequiredService<IOptions<WatchOptions>>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<JobRelay.Watching.JobWatch>>()));
         services.TryAddSingleton(provider => new RunSweep(
             provider.GetRequiredService<IRelayStore>(),
             provider.GetRequiredService<TriggerRunner>(),
+            provider.GetRequiredService<IJobWatch>(),
             provider.GetRequiredService<IOptions<StoreOptions>>(),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RunSweep>>()));

@@ -34,6 +34,20 @@ public static class RelayTelemetry
     internal static readonly Histogram<double> SchedulerLag = Meter.CreateHistogram<double>(
         "jobrelay.scheduler.lag", "s", "How late a scheduled occurrence was started after its due time, by trigger.");
 
+    /// <summary>Status reads of watched jobs by platform and outcome (running, ended, failed, lost, abandoned).</summary>
+    internal static readonly Counter<long> WatchChecks = Meter.CreateCounter<long>(
+        "jobrelay.watch.checks", "{check}", "Status reads of the jobs JobRelay started, by platform and outcome.");
+
+    /// <summary>Ends of the jobs JobRelay started, as its watch saw them, by trigger, platform and end state.</summary>
+    internal static readonly Counter<long> JobEnds = Meter.CreateCounter<long>(
+        "jobrelay.job.ends", "{job}", "Ends of the jobs JobRelay started, by trigger, platform and end state.");
+
+    internal static readonly Histogram<double> JobDuration = Meter.CreateHistogram<double>(
+        "jobrelay.job.duration", "s", "How long the jobs JobRelay started ran, from their start to their end, by trigger and platform.");
+
+    /// <summary>Jobs found running past their trigger's maxDuration.</summary>
+    internal static readonly Counter<long> JobsOverdue = Meter.CreateCounter<long>(
+        "jobrelay.job.overdue", "{job}", "Jobs found running past their trigger's maxDuration, by trigger and platform.");
     /// <summary>Scheduler ticks recorded in the store, by host (functions, serve). An alert on their absence catches a
     /// timer that stopped firing, which a lag alert never sees.</summary>
     internal static readonly Counter<long> SchedulerTicks = Meter.CreateCounter<long>(

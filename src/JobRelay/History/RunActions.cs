@@ -1,6 +1,5 @@
 using JobRelay.Model;
 using JobRelay.Platforms;
-using JobRelay.Platforms.Keboola;
 using JobRelay.Runs;
 using JobRelay.State;
 using Microsoft.Extensions.Logging;
@@ -72,39 +71,52 @@ public sealed partial class RunActions
     }
 
     /// <summary>
-    /// Asks the platform to cancel the run's job: Keboola kills it (<c>POST /jobs/{id}/kill</c>). TheEye has no API
-    /// to cancel a job: that is a conflict the answer says how to resolve.
+    /// Asks the platform to cancel the run's job: Keboola kills it (<c>POST /jobs/{id}/kill</c>), TheEye cancels it
+    /// with the platform's access token (<c>PUT /{customer}/job/{id}/cancel</c>); a TheEye platform without one is a
+    /// conflict the answer says how to resolve.
     /// </summary>
     public async Task<RunActionResult> CancelAsync(string runId, string by, CancellationToken cancellationToken)
     {
         var run = await FindAsync(runId, cancellationToken);
+        var current = await CancelJobAsync(run, by, cancellationToken);
+        return new RunActionResult(RunWire.View(current), null);
+    }
+
+    /// <summary>
+    /// Cancels the run's job on its platform and appends the cancel (or its failure) to the run's history under
+    /// <paramref name="by"/>: the operator's key, or JobRelay itself when a job ran past its trigger's maxDuration.
+    /// </summary>
+    /// <returns>The run with the job's status read right after the cancel.</returns>
+    /// <param name="saveStatus">Whether the status read after the cancel is written to the run here; the watch writes
+    /// it with its own check instead.</param>
+    internal async Task<RunRecord> CancelJobAsync(RunRecord run, string by, CancellationToken cancellationToken, bool saveStatus = true)
+    {
+        ArgumentNullException.ThrowIfNull(run);
         if (run is not { Platform: { } platformName, JobId: { } jobId })
         {
             throw new RelayException(RelayErrorKind.Conflict, $"Run {run.RunId} has no job to cancel: it is {RunStateNames.Of(run.State)}.");
         }
 
-        if (_platforms.Get(platformName) is not KeboolaJobPlatform keboola)
-        {
-            throw new RelayException(RelayErrorKind.Conflict,
-                $"Platform '{platformName}' (TheEye) has no API to cancel a job: cancel job {jobId} in TheEye itself.") { Platform = platformName };
-        }
-
+        var verb = _platforms.Get(platformName).Kind == PlatformKind.Keboola ? "kill" : "cancel";
         JobStatus status;
         try
         {
-            status = await keboola.KillJobAsync(jobId, cancellationToken);
+            status = await _platforms.Get(platformName).CancelJobAsync(jobId, cancellationToken);
         }
         catch (RelayException ex)
         {
-            await AuditAsync(run, "cancel", by, $"the kill of job {jobId} failed: {ex.Message}", CancellationToken.None);
+            await AuditAsync(run, "cancel", by, $"the {verb} of job {jobId} failed: {ex.Message}", CancellationToken.None);
             throw;
         }
 
         var checkedAt = Now();
-        await _store.SaveJobStatusAsync(run.RunId, status, checkedAt, cancellationToken);
-        await AuditAsync(run, "cancel", by, $"kill of job {jobId} requested; the job is {status.RawStatus}", cancellationToken);
-        var current = run with { JobState = status.State, RawStatus = status.RawStatus, JobUrl = status.Url ?? run.JobUrl, JobCheckedAt = checkedAt };
-        return new RunActionResult(RunWire.View(current), null);
+        if (saveStatus)
+        {
+            await _store.SaveJobStatusAsync(run.RunId, status, checkedAt, cancellationToken);
+        }
+
+        await AuditAsync(run, "cancel", by, $"{verb} of job {jobId} requested; the job is {status.RawStatus}", cancellationToken);
+        return run with { JobState = status.State, RawStatus = status.RawStatus, JobUrl = status.Url ?? run.JobUrl, JobCheckedAt = checkedAt };
     }
 
     private async Task<RunView> StartFromAsync(RunRecord run, RunOrigin origin, string action, string by, CancellationToken cancellationToken)

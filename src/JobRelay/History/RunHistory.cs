@@ -199,7 +199,10 @@ public sealed partial class RunHistory
             State(RunState.Ignored),
             summary.Counted.GetValueOrDefault(CountedOutcome.Rejected),
             State(RunState.OutcomeUnknown),
-            State(RunState.Refused));
+            State(RunState.Refused))
+        {
+            Overdue = summary.Overdue,
+        };
         var latencies = summary.StartLatencies.Select(l => l.TotalMilliseconds).Order().ToArray();
         return new TriggerStats(trigger, from, to, counts,
             latencies.Length == 0 ? null : new LatencyPercentiles(Percentile(latencies, 0.50), Percentile(latencies, 0.95)));

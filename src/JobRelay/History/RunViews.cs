@@ -23,7 +23,25 @@ public sealed record RunView(
     JsonObject Arguments,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    RunLinks Links);
+    RunLinks Links)
+{
+    /// <summary>How JobRelay follows the run's job to its end; null for a run that started no job.</summary>
+    public WatchView? Watch { get; init; }
+}
+
+/// <summary>
+/// The follow-through of a run's job: watching (with the next read), ended (with its end time and duration), lost or
+/// abandoned (with the reason), and whether it ran past its trigger's <c>maxDuration</c>.
+/// </summary>
+public sealed record WatchView(
+    string State,
+    DateTimeOffset? NextCheckAt,
+    int Checks,
+    string? Reason,
+    DateTimeOffset? JobStartedAt,
+    DateTimeOffset? JobEndedAt,
+    double? DurationSeconds,
+    DateTimeOffset? OverdueAt);
 
 /// <summary>The latest job status known for a run: the platform's state, its own word, and when it was read.</summary>
 public sealed record JobStatusView(string State, string Raw, DateTimeOffset? CheckedAt);
@@ -43,7 +61,11 @@ public sealed record RunDetail(RunView Run, RunCause Cause, RunView? Parent, IRe
 public sealed record RunList(IReadOnlyList<RunView> Runs, string? Next);
 
 /// <summary>A trigger's outcome counts over a window.</summary>
-public sealed record OutcomeCounts(long Started, long Pending, long Duplicate, long Ignored, long Rejected, long OutcomeUnknown, long Refused);
+public sealed record OutcomeCounts(long Started, long Pending, long Duplicate, long Ignored, long Rejected, long OutcomeUnknown, long Refused)
+{
+    /// <summary>Started runs whose job the watch found running past the trigger's <c>maxDuration</c>.</summary>
+    public long Overdue { get; init; }
+}
 
 /// <summary>Percentiles of the platform start latency: from the run's claim to the platform's acceptance.</summary>
 public sealed record LatencyPercentiles(double P50, double P95);
@@ -84,7 +106,30 @@ public static class RunWire
         JsonNode.Parse(run.Arguments) as JsonObject ?? [],
         run.CreatedAt,
         run.UpdatedAt,
-        new RunLinks("/api/runs/" + Uri.EscapeDataString(run.RunId)));
+        new RunLinks("/api/runs/" + Uri.EscapeDataString(run.RunId)))
+    {
+        Watch = WatchOf(run),
+    };
+
+    private static WatchView? WatchOf(RunRecord run)
+    {
+        if (run.Watch == WatchState.None)
+        {
+            return null;
+        }
+
+        var started = run.JobStartedAt ?? run.UpdatedAt;
+        var duration = run.JobFinishedAt is { } ended && ended >= started ? Math.Round((ended - started).TotalSeconds, 3) : (double?)null;
+        return new WatchView(
+            WatchTransitions.Name(run.Watch),
+            run.Watch == WatchState.Watching ? run.WatchNextAt : null,
+            run.WatchChecks,
+            run.WatchReason,
+            run.JobStartedAt,
+            run.JobFinishedAt,
+            duration,
+            run.OverdueAt);
+    }
 
     internal static RunCause Cause(RunRecord run) => new(
         run.Origin,

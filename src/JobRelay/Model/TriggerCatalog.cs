@@ -99,6 +99,28 @@ public sealed record TriggerDefinition
 
     /// <summary>Chaining rules: the trigger starts when a job matching any rule ends.</summary>
     public IReadOnlyList<AfterRule> After { get; init; } = [];
+
+    /// <summary>How often the trigger's jobs are read until they end; null parts take the host's defaults.</summary>
+    public WatchPolicy? Watch { get; init; }
+
+    /// <summary>How long the trigger's job may run before it is overdue; null for no limit.</summary>
+    public TimeSpan? MaxDuration { get; init; }
+
+    /// <summary>What happens to a job running past <see cref="MaxDuration"/>.</summary>
+    public TimeoutAction OnTimeout { get; init; } = TimeoutAction.Mark;
+}
+
+/// <summary>A trigger's polling policy: the first status read after the start, and the longest wait between reads.</summary>
+public sealed record WatchPolicy(TimeSpan? FirstCheck, TimeSpan? MaxInterval);
+
+/// <summary>What JobRelay does with a job that runs past its trigger's <c>maxDuration</c>.</summary>
+public enum TimeoutAction
+{
+    /// <summary>The run is marked overdue (counted, shown); the job runs on.</summary>
+    Mark,
+
+    /// <summary>The run is marked overdue and the job is cancelled on its platform.</summary>
+    Cancel,
 }
 
 /// <summary>An argument of a trigger.</summary>

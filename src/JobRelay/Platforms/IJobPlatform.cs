@@ -17,4 +17,10 @@ internal interface IJobPlatform
 
     /// <summary>Reads a job's current status.</summary>
     Task<JobStatus> GetJobStatusAsync(string jobId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Asks the platform to cancel a job, and returns its status read right after (usually still ending). Asking
+    /// again is harmless. Throws <see cref="RelayException"/> (a conflict when the platform's credential cannot cancel).
+    /// </summary>
+    Task<JobStatus> CancelJobAsync(string jobId, CancellationToken cancellationToken);
 }

@@ -17,7 +17,8 @@ namespace JobRelay.Runs;
 public sealed record SweepReport(int Started, int StillPending, int Refused, int Unknown, int Purged);
 
 /// <summary>
-/// The outbox's sender and the store's janitor, run by the Functions timer tick and by <c>jobrelay serve</c>'s loop:
+/// The outbox's sender and the store's janitor, run by the Functions timer tick and by <c>jobrelay serve</c>'s loop
+/// (which then checks the due watches of started jobs, <see cref="IJobWatch"/>):
 /// sends each due pending start (taken with a version check, so exactly one instance sends it), starts claims
 /// abandoned before their platform call, settles claims abandoned during one as of unknown outcome, and deletes
 /// settled runs older than the retention window.
@@ -30,11 +31,13 @@ public sealed class RunSweep
     private readonly StoreOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<RunSweep> _logger;
+    private readonly IJobWatch _watch;
     private readonly Lock _gate = new();
     private DateTimeOffset _lastPurge = DateTimeOffset.MinValue;
 
-    internal RunSweep(IRelayStore store, TriggerRunner runner, IOptions<StoreOptions> options, TimeProvider clock, ILogger<RunSweep> logger)
+    internal RunSweep(IRelayStore store, TriggerRunner runner, IJobWatch watch, IOptions<StoreOptions> options, TimeProvider clock, ILogger<RunSweep> logger)
     {
+        _watch = watch;
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _runner = runner;
@@ -72,6 +75,16 @@ public sealed class RunSweep
         if (due.Count > 0 || purged > 0)
         {
             SweepLog.Swept(_logger, due.Count, started, pending, refused, unknown, purged);
+        }
+
+        // The same tick follows the started jobs: a failure there is the watch's, and leaves the outbox's work done.
+        try
+        {
+            await _watch.CheckDueAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            SweepLog.WatchFailed(_logger, ex);
         }
 
         return report;
@@ -202,4 +215,7 @@ internal static partial class SweepLog
 
     [LoggerMessage(EventId = 1053, Level = LogLevel.Error, Message = "A sweep of the state store failed; the next one tries again")]
     public static partial void SweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1054, Level = LogLevel.Error, Message = "The watch of started jobs failed in this tick; the next one tries again")]
+    public static partial void WatchFailed(ILogger logger, Exception exception);
 }

@@ -27,11 +27,14 @@ public sealed class TriggerRunner
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<TriggerRunner> _logger;
     private readonly OutcomeCounter _counter;
+    private readonly WatchOptions _watch;
 
-    internal TriggerRunner(CatalogSource catalog, JobPlatforms platforms, IRelayStore store, IOptions<StoreOptions> options, TimeProvider timeProvider, ILogger<TriggerRunner> logger, OutcomeCounter counter)
+    internal TriggerRunner(CatalogSource catalog, JobPlatforms platforms, IRelayStore store, IOptions<StoreOptions> options, IOptions<WatchOptions> watch, TimeProvider timeProvider, ILogger<TriggerRunner> logger, OutcomeCounter counter)
     {
         _counter = counter;
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(watch);
+        _watch = watch.Value;
         _catalog = catalog;
         _platforms = platforms;
         _store = store;
@@ -252,11 +255,16 @@ public sealed class TriggerRunner
         }
 
         // A job the platform ended as soon as it created it is still a job: recorded as started, with its failed
-        // status and why, so that nothing sends it again.
+        // status and why, so that nothing sends it again. The start arms the job's watch in the same write: no started
+        // job is left unfollowed (one that already ended is checked at once, and its chains run from the watch).
         var endedAtOnce = started.Status is { IsFinal: true, State: not JobState.Succeeded } ? started.Status.Message ?? $"the job ended at once ({started.Status.RawStatus})" : null;
-        var settlement = RunSettlement.Started(platform.Name, started.Status, started.JobSecret) with { Reason = endedAtOnce };
-        await SettleAsync(calling, settlement, CancellationToken.None);
         var now = _timeProvider.GetUtcNow();
+        var settlement = RunSettlement.Started(platform.Name, started.Status, started.JobSecret) with
+        {
+            Reason = endedAtOnce,
+            WatchNextAt = WatchSchedule.FirstCheck(now, trigger, _watch, started.Status),
+        };
+        await SettleAsync(calling, settlement, CancellationToken.None);
         var record = run with
         {
             State = RunState.Started,
@@ -267,8 +275,11 @@ public sealed class TriggerRunner
             JobState = started.Status.State,
             RawStatus = started.Status.RawStatus,
             JobUrl = started.Status.Url,
+            JobStartedAt = started.Status.StartedAt,
             Reason = endedAtOnce,
             UpdatedAt = now,
+            Watch = WatchState.Watching,
+            WatchNextAt = settlement.WatchNextAt,
         };
         activity?.SetTag("jobrelay.job_id", started.JobId);
         CountStart(run.Trigger, platform.Name, "started");

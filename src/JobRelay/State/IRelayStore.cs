@@ -77,6 +77,24 @@ internal interface IRelayStore
     /// </summary>
     Task<bool> SaveJobStatusAsync(string runId, JobStatus status, DateTimeOffset checkedAt, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Watches due at <paramref name="now"/> (<see cref="WatchState.Watching"/>, next check passed, lease free or
+    /// expired), at most <paramref name="max"/>, the longest due first.
+    /// </summary>
+    Task<IReadOnlyList<RunRecord>> ListWatchesDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes a due watch found by <see cref="ListWatchesDueAsync"/> at the version read (<see cref="WatchTransition.WatchTake"/>),
+    /// with a watch lease of <paramref name="lease"/>. Null when another instance took it first or it is no longer due.
+    /// </summary>
+    Task<RunLease?> TakeWatchAsync(RunRecord due, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes the outcome of one check of a watch this instance holds, and frees its lease. False when the lease was
+    /// lost (another instance took the watch over).
+    /// </summary>
+    Task<bool> UpdateWatchAsync(RunLease lease, WatchUpdate update, CancellationToken cancellationToken);
+
     /// <summary>Appends an operator action to its run's history; the history is never rewritten.</summary>
     Task AppendActionAsync(RunAction action, CancellationToken cancellationToken);
 

@@ -44,4 +44,8 @@ internal enum CountedOutcome
 internal sealed record OutcomeCount(string Trigger, CountedOutcome Outcome, DateTimeOffset Hour, long Count);
 
 /// <summary>A trigger's runs over a window: how many are in each state, and each started run's platform start latency.</summary>
-internal sealed record RunSummary(IReadOnlyDictionary<RunState, long> States, IReadOnlyList<TimeSpan> StartLatencies, IReadOnlyDictionary<CountedOutcome, long> Counted);
+internal sealed record RunSummary(IReadOnlyDictionary<RunState, long> States, IReadOnlyList<TimeSpan> StartLatencies, IReadOnlyDictionary<CountedOutcome, long> Counted)
+{
+    /// <summary>Runs whose job the watch found running past its trigger's maxDuration.</summary>
+    public long Overdue { get; init; }
+}

@@ -108,6 +108,36 @@ internal sealed record RunRecord
     /// <summary>The store's own concurrency token (a Table Storage ETag), when it has one besides <see cref="Version"/>.</summary>
     public string? ETag { get; init; }
 
+    /// <summary>Where the follow-through of the run's job stands; <see cref="WatchState.None"/> before the start.</summary>
+    public WatchState Watch { get; init; }
+
+    /// <summary>When a tick reads the watched job's status next.</summary>
+    public DateTimeOffset? WatchNextAt { get; init; }
+
+    /// <summary>Until when the instance that took the watch owns it; free once past.</summary>
+    public DateTimeOffset? WatchLeaseUntil { get; init; }
+
+    /// <summary>How many status reads the watch made.</summary>
+    public int WatchChecks { get; init; }
+
+    /// <summary>404 answers in a row: the job is lost once they reach <see cref="WatchOptions.LostAfter"/>.</summary>
+    public int WatchMisses { get; init; }
+
+    /// <summary>Failed reads in a row (5xx, 429, timeout, network, secret store): the backoff grows with them.</summary>
+    public int WatchFailures { get; init; }
+
+    /// <summary>Why the watch is lost or abandoned, or what its last failed read met; never a secret.</summary>
+    public string? WatchReason { get; init; }
+
+    /// <summary>When the job started running, as its platform reported it.</summary>
+    public DateTimeOffset? JobStartedAt { get; init; }
+
+    /// <summary>When the job ended, as its platform reported it (or as the watch saw it, when the platform gave no time).</summary>
+    public DateTimeOffset? JobFinishedAt { get; init; }
+
+    /// <summary>When the watch found the job running past its trigger's <c>maxDuration</c>.</summary>
+    public DateTimeOffset? OverdueAt { get; init; }
+
     /// <summary>
     /// Whether the store's lookup rows for this run (by run id, in the listing, under its parent) may be missing, so
     /// that the next writer must write them first: a Table Storage record written before those rows were.
@@ -193,6 +223,12 @@ internal sealed record RunSettlement(RunState State)
 
     public DateTimeOffset? Deadline { get; init; }
 
+    /// <summary>Arms the run's watch in the same write (<see cref="WatchTransition.Watch"/>): its first status read.</summary>
+    public DateTimeOffset? WatchNextAt { get; init; }
+
+    /// <summary>When the job started running, as the platform's answer to the start reported it.</summary>
+    public DateTimeOffset? JobStartedAt { get; init; }
+
     public static RunSettlement Started(string platform, JobStatus status, string? jobSecret)
     {
         ArgumentNullException.ThrowIfNull(status);
@@ -204,6 +240,7 @@ internal sealed record RunSettlement(RunState State)
             RawStatus = status.RawStatus,
             JobUrl = status.Url,
             JobSecret = jobSecret,
+            JobStartedAt = status.StartedAt,
         };
     }
 

@@ -80,6 +80,9 @@ internal sealed record RunTransition(string Name, IReadOnlyList<RunState?> From,
                 Reason = outcome.Reason,
                 NextAttemptAt = outcome.NextAttemptAt,
                 Deadline = outcome.Deadline ?? current.Deadline,
+                Watch = Effects.HasFlag(RunEffects.ArmWatch) && outcome.WatchNextAt is not null ? WatchTransitions.To(WatchTransition.Watch) : current.Watch,
+                WatchNextAt = Effects.HasFlag(RunEffects.ArmWatch) ? outcome.WatchNextAt ?? current.WatchNextAt : current.WatchNextAt,
+                JobStartedAt = Effects.HasFlag(RunEffects.ArmWatch) ? outcome.JobStartedAt ?? current.JobStartedAt : current.JobStartedAt,
             };
     }
 
@@ -131,4 +134,10 @@ internal enum RunEffects
 
     /// <summary>The write is on disk before its writer acts on it: an OS crash cannot undo it.</summary>
     Durable = 1 << 7,
+
+    /// <summary>
+    /// The job's watch is armed in the same write (<see cref="WatchTransition.Watch"/>): watch state Watching with its
+    /// first check, when the outcome names one.
+    /// </summary>
+    ArmWatch = 1 << 8,
 }

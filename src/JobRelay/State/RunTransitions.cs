@@ -30,7 +30,8 @@ internal static class RunTransitions
         RunEffects.BumpVersion | RunEffects.GrantLease | RunEffects.CountAttempt | RunEffects.Durable);
 
     /// <summary>The platform accepted the job (also one that ended at once): its id and status are recorded.</summary>
-    public static RunTransition Start { get; } = new(nameof(Start), [RunState.Starting], RunState.Started, RunGuard.LeaseHeld, Settles);
+    /// <remarks>The same write arms the job's watch (<see cref="WatchTransition.Watch"/>): no started job goes unfollowed.</remarks>
+    public static RunTransition Start { get; } = new(nameof(Start), [RunState.Starting], RunState.Started, RunGuard.LeaseHeld, Settles | RunEffects.ArmWatch);
 
     /// <summary>
     /// The platform provably did not get the start (it is down, or its secret could not be read before the call), or
@@ -53,6 +54,12 @@ internal static class RunTransitions
     /// <summary>Every transition, in the protocol's order.</summary>
     public static IReadOnlyList<RunTransition> All { get; } =
         [Claim, ClaimIgnored, TakeOver, TakePending, BeginStart, Start, KeepPending, Refuse, Unknown, Release, ExpireStart];
+
+    /// <summary>
+    /// The watch's rows, on a <see cref="RunState.Started"/> run: from which watch state each of its transitions moves,
+    /// and to which (<see cref="WatchTransitions"/> holds them and their guards).
+    /// </summary>
+    public static IReadOnlyList<(WatchTransition Transition, WatchState From, WatchState To)> Watch => WatchTransitions.Rows;
 
     /// <summary>What <see cref="ExpireStart"/> records.</summary>
     public static RunSettlement ExpiredStart { get; } = RunSettlement.OutcomeUnknown(

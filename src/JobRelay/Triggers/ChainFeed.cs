@@ -24,11 +24,10 @@ public sealed record ChainFeed(string Trigger, int Index, AfterRule Rule, Platfo
     public const string PlatformEventsSource = "platform events: needs eventSecret";
 
     /// <summary>
-    /// Whether JobRelay follows every job it starts to its end, so that a rule naming a trigger of the catalog fires
-    /// without the platform's events. It does not: job ends reach it only as platform events. This is the one place
-    /// that changes when it does.
+    /// Whether JobRelay sees, by itself, the end of every job it starts: it does, through the durable watch the start
+    /// arms (Runs/JobWatch), so a rule naming a trigger of the catalog needs no platform events.
     /// </summary>
-    internal static bool JobRelayWatchesItsJobs => false;
+    internal static bool JobRelayWatchesItsJobs => true;
 
     /// <summary>Where the ends come from, as labels; empty when from nowhere.</summary>
     public IReadOnlyList<string> Sources => [.. new[] { Watched ? WatchedSource : null, PlatformEvents ? PlatformEventsSource : null }.OfType<string>()];

@@ -267,6 +267,22 @@ public static class TriggerCatalogLoader
         // Whether the trigger has rules as written: a rule in error has its own message, and does not make the
         // trigger's event arguments wrong as well.
         var chained = obj["after"] is not (null or JsonArray { Count: 0 });
+
+        var watch = obj["watch"] is { } watchNode && reader.AsObject(watchNode, CatalogReader.Child(path, "watch")) is { } watchObj
+            ? new WatchPolicy(Duration(watchObj, "firstCheck", CatalogReader.Child(path, "watch"), reader), Duration(watchObj, "maxInterval", CatalogReader.Child(path, "watch"), reader))
+            : null;
+        if (watch is { FirstCheck: { } firstCheck, MaxInterval: { } maxInterval } && maxInterval < firstCheck)
+        {
+            reader.Error(CatalogReader.Child(CatalogReader.Child(path, "watch"), "maxInterval"), "must not be shorter than firstCheck: the wait between reads grows from firstCheck up to it.");
+        }
+
+        var maxDuration = Duration(obj, "maxDuration", path, reader);
+        var onTimeout = reader.String(obj, "onTimeout", path) == "cancel" ? TimeoutAction.Cancel : TimeoutAction.Mark;
+        if (onTimeout == TimeoutAction.Cancel && maxDuration is null)
+        {
+            reader.Error(CatalogReader.Child(path, "onTimeout"), "needs 'maxDuration': a job is cancelled once it runs longer than that.");
+        }
+
         foreach (var argument in arguments.Values.Where(a => a.From is { Kind: ValueSourceKind.Event }))
         {
             if (!chained)
@@ -295,7 +311,43 @@ public static class TriggerCatalogLoader
             Schedule = schedule,
             Webhook = webhook,
             After = after,
+            Watch = watch,
+            MaxDuration = maxDuration,
+            OnTimeout = onTimeout,
         };
+    }
+
+    /// <summary>An ISO 8601 duration member (<c>PT10S</c>), at least a second; null when absent or wrong.</summary>
+    private static TimeSpan? Duration(JsonObject obj, string name, string path, CatalogReader reader)
+    {
+        if (reader.String(obj, name, path) is not { } text)
+        {
+            return null;
+        }
+
+        TimeSpan duration;
+        try
+        {
+            duration = System.Xml.XmlConvert.ToTimeSpan(text);
+        }
+        catch (FormatException)
+        {
+            reader.Error(CatalogReader.Child(path, name), $"'{text}' is not an ISO 8601 duration such as 'PT10S', 'PT30M' or 'P1D'.");
+            return null;
+        }
+        catch (OverflowException)
+        {
+            reader.Error(CatalogReader.Child(path, name), $"'{text}' is too long a duration.");
+            return null;
+        }
+
+        if (duration < TimeSpan.FromSeconds(1))
+        {
+            reader.Error(CatalogReader.Child(path, name), $"'{text}' is shorter than a second.");
+            return null;
+        }
+
+        return duration;
     }
 
     private static Dictionary<string, ArgumentDefinition> ReadArguments(JsonObject trigger, string triggerPath, CatalogReader reader)

@@ -87,7 +87,7 @@ public sealed class RunActionTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CancelIsAConflictForTheEyeJobsAndForRunsWithoutAJob()
+    public async Task CancelOfATheEyeJobUsesTheAccessTokenAndARunWithoutAJobIsAConflict()
     {
         using var run = await _host.PostRunAsync("notify");
         var runId = (string)(await RelayHost.JsonAsync(run))["runId"]!;
@@ -96,15 +96,15 @@ public sealed class RunActionTests : IAsyncLifetime
         using var theEye = await PostAsync($"/api/runs/{runId}/cancel", "{}", RelayHost.ApiKey);
         using var noJob = await PostAsync($"/api/runs/{unknown}/cancel", "{}", RelayHost.ApiKey);
         var theEyeText = await theEye.Content.ReadAsStringAsync();
-        var theEyeProblem = JsonNode.Parse(theEyeText)!;
 
-        Assert.Equal(HttpStatusCode.Conflict, theEye.StatusCode);
-        Assert.Equal("urn:jobrelay:problem:conflict", (string?)theEyeProblem["type"]);
-        Assert.Equal("Platform 'eye' (TheEye) has no API to cancel a job: cancel job 64f0000000000000000000dd in TheEye itself.", (string?)theEyeProblem["detail"]);
+        Assert.Equal(HttpStatusCode.Accepted, theEye.StatusCode);
+        Assert.Equal("cancelled", (string?)JsonNode.Parse(theEyeText)!["run"]!["jobStatus"]!["state"]);
         Assert.DoesNotContain(TheEyeJobSecret, theEyeText, StringComparison.Ordinal);
+        var cancel = Assert.Single(_platforms.TheEye.Requests, r => r.Method == "PUT");
+        Assert.Equal("/acme/job/64f0000000000000000000dd/cancel", cancel.Path);
+        Assert.Equal("Bearer " + RelayHost.TheEyeToken, cancel.Header("Authorization"));
         Assert.Equal(HttpStatusCode.Conflict, noJob.StatusCode);
         Assert.Contains("has no job to cancel", (string?)(await RelayHost.JsonAsync(noJob))["detail"], StringComparison.Ordinal);
-        Assert.DoesNotContain(_platforms.TheEye.Requests, r => r.Method != "POST" || r.Path != "/job");
     }
 
     [Fact]

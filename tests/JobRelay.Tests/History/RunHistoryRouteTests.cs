@@ -191,7 +191,7 @@ public sealed class RunHistoryRouteTests : IAsyncLifetime
         Assert.Equal("ingest", (string?)stats["trigger"]);
         Assert.Equal(TimeSpan.FromHours(1), DateTimeOffset.Parse((string)stats["to"]!, CultureInfo.InvariantCulture) - DateTimeOffset.Parse((string)stats["from"]!, CultureInfo.InvariantCulture));
         Assert.Equal(
-            """{"started":1,"pending":0,"duplicate":1,"ignored":0,"rejected":1,"outcomeUnknown":0,"refused":0}""",
+            """{"started":1,"pending":0,"duplicate":1,"ignored":0,"rejected":1,"outcomeUnknown":0,"refused":0,"overdue":0}""",
             stats["counts"]!.ToJsonString());
         Assert.True((double)stats["startLatencyMs"]!["p50"]! >= 0);
         Assert.Equal((double)stats["startLatencyMs"]!["p50"]!, (double)stats["startLatencyMs"]!["p95"]!);

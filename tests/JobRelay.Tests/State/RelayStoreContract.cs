@@ -465,6 +465,70 @@ public abstract class RelayStoreContract
         Assert.Equal(new SchedulerTick(at + TimeSpan.FromSeconds(60.25), "serve", "host-b/4242"), afterTwo);
     }
 
+    [Fact]
+    public async Task TheStartArmsTheWatchAndExactlyOneOfTwoInstancesTakesItWhenDue()
+    {
+        var (first, second) = (OpenStore(), OpenStore());
+        var run = Run(new DeliveryKey(Trigger(), "evt_w"), "run-w" + Guid.NewGuid().ToString("n")[..8]);
+        var claim = await first.ClaimAsync(run, Lease, CancellationToken.None);
+        var calling = await first.BeginStartAsync(claim.Lease!, Lease, CancellationToken.None);
+        var started = RunSettlement.Started("kbc", new JobStatus("job-w", JobState.Running, "processing", false), null) with { WatchNextAt = Clock.GetUtcNow().AddSeconds(10) };
+        Assert.True(await first.SettleAsync(calling!, started, CancellationToken.None));
+
+        var early = await Mine(second.ListWatchesDueAsync(Clock.GetUtcNow(), 100, CancellationToken.None));
+        Clock.Advance(TimeSpan.FromSeconds(10));
+        var seenByFirst = Assert.Single(await Mine(first.ListWatchesDueAsync(Clock.GetUtcNow(), 100, CancellationToken.None)));
+        var seenBySecond = Assert.Single(await Mine(second.ListWatchesDueAsync(Clock.GetUtcNow(), 100, CancellationToken.None)));
+        var takes = await Task.WhenAll(first.TakeWatchAsync(seenByFirst, Lease, CancellationToken.None), second.TakeWatchAsync(seenBySecond, Lease, CancellationToken.None));
+        var whileHeld = await Mine(first.ListWatchesDueAsync(Clock.GetUtcNow(), 100, CancellationToken.None));
+
+        Assert.Empty(early);
+        Assert.Equal(WatchState.Watching, seenByFirst.Watch);
+        var lease = Assert.Single(takes, t => t is not null)!;
+        Assert.Empty(whileHeld);
+
+        var next = Clock.GetUtcNow().AddSeconds(20);
+        var rescheduled = await first.UpdateWatchAsync(lease, new WatchUpdate(WatchTransition.WatchReschedule) { CheckedAt = Clock.GetUtcNow(), Checks = 1, NextAt = next, Status = new JobStatus("job-w", JobState.Running, "processing", false) }, CancellationToken.None);
+        var staleAgain = await second.UpdateWatchAsync(lease, new WatchUpdate(WatchTransition.WatchEnd) { CheckedAt = Clock.GetUtcNow(), Checks = 1 }, CancellationToken.None);
+        Clock.Advance(TimeSpan.FromSeconds(20));
+        var due = Assert.Single(await Mine(second.ListWatchesDueAsync(Clock.GetUtcNow(), 100, CancellationToken.None)));
+        var retaken = await second.TakeWatchAsync(due, Lease, CancellationToken.None);
+        var finished = new JobStatus("job-w", JobState.Succeeded, "success", true) { FinishedAt = Clock.GetUtcNow() };
+        var ended = await second.UpdateWatchAsync(retaken!, new WatchUpdate(WatchTransition.WatchEnd) { CheckedAt = Clock.GetUtcNow(), Checks = 2, Status = finished, FinishedAt = finished.FinishedAt }, CancellationToken.None);
+        Clock.Advance(TimeSpan.FromHours(1));
+        var afterEnd = await Mine(first.ListWatchesDueAsync(Clock.GetUtcNow(), 100, CancellationToken.None));
+        var stored = await first.FindRunAsync(run.RunId, CancellationToken.None);
+
+        Assert.True(rescheduled);
+        Assert.False(staleAgain);
+        Assert.Equal(next, due.WatchNextAt);
+        Assert.True(ended);
+        Assert.Empty(afterEnd);
+        Assert.Equal(WatchState.Ended, stored!.Watch);
+        Assert.Equal(2, stored.WatchChecks);
+        Assert.Equal(JobState.Succeeded, stored.JobState);
+        Assert.Equal("success", stored.RawStatus);
+        Assert.Equal(finished.FinishedAt, stored.JobFinishedAt);
+        Assert.Equal(RunState.Started, stored.State);
+
+        async Task<List<RunRecord>> Mine(Task<IReadOnlyList<RunRecord>> listing) => [.. (await listing).Where(r => r.RunId == run.RunId)];
+    }
+
+    [Fact]
+    public async Task ARunStillWatchedIsNotPurgedHoweverOldItIs()
+    {
+        var store = OpenStore();
+        var run = Run(new DeliveryKey(Trigger(), "evt_p"), "run-p" + Guid.NewGuid().ToString("n")[..8]);
+        var claim = await store.ClaimAsync(run, Lease, CancellationToken.None);
+        var calling = await store.BeginStartAsync(claim.Lease!, Lease, CancellationToken.None);
+        await store.SettleAsync(calling!, RunSettlement.Started("kbc", new JobStatus("job-p", JobState.Running, "processing", false), null) with { WatchNextAt = Clock.GetUtcNow().AddDays(30) }, CancellationToken.None);
+
+        Clock.Advance(TimeSpan.FromDays(20));
+        await store.PurgeAsync(Clock.GetUtcNow() - TimeSpan.FromDays(1), CancellationToken.None);
+
+        Assert.Equal(WatchState.Watching, (await store.FindRunAsync(run.RunId, CancellationToken.None))?.Watch);
+    }
+
     private static async Task StartAsync(IRelayStore store, NewRun run, string platform, string jobId)
     {
         var claim = await store.ClaimAsync(run, Lease, CancellationToken.None);

@@ -163,12 +163,14 @@ public sealed class SqliteRelayStoreTests : RelayStoreContract, IDisposable
         Assert.Equal("run-old", kept?.RunId);
         Assert.Equal(RunState.Started, kept?.State);
         Assert.Equal(3, kept?.Version);
+        Assert.Equal(WatchState.None, kept?.Watch);
         Assert.Equal("run-old", byJob?.RunId);
         Assert.Superset(new HashSet<string> { "runs_due", "runs_job", "runs_lease", "runs_updated" }, indexes.Keys.ToHashSet());
         Assert.EndsWith("WHERE state = 'Pending'", indexes["runs_due"], StringComparison.Ordinal);
         Assert.EndsWith("WHERE state IN ('Claimed', 'Starting')", indexes["runs_lease"], StringComparison.Ordinal);
         Assert.EndsWith("WHERE job_id IS NOT NULL", indexes["runs_job"], StringComparison.Ordinal);
         Assert.EndsWith("WHERE state IN ('Started', 'OutcomeUnknown', 'Refused', 'Ignored')", indexes["runs_updated"], StringComparison.Ordinal);
+        Assert.EndsWith("WHERE watch_state = 'Watching'", indexes["runs_watch"], StringComparison.Ordinal);
     }
 
     [Fact]

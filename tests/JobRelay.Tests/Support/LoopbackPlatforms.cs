@@ -66,7 +66,12 @@ internal sealed class LoopbackPlatforms : IAsyncDisposable
     private void MapTheEye(WebApplication app)
     {
         app.MapPost("/job", () => TheEyeJob("in_progress", "ready"));
-        app.MapGet("/{customer}/job/{id}", () => TheEyeJob("success", "finished"));
+        app.MapGet("/{customer}/job/{id}", (string id) => _killed.ContainsKey(id) ? TheEyeJob("canceled", "canceled") : TheEyeJob("success", "finished"));
+        app.MapPut("/{customer}/job/{id}/cancel", (string id) =>
+        {
+            _killed[id] = true;
+            return Results.NoContent();
+        });
     }
 
     private static IResult KeboolaJob(string id, string status, int statusCode) => Results.Json(new JsonObject

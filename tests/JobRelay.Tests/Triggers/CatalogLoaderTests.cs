@@ -377,6 +377,36 @@ public sealed class CatalogLoaderTests
     }
 
     [Fact]
+    public void AWatchPolicyAMaxDurationAndOnTimeoutAreReadAsIso8601Durations()
+    {
+        var result = LoadTriggers("""
+            "slow": { "platform": "kbc", "keboola": { "component": "ex", "config": "1" }, "watch": { "firstCheck": "PT5S", "maxInterval": "PT2M" }, "maxDuration": "PT1H30M", "onTimeout": "cancel" }
+            """);
+
+        Assert.Empty(result.Errors);
+        var slow = result.Catalog!.Triggers["slow"];
+        Assert.Equal(new WatchPolicy(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(2)), slow.Watch);
+        Assert.Equal(TimeSpan.FromMinutes(90), slow.MaxDuration);
+        Assert.Equal(TimeoutAction.Cancel, slow.OnTimeout);
+    }
+
+    [Theory]
+    [InlineData(""" "maxDuration": "90 minutes" """, "$.triggers.slow.maxDuration", "ISO 8601 duration")]
+    [InlineData(""" "onTimeout": "cancel" """, "$.triggers.slow.onTimeout", "needs 'maxDuration'")]
+    [InlineData(""" "watch": { "firstCheck": "PT1M", "maxInterval": "PT10S" } """, "$.triggers.slow.watch.maxInterval", "must not be shorter than firstCheck")]
+    [InlineData(""" "onTimeout": "kill", "maxDuration": "PT1H" """, "$.triggers.slow.onTimeout", "")]
+    public void AWrongWatchPolicyOrTimeoutIsRefusedAtItsPath(string member, string path, string message)
+    {
+        var result = LoadTriggers($$"""
+            "slow": { "platform": "kbc", "keboola": { "component": "ex", "config": "1" }, {{member}} }
+            """);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(path, error.Path);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AChainingCycleThroughAPlatformRuleIsRefused()
     {
         var result = LoadTriggers("""

@@ -14,20 +14,32 @@ public sealed class ChainFeedTests : IDisposable
     public void Dispose() => _folder.Delete(recursive: true);
 
     [Fact]
-    public void TheShippedCatalogsChainAfterAKeboolaTriggerWithoutAnEventSecretIsAWarningNamingTheFix()
+    public void TheShippedCatalogsChainAfterAKeboolaTriggerIsWatchedAndNeedsNoEventSecret()
     {
         var result = TriggerCatalogLoader.Parse(File.ReadAllText(CatalogLoaderTests.RepoFile("triggers.json")));
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Empty(result.Warnings);
+        var feed = Assert.Single(ChainFeed.Of(result.Catalog!));
+        Assert.Equal("sales-report", feed.Trigger);
+        Assert.Equal([ChainFeed.WatchedSource], feed.Sources);
+    }
+
+    [Fact]
+    public void ARuleFollowingAnyKeboolaJobWithoutAnEventSecretIsAWarningNamingTheFix()
+    {
+        var result = TriggerCatalogLoader.Parse(File.ReadAllText(CatalogLoaderTests.RepoFile("triggers.json"))
+            .Replace("""{ "trigger": "nightly-sales", "states": ["succeeded"] }""", """{ "platform": "keboola", "component": "keboola.ex-db-snowflake", "states": ["succeeded"] }""", StringComparison.Ordinal));
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         var warning = Assert.Single(result.Warnings);
         Assert.Equal("$.triggers.sales-report.after[0]", warning.Path);
         Assert.Equal(
-            "follows the jobs of trigger 'nightly-sales', whose ends reach JobRelay only as job-end events from platform 'keboola', "
+            "follows jobs on platform 'keboola', whose ends reach JobRelay only as job-end events from platform 'keboola', "
             + "and 'keboola' has no 'eventSecret': the chain never fires. Set 'eventSecret' on platform 'keboola' "
             + "(the Key Vault secret those events carry), then subscribe with 'jobrelay subscribe keboola sales-report --url https://<your app>'.",
             warning.Message);
-        var feed = Assert.Single(ChainFeed.Of(result.Catalog!));
-        Assert.Empty(feed.Sources);
+        Assert.Empty(Assert.Single(ChainFeed.Of(result.Catalog!)).Sources);
     }
 
     [Fact]
@@ -45,7 +57,9 @@ public sealed class ChainFeedTests : IDisposable
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         Assert.Empty(result.Warnings);
-        Assert.All(ChainFeed.Of(result.Catalog!), feed => Assert.Equal([ChainFeed.PlatformEventsSource], feed.Sources));
+        var feeds = ChainFeed.Of(result.Catalog!);
+        Assert.Equal([ChainFeed.WatchedSource, ChainFeed.PlatformEventsSource], feeds[0].Sources);
+        Assert.Equal([ChainFeed.PlatformEventsSource], feeds[1].Sources);
     }
 
     [Fact]
@@ -70,7 +84,7 @@ public sealed class ChainFeedTests : IDisposable
     }
 
     [Fact]
-    public async Task ValidateOnTheShippedCatalogPrintsTheWarningAndWhereEachChainsEndsComeFromAndExitsZero()
+    public async Task ValidateOnTheShippedCatalogSaysItsChainIsWatchedWarnsNothingAndExitsZero()
     {
         var catalog = CatalogLoaderTests.RepoFile("triggers.json");
         using var validate = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), "validate", "--triggers", catalog);
@@ -78,23 +92,22 @@ public sealed class ChainFeedTests : IDisposable
         var exitCode = await validate.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(0, exitCode);
-        Assert.Contains("    after[0] follows nightly-sales: job ends from nowhere (see the warning)\n", validate.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
-        Assert.Equal(
-            $"{catalog}: 1 warning(s)\n  warning: $.triggers.sales-report.after[0]: follows the jobs of trigger 'nightly-sales', whose ends reach JobRelay only as "
-            + "job-end events from platform 'keboola', and 'keboola' has no 'eventSecret': the chain never fires. Set 'eventSecret' on platform 'keboola' "
-            + "(the Key Vault secret those events carry), then subscribe with 'jobrelay subscribe keboola sales-report --url https://<your app>'.\n",
-            validate.Stderr.ReplaceLineEndings("\n"));
+        Assert.Contains("    after[0] follows nightly-sales: job ends from watched: started by JobRelay\n", validate.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.DoesNotContain("warning", validate.Stderr, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
     public async Task ServeLogsTheWarningAsItStarts()
     {
+        var catalog = Path.Combine(_folder.FullName, "triggers.json");
+        File.WriteAllText(catalog, File.ReadAllText(CatalogLoaderTests.RepoFile("triggers.json"))
+            .Replace("""{ "trigger": "nightly-sales", "states": ["succeeded"] }""", """{ "platform": "keboola", "component": "keboola.ex-db-snowflake", "states": ["succeeded"] }""", StringComparison.Ordinal));
         using var serve = CliProcess.Start(
-            _folder.FullName, new Dictionary<string, string>(), "serve", "--triggers", CatalogLoaderTests.RepoFile("triggers.json"), "--urls", "http://127.0.0.1:0");
+            _folder.FullName, new Dictionary<string, string>(), "serve", "--triggers", catalog, "--urls", "http://127.0.0.1:0");
         try
         {
             await serve.WaitForLineAsync("JobRelay is listening on", TimeSpan.FromSeconds(60));
-            const string Logged = "Catalog warning at $.triggers.sales-report.after[0]: follows the jobs of trigger 'nightly-sales'";
+            const string Logged = "Catalog warning at $.triggers.sales-report.after[0]: follows jobs on platform 'keboola'";
             var deadline = DateTime.UtcNow.AddSeconds(10);
             while (!serve.Stdout.Contains(Logged, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
             {

@@ -255,6 +255,19 @@
     if (again) again.focus();
   }
 
+  // What the watch knows of the run's job: its end state and duration, or that it is overdue, lost or abandoned.
+  function followed(run) {
+    const watch = run.watch;
+    if (!watch) return [];
+    const words = [];
+    if (watch.state === "ended" && run.jobStatus) words.push(run.jobStatus.state);
+    else if (watch.state === "watching") words.push("running");
+    else words.push(watch.state);
+    if (watch.durationSeconds !== null && watch.durationSeconds !== undefined) words.push(Math.round(watch.durationSeconds) + " s");
+    if (watch.overdueAt) words.push("overdue");
+    return [node("span", { className: "watch", "data-watch": watch.state, "data-overdue": watch.overdueAt ? "true" : null, text: " " + words.join(", ") })];
+  }
+
   function renderRuns(runs) {
     const signature = JSON.stringify(runs);
     if (signature === shownRuns) return;
@@ -275,7 +288,7 @@
         node("td", { "data-label": "Trigger", text: run.trigger }),
         node("td", { "data-label": "Origin", text: run.origin }),
         node("td", { "data-label": "State" }, [stateBadge(run.state)]),
-        node("td", { "data-label": "Job", className: "mono" }, [job]),
+        node("td", { "data-label": "Job", className: "mono" }, [job, ...followed(run)]),
         node("td", { "data-label": "Lineage" }, [open]),
       ]);
     }));
@@ -349,6 +362,9 @@
       ["State", run.state], ["Origin", run.origin], ["Platform", run.platform], ["Job", run.jobId],
       ["Job status", run.jobStatus ? run.jobStatus.state + " (" + run.jobStatus.raw + "), checked " + time(run.jobStatus.checkedAt) : null],
       ["Reason", run.reason], ["Attempts", run.attempts !== undefined ? String(run.attempts) : null],
+      ["Watch", run.watch ? run.watch.state + " (" + run.watch.checks + " reads" + (run.watch.nextCheckAt ? ", next " + time(run.watch.nextCheckAt) : "") + ")" + (run.watch.reason ? ": " + run.watch.reason : "") : null],
+      ["Job ended", run.watch && run.watch.jobEndedAt ? time(run.watch.jobEndedAt) + (run.watch.durationSeconds !== null ? " after " + run.watch.durationSeconds + " s" : "") : null],
+      ["Overdue since", run.watch && run.watch.overdueAt ? time(run.watch.overdueAt) : null],
       ["Delivery", run.deliveryKey], ["Arguments", run.arguments ? JSON.stringify(run.arguments) : null],
       ["Created", time(run.createdAt)], ["Updated", time(run.updatedAt)],
     ].filter((f) => f[1]);

@@ -122,6 +122,9 @@ internal sealed class KeboolaJobPlatform : IJobPlatform
     /// right after: usually <c>terminating</c>, since killing takes a while.
     /// </summary>
     /// <remarks>Killing is repeatable, so the request is retried like a read.</remarks>
+    public Task<JobStatus> CancelJobAsync(string jobId, CancellationToken cancellationToken) => KillJobAsync(jobId, cancellationToken);
+
+    /// <inheritdoc cref="CancelJobAsync"/>
     public async Task<JobStatus> KillJobAsync(string jobId, CancellationToken cancellationToken)
     {
         var killUrl = new Uri(JobUrl(jobId).AbsoluteUri + "/kill");

@@ -18,6 +18,7 @@ internal sealed class TheEyeJobPlatform : IJobPlatform
 {
     private const string StartOperation = "start job";
     private const string ReadOperation = "read job";
+    private const string CancelOperation = "cancel job";
     private const int MaxErrorTextLength = 500;
     private static readonly MediaTypeHeaderValue JsonMediaType = new("application/json");
     private static readonly MediaTypeWithQualityHeaderValue AcceptJson = new("application/json");
@@ -122,12 +123,34 @@ internal sealed class TheEyeJobPlatform : IJobPlatform
         return new StartedJob(started.Status.JobId, started.Status) { JobSecret = started.JobSecret };
     }
 
+    /// <summary>
+    /// Cancels a job (<c>PUT /{customer}/job/{id}/cancel</c>, answered 204) with the access token, the only credential
+    /// TheEye takes for it, and returns the job's status read right after.
+    /// </summary>
+    public async Task<JobStatus> CancelJobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        CheckJobId(jobId);
+        var tokenSecret = _settings.AccessTokenSecretName ?? throw new RelayException(RelayErrorKind.Conflict,
+            $"TheEye platform '{Name}' names no accessTokenSecret, and TheEye cancels a job only for an access token: cancel job {jobId} in TheEye itself, or give the platform an accessTokenSecret.")
+        {
+            Platform = Name,
+        };
+        var url = new Uri($"{_root}{Uri.EscapeDataString(_settings.Customer)}/job/{jobId}/cancel");
+        using (var answer = await SendAsync(PlatformRequestKind.Read, CancelOperation, tokenSecret, token => Authorise(new HttpRequestMessage(HttpMethod.Put, url), token), isAnswer: null, cancellationToken))
+        {
+            if (!answer.Response.IsSuccessStatusCode)
+            {
+                throw Failure(answer, await answer.Response.Content.ReadAsStringAsync(cancellationToken), CancelOperation, tokenSecret, jobId);
+            }
+        }
+
+        TheEyeLog.CancelRequested(_logger, Name, jobId);
+        return await GetJobStatusAsync(jobId, cancellationToken);
+    }
+
     public async Task<JobStatus> GetJobStatusAsync(string jobId, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(jobId) || jobId is "." or ".." || jobId.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '-' && c != '_'))
-        {
-            throw new RelayException(RelayErrorKind.InvalidInput, $"'{jobId}' is not a TheEye job id.") { Platform = Name };
-        }
+        CheckJobId(jobId);
 
         TheEyeAnswer answer;
         string? secretName = null;
@@ -180,6 +203,14 @@ internal sealed class TheEyeJobPlatform : IJobPlatform
             };
             TheEyeLog.StatusRead(_logger, Name, job.Status.JobId, job.Status.RawStatus);
             return job.Status;
+        }
+    }
+
+    private void CheckJobId(string jobId)
+    {
+        if (string.IsNullOrWhiteSpace(jobId) || jobId is "." or ".." || jobId.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '-' && c != '_'))
+        {
+            throw new RelayException(RelayErrorKind.InvalidInput, $"'{jobId}' is not a TheEye job id.") { Platform = Name };
         }
     }
 
@@ -314,6 +345,9 @@ internal static partial class TheEyeLog
 
     [LoggerMessage(EventId = 1405, Level = LogLevel.Warning, Message = "TheEye platform {Platform} answered {Operation} with HTTP {Status} but not with a job")]
     public static partial void InvalidResponse(ILogger logger, string platform, string operation, int status);
+
+    [LoggerMessage(EventId = 1407, Level = LogLevel.Information, Message = "TheEye platform {Platform}: cancel of job {JobId} requested")]
+    public static partial void CancelRequested(ILogger logger, string platform, string jobId);
 
     [LoggerMessage(EventId = 1406, Level = LogLevel.Debug, Message = "TheEye platform {Platform}: job {JobId} is {RawStatus}")]
     public static partial void StatusRead(ILogger logger, string platform, string jobId, string rawStatus);

@@ -227,6 +227,12 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
         var purged = 0;
         await foreach (var entity in _runs.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
+            if (entity.GetString("WatchState") == nameof(WatchState.Watching))
+            {
+                // A job still watched keeps its run, however long ago the run was last written.
+                continue;
+            }
+
             try
             {
                 await _runs.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, entity.ETag, cancellationToken);
@@ -363,6 +369,58 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
         }
     }
 
+    public async Task<IReadOnlyList<RunRecord>> ListWatchesDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        await InitializeAsync(cancellationToken);
+        var filter = TableClient.CreateQueryFilter($"WatchState eq {nameof(WatchState.Watching)} and WatchNextAt le {now}");
+        var due = new List<RunRecord>();
+        await foreach (var entity in _runs.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            var run = FromEntity(entity);
+            if (run.WatchLeaseUntil is not { } leased || leased <= now)
+            {
+                due.Add(run);
+            }
+        }
+
+        return [.. due.OrderBy(r => r.WatchNextAt).Take(max)];
+    }
+
+    public async Task<RunLease?> TakeWatchAsync(RunRecord due, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(due);
+        var now = _clock.GetUtcNow();
+        if (due.Watch != WatchTransitions.From(WatchTransition.WatchTake) || due.ETag is null || due.WatchNextAt > now || due.WatchLeaseUntil > now)
+        {
+            return null;
+        }
+
+        var taken = due with { Version = due.Version + 1, WatchLeaseUntil = now + lease };
+        var etag = await ReplaceWatchAsync(due, taken, cancellationToken);
+        return etag is null ? null : new RunLease(due.Key, due.RunId, taken.Version) { ETag = etag };
+    }
+
+    public async Task<bool> UpdateWatchAsync(RunLease lease, WatchUpdate update, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(update);
+        if (update.Transition is WatchTransition.Watch or WatchTransition.WatchTake)
+        {
+            throw new ArgumentException("A watch update ends a check: it reschedules, ends, loses or abandons the watch.", nameof(update));
+        }
+
+        // The ETag of the take proves the entity unchanged since; a lease without one is read first.
+        var current = await FindAsync(lease.Key, cancellationToken);
+        if (current is null || current.RunId != lease.RunId || current.Version != lease.Version || current.Watch != WatchState.Watching
+            || (lease.ETag is not null && current.ETag != lease.ETag))
+        {
+            return false;
+        }
+
+        return await ReplaceWatchAsync(current, update.Apply(current), cancellationToken) is not null;
+    }
+
     public async Task AppendActionAsync(RunAction action, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(action);
@@ -441,7 +499,7 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
         {
             foreach (var run in (await Task.WhenAll(chunk.Select(row => FindListedAsync(row, cancellationToken)))).OfType<RunRecord>())
             {
-                tally.AddRun(run.State, run.CreatedAt, run.UpdatedAt);
+                tally.AddRun(run.State, run.CreatedAt, run.UpdatedAt, run.OverdueAt is not null);
             }
         }
 
@@ -564,6 +622,28 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
         }
     }
 
+    /// <summary>
+    /// A watch's write (<see cref="WatchTransitions"/>): replaces a watching run with <paramref name="next"/> if the
+    /// entity still has the ETag read; the new ETag, or null when it changed.
+    /// </summary>
+    private async Task<string?> ReplaceWatchAsync(RunRecord read, RunRecord next, CancellationToken cancellationToken)
+    {
+        if (read.Watch != WatchState.Watching || read.ETag is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var response = await _runs.UpdateEntityAsync(ToEntity(next), new ETag(read.ETag), TableUpdateMode.Replace, cancellationToken);
+            return response.Headers.ETag?.ToString();
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The run's lookup rows: by run id, in the newest-first listing, and under its parent; idempotent.</summary>
     private async Task UpsertIndexRowsAsync(RunRecord run, CancellationToken cancellationToken)
     {
@@ -677,6 +757,16 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
             ["Deadline"] = record.Deadline,
             ["CreatedAt"] = record.CreatedAt,
             ["UpdatedAt"] = record.UpdatedAt,
+            ["WatchState"] = record.Watch.ToString(),
+            ["WatchNextAt"] = record.WatchNextAt,
+            ["WatchLeaseUntil"] = record.WatchLeaseUntil,
+            ["WatchChecks"] = record.WatchChecks,
+            ["WatchMisses"] = record.WatchMisses,
+            ["WatchFailures"] = record.WatchFailures,
+            ["WatchReason"] = record.WatchReason,
+            ["JobStartedAt"] = record.JobStartedAt,
+            ["JobFinishedAt"] = record.JobFinishedAt,
+            ["OverdueAt"] = record.OverdueAt,
 
             // This version writes a run's lookup rows before the run itself, so every run it writes has them.
             ["Indexed"] = true,
@@ -707,6 +797,16 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
         CreatedAt = entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
         UpdatedAt = entity.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue,
         ETag = entity.ETag.ToString(),
+        Watch = entity.GetString("WatchState") is { } watch ? Enum.Parse<WatchState>(watch) : WatchState.None,
+        WatchNextAt = entity.GetDateTimeOffset("WatchNextAt"),
+        WatchLeaseUntil = entity.GetDateTimeOffset("WatchLeaseUntil"),
+        WatchChecks = entity.GetInt32("WatchChecks") ?? 0,
+        WatchMisses = entity.GetInt32("WatchMisses") ?? 0,
+        WatchFailures = entity.GetInt32("WatchFailures") ?? 0,
+        WatchReason = entity.GetString("WatchReason"),
+        JobStartedAt = entity.GetDateTimeOffset("JobStartedAt"),
+        JobFinishedAt = entity.GetDateTimeOffset("JobFinishedAt"),
+        OverdueAt = entity.GetDateTimeOffset("OverdueAt"),
         IndexPending = entity.GetBoolean("Indexed") != true,
     };
 

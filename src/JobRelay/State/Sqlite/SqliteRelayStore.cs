@@ -25,7 +25,7 @@ namespace JobRelay.State.Sqlite;
 internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
 {
     /// <summary>The schema this version writes; a file with a newer one is refused rather than misread.</summary>
-    internal const int SchemaVersion = 3;
+    internal const int SchemaVersion = 4;
 
     // Enough to absorb a burst from every connection a host serves, small enough that one transaction stays short.
     private const int MaxBatch = 256;
@@ -33,7 +33,8 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
 
     private const string Columns =
         "kind, scope, id, run_id, trigger_name, origin, parent_run_id, arguments, state, version, lease_until, platform, job_id, " +
-        "job_state, raw_status, job_url, reason, attempts, next_attempt_at, deadline, created_at, updated_at, job_checked_at, trace_parent";
+        "job_state, raw_status, job_url, reason, attempts, next_attempt_at, deadline, created_at, updated_at, job_checked_at, trace_parent, " +
+        "watch_state, watch_next_at, watch_lease_until, watch_checks, watch_misses, watch_failures, watch_reason, job_started_at, job_finished_at, overdue_at";
 
     private readonly string _connectionString;
     private readonly TimeProvider _clock;
@@ -192,7 +193,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
     public async Task<int> PurgeAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {
         var purged = await WriteAsync(
-            new Statement($"DELETE FROM runs WHERE updated_at < $before AND {SettledStates}", ("$before", Millis(before))),
+            new Statement($"DELETE FROM runs WHERE updated_at < $before AND {SettledStates} AND watch_state <> 'Watching'", ("$before", Millis(before))),
             cancellationToken);
         await WriteAsync(new Statement("DELETE FROM run_actions WHERE run_id NOT IN (SELECT run_id FROM runs)"), cancellationToken);
         await WriteAsync(new Statement("DELETE FROM outcome_counts WHERE hour < $before", ("$before", Millis(before))), cancellationToken);
@@ -280,6 +281,61 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
         return await WriteAsync(statement, cancellationToken) == 1;
     }
 
+    public async Task<IReadOnlyList<RunRecord>> ListWatchesDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        var statement = new Statement(
+            $"SELECT {Columns} FROM runs WHERE watch_state = 'Watching' AND watch_next_at <= $now " +
+            "AND (watch_lease_until IS NULL OR watch_lease_until <= $now) ORDER BY watch_next_at LIMIT $max",
+            ("$now", Millis(now)), ("$max", max));
+        return await ReadAsync(statement, Read, max, cancellationToken);
+    }
+
+    public async Task<RunLease?> TakeWatchAsync(RunRecord due, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(due);
+        if (due.Watch != WatchTransitions.From(WatchTransition.WatchTake))
+        {
+            return null;
+        }
+
+        var now = _clock.GetUtcNow();
+        var statement = new Statement(
+            "UPDATE runs SET version = version + 1, watch_lease_until = $lease " +
+            "WHERE kind = $kind AND scope = $scope AND id = $id AND version = $version AND run_id = $runId AND watch_state = 'Watching' " +
+            "AND watch_next_at <= $now AND (watch_lease_until IS NULL OR watch_lease_until <= $now)",
+            ("$lease", Millis(now + lease)), ("$now", Millis(now)), ("$runId", due.RunId));
+        return await WriteAsync(statement.WithKey(due.Key, due.Version), cancellationToken) == 1 ? new RunLease(due.Key, due.RunId, due.Version + 1) : null;
+    }
+
+    public async Task<bool> UpdateWatchAsync(RunLease lease, WatchUpdate update, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(update);
+        if (update.Transition is WatchTransition.Watch or WatchTransition.WatchTake)
+        {
+            throw new ArgumentException("A watch update ends a check: it reschedules, ends, loses or abandons the watch.", nameof(update));
+        }
+
+        var status = update.Status;
+        var statement = new Statement(
+            "UPDATE runs SET version = version + 1, watch_state = $watch, watch_next_at = COALESCE($next, watch_next_at), watch_lease_until = NULL, " +
+            "watch_checks = $checks, watch_misses = $misses, watch_failures = $failures, watch_reason = $reason, " +
+            "job_state = COALESCE($jobState, job_state), raw_status = COALESCE($rawStatus, raw_status), job_url = COALESCE($jobUrl, job_url), " +
+            "job_checked_at = CASE WHEN $jobState IS NULL THEN job_checked_at ELSE $checked END, job_started_at = COALESCE($jobStarted, job_started_at), " +
+            "job_finished_at = COALESCE($finished, job_finished_at), overdue_at = COALESCE(overdue_at, $overdue) " +
+            "WHERE kind = $kind AND scope = $scope AND id = $id AND version = $version AND run_id = $runId AND watch_state = 'Watching'",
+            ("$watch", WatchTransitions.To(update.Transition).ToString()),
+            ("$next", update.NextAt is { } next ? Millis(next) : null),
+            ("$checks", update.Checks), ("$misses", update.Misses), ("$failures", update.Failures), ("$reason", update.Reason),
+            ("$jobState", status?.State.ToString()), ("$rawStatus", status?.RawStatus), ("$jobUrl", status?.Url?.ToString()),
+            ("$checked", Millis(update.CheckedAt)), ("$jobStarted", status?.StartedAt is { } started ? Millis(started) : null),
+            ("$finished", update.FinishedAt is { } finished ? Millis(finished) : null),
+            ("$overdue", update.OverdueAt is { } overdue ? Millis(overdue) : null),
+            ("$runId", lease.RunId));
+        return await WriteAsync(statement.WithKey(lease.Key, lease.Version), cancellationToken) == 1;
+    }
+
     public async Task AppendActionAsync(RunAction action, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(action);
@@ -317,14 +373,14 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(trigger);
         var rows = await ReadAsync(
             new Statement(
-                "SELECT state, created_at, updated_at FROM runs WHERE trigger_name = $trigger AND created_at >= $from AND created_at < $to",
+                "SELECT state, created_at, updated_at, overdue_at IS NOT NULL FROM runs WHERE trigger_name = $trigger AND created_at >= $from AND created_at < $to",
                 ("$trigger", trigger), ("$from", Millis(from)), ("$to", Millis(to))),
-            reader => (State: Enum.Parse<RunState>(reader.GetString(0)), CreatedAt: DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), UpdatedAt: DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))),
+            reader => (State: Enum.Parse<RunState>(reader.GetString(0)), CreatedAt: DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), UpdatedAt: DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)), Overdue: reader.GetBoolean(3)),
             int.MaxValue, cancellationToken);
         var tally = new RunTally();
-        foreach (var (state, createdAt, updatedAt) in rows)
+        foreach (var (state, createdAt, updatedAt, overdue) in rows)
         {
-            tally.AddRun(state, createdAt, updatedAt);
+            tally.AddRun(state, createdAt, updatedAt, overdue);
         }
 
         var sums = await ReadAsync(
@@ -389,6 +445,8 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
                 Reason = next.Reason,
                 NextAttemptAt = next.NextAttemptAt,
                 Deadline = next.Deadline,
+                WatchNextAt = next.WatchNextAt,
+                JobStartedAt = next.JobStartedAt,
             }
             : null;
         var statement = TransitionStatement(transition, read.Key, read.RunId, read.Version, next.UpdatedAt, next.LeaseUntil, outcome);
@@ -422,6 +480,13 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
                 .With("$reason", outcome.Reason)
                 .With("$nextAttempt", outcome.NextAttemptAt is { } next ? Millis(next) : null)
                 .With("$deadline", outcome.Deadline is { } deadline ? Millis(deadline) : null);
+        }
+
+        if (transition.Effects.HasFlag(RunEffects.ArmWatch))
+        {
+            statement
+                .With("$watchNext", outcome?.WatchNextAt is { } watchNext ? Millis(watchNext) : null)
+                .With("$jobStarted", outcome?.JobStartedAt is { } jobStarted ? Millis(jobStarted) : null);
         }
 
         return statement.WithKey(key, version);
@@ -467,6 +532,12 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
             set.Add("platform = COALESCE($platform, platform), job_id = COALESCE($jobId, job_id), job_state = COALESCE($jobState, job_state), " +
                 "raw_status = COALESCE($rawStatus, raw_status), job_url = COALESCE($jobUrl, job_url), job_secret = COALESCE($jobSecret, job_secret), " +
                 "reason = $reason, next_attempt_at = $nextAttempt, deadline = COALESCE($deadline, deadline)");
+        }
+
+        if (effects.HasFlag(RunEffects.ArmWatch))
+        {
+            set.Add("watch_state = CASE WHEN $watchNext IS NULL THEN watch_state ELSE 'Watching' END, watch_next_at = COALESCE($watchNext, watch_next_at), " +
+                "job_started_at = COALESCE($jobStarted, job_started_at)");
         }
 
         return $"UPDATE runs SET {string.Join(", ", set)} {where}";
@@ -695,6 +766,16 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
             UpdatedAt = Time(21)!.Value,
             JobCheckedAt = Time(22),
             TraceParent = Text(23),
+            Watch = Text(24) is { } watch ? Enum.Parse<WatchState>(watch) : WatchState.None,
+            WatchNextAt = Time(25),
+            WatchLeaseUntil = Time(26),
+            WatchChecks = reader.GetInt32(27),
+            WatchMisses = reader.GetInt32(28),
+            WatchFailures = reader.GetInt32(29),
+            WatchReason = Text(30),
+            JobStartedAt = Time(31),
+            JobFinishedAt = Time(32),
+            OverdueAt = Time(33),
         };
     }
 
@@ -871,6 +952,25 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
                         count INTEGER NOT NULL,
                         PRIMARY KEY (trigger_name, outcome, hour)
                     );
+                    """);
+            }
+
+            if (version < 4)
+            {
+                // Version 4: the watch that follows each started job to its end. Runs stored before it carry no watch
+                // (None): arming them on upgrade would start the followers of jobs that ended long ago.
+                connection.Execute($"""
+                    ALTER TABLE runs ADD COLUMN watch_state TEXT NOT NULL DEFAULT 'None';
+                    ALTER TABLE runs ADD COLUMN watch_next_at INTEGER;
+                    ALTER TABLE runs ADD COLUMN watch_lease_until INTEGER;
+                    ALTER TABLE runs ADD COLUMN watch_checks INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE runs ADD COLUMN watch_misses INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE runs ADD COLUMN watch_failures INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE runs ADD COLUMN watch_reason TEXT;
+                    ALTER TABLE runs ADD COLUMN job_started_at INTEGER;
+                    ALTER TABLE runs ADD COLUMN job_finished_at INTEGER;
+                    ALTER TABLE runs ADD COLUMN overdue_at INTEGER;
+                    CREATE INDEX IF NOT EXISTS runs_watch ON runs (watch_next_at) WHERE watch_state = 'Watching';
                     PRAGMA user_version = {SchemaVersion};
                     """);
             }
