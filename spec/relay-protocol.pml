@@ -29,7 +29,7 @@
 #define SWEEPS 2        /* instances running the sweep (1 or 2) */
 #endif
 #ifndef WATCHERS
-#define WATCHERS 2      /* instances running the watch (1 or 2) */
+#define WATCHERS 2      /* instances running the watch (0 to 2; 0 checks the start protocol alone) */
 #endif
 #ifndef MAXPOLL
 #define MAXPOLL 1       /* status reads that find J still running before it ends */
@@ -238,7 +238,7 @@ inline Start() {
 inline KeepPending() {
   atomic {
     if
-    :: SAME(k) && (st[k] == CLAIMED || st[k] == STARTING) -> ver[k]++; st[k] = PENDING; owner[k] = 0; NORMAL
+    :: SAME(k) && (st[k] == CLAIMED || st[k] == STARTING) -> ver[k]++; st[k] = PENDING; owner[k] = 0; SYNCED
     :: else
     fi
   }
@@ -626,7 +626,9 @@ init {
 #if SWEEPS > 1
     run Sweep(2);
 #endif
+#if WATCHERS > 0
     run Watcher(1);
+#endif
 #if WATCHERS > 1
     run Watcher(2);
 #endif

@@ -93,6 +93,12 @@ internal static class StatusCommand
         {
             report = await heartbeat.CheckAsync(cancellationToken);
         }
+        catch (FileNotFoundException)
+        {
+            // A read never creates the store: with no store yet, no tick was ever recorded.
+            await output.WriteLineAsync("scheduler: no tick recorded in this store");
+            return;
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             await error.WriteLineAsync($"scheduler: the store could not be read for the last tick ({ex.GetType().Name}).");
