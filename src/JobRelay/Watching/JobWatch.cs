@@ -311,31 +311,31 @@ internal sealed partial class JobWatch : IJobWatch
 
     private static string Name(WatchOutcome outcome) => outcome.ToString().ToLowerInvariant();
 
-    [LoggerMessage(EventId = 1900, Level = LogLevel.Information, Message = "Watched {Due} due jobs: {Checked} checked, {Ended} ended, {Running} running, {Failed} reads failed, {Lost} lost, {Abandoned} abandoned, {Deferred} left for the next tick")]
+    [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "Watched {Due} due jobs: {Checked} checked, {Ended} ended, {Running} running, {Failed} reads failed, {Lost} lost, {Abandoned} abandoned, {Deferred} left for the next tick")]
     private static partial void Checked(ILogger logger, int due, int @checked, int ended, int running, int failed, int lost, int abandoned, int deferred);
 
-    [LoggerMessage(EventId = 1901, Level = LogLevel.Information, Message = "Job {JobId} on {Platform} of run {RunId} (trigger {Trigger}) ended {State} ({RawStatus})")]
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Job {JobId} on {Platform} of run {RunId} (trigger {Trigger}) ended {State} ({RawStatus})")]
     private static partial void Ended(ILogger logger, string trigger, string runId, string platform, string jobId, JobState state, string rawStatus);
 
-    [LoggerMessage(EventId = 1902, Level = LogLevel.Warning, Message = "The status read of job {JobId} on {Platform} of run {RunId} (trigger {Trigger}) failed ({Failures} in a row); the watch reads it again later: {Kind}: {Reason}")]
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "The status read of job {JobId} on {Platform} of run {RunId} (trigger {Trigger}) failed ({Failures} in a row); the watch reads it again later: {Kind}: {Reason}")]
     private static partial void ReadFailed(ILogger logger, string trigger, string runId, string platform, string jobId, int failures, RelayErrorKind kind, string reason);
 
-    [LoggerMessage(EventId = 1903, Level = LogLevel.Warning, Message = "Job {JobId} on {Platform} of run {RunId} (trigger {Trigger}) is lost: {Reason}")]
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Warning, Message = "Job {JobId} on {Platform} of run {RunId} (trigger {Trigger}) is lost: {Reason}")]
     private static partial void Lost(ILogger logger, string trigger, string runId, string platform, string jobId, string reason);
 
-    [LoggerMessage(EventId = 1904, Level = LogLevel.Warning, Message = "Job {JobId} on {Platform} of run {RunId} (trigger {Trigger}) is no longer watched: {Reason}")]
+    [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "Job {JobId} on {Platform} of run {RunId} (trigger {Trigger}) is no longer watched: {Reason}")]
     private static partial void AbandonedLog(ILogger logger, string trigger, string runId, string platform, string jobId, string reason);
 
-    [LoggerMessage(EventId = 1905, Level = LogLevel.Warning, Message = "Job {JobId} on {Platform} of run {RunId} (trigger {Trigger}) runs past its maxDuration of {MaxDuration}")]
+    [LoggerMessage(EventId = 2105, Level = LogLevel.Warning, Message = "Job {JobId} on {Platform} of run {RunId} (trigger {Trigger}) runs past its maxDuration of {MaxDuration}")]
     private static partial void Overdue(ILogger logger, string trigger, string runId, string platform, string jobId, TimeSpan maxDuration);
 
-    [LoggerMessage(EventId = 1906, Level = LogLevel.Information, Message = "Another instance took over the watch of run {RunId} (trigger {Trigger}) before this check was written")]
+    [LoggerMessage(EventId = 2106, Level = LogLevel.Information, Message = "Another instance took over the watch of run {RunId} (trigger {Trigger}) before this check was written")]
     private static partial void LeaseLost(ILogger logger, string trigger, string runId);
 
-    [LoggerMessage(EventId = 1908, Level = LogLevel.Warning, Message = "Job {JobId} on {Platform} of run {RunId} (trigger {Trigger}) ran past its maxDuration but could not be cancelled: {Kind}: {Reason}")]
+    [LoggerMessage(EventId = 2108, Level = LogLevel.Warning, Message = "Job {JobId} on {Platform} of run {RunId} (trigger {Trigger}) ran past its maxDuration but could not be cancelled: {Kind}: {Reason}")]
     private static partial void CancelFailed(ILogger logger, string trigger, string runId, string platform, string jobId, RelayErrorKind kind, string reason);
 
-    [LoggerMessage(EventId = 1907, Level = LogLevel.Warning, Message = "A follower of job {JobId} on {Platform} did not start: {Kind}: {Reason}")]
+    [LoggerMessage(EventId = 2107, Level = LogLevel.Warning, Message = "A follower of job {JobId} on {Platform} did not start: {Kind}: {Reason}")]
     private static partial void ChainFailed(ILogger logger, string platform, string jobId, RelayErrorKind kind, string reason);
 }
 
