@@ -210,7 +210,9 @@ public sealed class CommandEffectTests : IDisposable
         Assert.True(exit == 0, cli.Stderr);
         var request = Assert.Single(keboola.Requests);
         Assert.Equal(("GET", "/jobs/4242", StorageToken), (request.Method, request.Path, request.Header("X-StorageApi-Token")));
-        Assert.Equal(["4242: succeeded (success), final", "  https://queue.keboola.test/jobs/4242"], Lines(cli.Stdout));
+        // The data folder holds no store yet: status creates none, and says no scheduler tick was recorded.
+        Assert.Equal(["4242: succeeded (success), final", "  https://queue.keboola.test/jobs/4242", "scheduler: no tick recorded in this store"], Lines(cli.Stdout));
+        Assert.False(Directory.Exists(Data) && Directory.EnumerateFiles(Data).Any(), "status created a store.");
     }
 
     [Fact]
