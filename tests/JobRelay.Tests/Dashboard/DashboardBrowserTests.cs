@@ -124,6 +124,8 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IAsyncLife
         await Expect(page.Locator("#detail-history")).ToContainTextAsync("start-again by default");
 
         await Expect(page.Locator("#stats tbody tr[data-trigger='nightly'] td").First).ToHaveTextAsync(new Regex("^[1-9]"));
+        await Expect(page.Locator("#stats thead th").Nth(8)).ToHaveTextAsync("Overdue");
+        await Expect(page.Locator("#stats tbody tr[data-trigger='nightly'] td").Nth(7)).ToHaveTextAsync("0");
         await Expect(page.Locator("#triggers li[data-trigger='nightly']")).ToContainTextAsync("Next: ");
         Assert.Equal(RelayHost.ApiKey, await page.EvaluateAsync<string>("sessionStorage.getItem('jobrelay.apiKey')"));
         Assert.Equal(0, await page.EvaluateAsync<int>("localStorage.length"));

@@ -219,6 +219,40 @@ public sealed class JobWatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFollowerANotificationIsStartingKeepsTheWatchUntilItIsDecidedAndTheWatchStartsItOnceTheNotificationsStartIsRefused()
+    {
+        await using var host = await StartHostAsync(_platforms, _clock, new Dictionary<string, string?> { ["JobRelay:Store:InFlightWait"] = "00:00:01" });
+        var (runId, jobId) = await StartRunAsync(host, "load");
+        _platforms.Set(jobId, "success");
+        var arrived = _platforms.HoldNextTheEyeStart();
+        var store = host.Services.GetRequiredService<IRelayStore>();
+        var watch = host.Services.GetRequiredService<IJobWatch>();
+
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        var notifying = PostEventAsync(host, jobId);
+        await arrived;
+        var meetingTheNotification = watch.CheckDueAsync(CancellationToken.None);
+        await WhileMovingTheClock(meetingTheNotification);
+        var whileInFlight = await FindRunAsync(host, runId);
+        _platforms.AnswerHeldStart(400);
+        using var refused = await notifying;
+        var afterTheRefusal = await store.ListFollowersAsync(runId, CancellationToken.None);
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        var seeingTheEndAgain = await watch.CheckDueAsync(CancellationToken.None);
+
+        Assert.Equal(1, (await meetingTheNotification).Failed);
+        Assert.Equal(WatchState.Watching, whileInFlight.Watch);
+        Assert.Equal(HttpStatusCode.BadGateway, refused.StatusCode);
+        Assert.Equal("urn:jobrelay:problem:platform-rejected", (string?)(await RelayHost.JsonAsync(refused))["type"]);
+        Assert.Empty(afterTheRefusal);
+        Assert.Equal(1, seeingTheEndAgain.Ended);
+        var follower = Assert.Single(await store.ListFollowersAsync(runId, CancellationToken.None));
+        Assert.Equal(("report", RunState.Started), (follower.Trigger, follower.State));
+        Assert.Equal(2, _platforms.TheEye.Requests.Count(r => r.Method == "POST" && r.Path == "/job"));
+        Assert.Equal(WatchState.Ended, (await FindRunAsync(host, runId)).Watch);
+    }
+
+    [Fact]
     public async Task ATheEyeJobsEndStartsItsKeboolaFollowerFromTheWatchWithNoEventSecret()
     {
         var (_, jobId) = await StartAsync("eye-task");
@@ -291,8 +325,10 @@ public sealed class JobWatchTests : IAsyncLifetime
     internal static async Task<RunRecord> FindRunAsync(RelayHost host, string runId)
         => (await host.Services.GetRequiredService<IRelayStore>().FindRunAsync(runId, CancellationToken.None))!;
 
-    private Task<HttpResponseMessage> PostEventAsync(string jobId)
-        => _host.Client.PostAsync(
+    private Task<HttpResponseMessage> PostEventAsync(string jobId) => PostEventAsync(_host, jobId);
+
+    private static Task<HttpResponseMessage> PostEventAsync(RelayHost host, string jobId)
+        => host.Client.PostAsync(
             new Uri($"/api/events/kbc?token={EventToken}", UriKind.Relative),
             new StringContent(new JsonObject
             {

@@ -17,6 +17,9 @@ internal sealed class ScriptedPlatforms : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _status = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _answer = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _hang = new(StringComparer.Ordinal);
+    private TaskCompletionSource<int>? _heldStart;
+    private TaskCompletionSource<int>? _held;
+    private TaskCompletionSource _startArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _keboolaJobs = 5000;
     private int _theEyeJobs;
 
@@ -50,8 +53,18 @@ internal sealed class ScriptedPlatforms : IAsyncDisposable
         });
         platforms.TheEye = await LoopbackServer.StartAsync(app =>
         {
-            app.MapPost("/job", () =>
+            app.MapPost("/job", async (HttpContext context) =>
             {
+                if (Interlocked.Exchange(ref platforms._heldStart, null) is { } held)
+                {
+                    platforms._startArrived.TrySetResult();
+                    var code = await held.Task.WaitAsync(context.RequestAborted);
+                    if (code >= 400)
+                    {
+                        return Results.Json(new JsonObject { ["message"] = "scripted refusal", ["statusCode"] = code }, statusCode: code);
+                    }
+                }
+
                 var id = "64f0000000000000000000" + Interlocked.Increment(ref platforms._theEyeJobs).ToString("x2", CultureInfo.InvariantCulture);
                 platforms._status[id] = "assigned/in_progress";
                 return Results.Json(TheEyeJob(id, "ready/in_progress"));
@@ -84,12 +97,27 @@ internal sealed class ScriptedPlatforms : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The next TheEye start waits until <see cref="AnswerHeldStart"/> answers it: with a job, or with the status code
+    /// given there. The task completes when that start has arrived.
+    /// </summary>
+    public Task HoldNextTheEyeStart()
+    {
+        _startArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _held = _heldStart = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _startArrived.Task;
+    }
+
+    /// <summary>Answers the held TheEye start: 200 creates the job, anything from 400 refuses it.</summary>
+    public void AnswerHeldStart(int statusCode) => _held?.TrySetResult(statusCode);
+
     /// <summary>The status reads of a job received so far, on either platform.</summary>
     public int Reads(string jobId)
         => Keboola.Requests.Concat(TheEye.Requests).Count(r => r.Method == "GET" && (r.Path.EndsWith("/job/" + jobId, StringComparison.Ordinal) || r.Path == "/jobs/" + jobId));
 
     public async ValueTask DisposeAsync()
     {
+        _held?.TrySetResult(503);
         foreach (var hang in _hang.Values)
         {
             hang.TrySetResult();

@@ -172,8 +172,8 @@
     body.replaceChildren(...rows.map((s) => {
       const c = s.counts || {};
       const cells = s.failed
-        ? [node("td", { colspan: "8", text: s.failed })]
-        : ["started", "pending", "duplicate", "ignored", "rejected", "outcomeUnknown", "refused"].map((k) => node("td", { text: String(c[k] ?? 0) }))
+        ? [node("td", { colspan: "9", text: s.failed })]
+        : ["started", "pending", "duplicate", "ignored", "rejected", "outcomeUnknown", "refused", "overdue"].map((k) => node("td", { text: String(c[k] ?? 0) }))
           .concat([node("td", { text: s.startLatencyMs ? Math.round(s.startLatencyMs.p50) + " / " + Math.round(s.startLatencyMs.p95) + " ms" : "–" })]);
       return node("tr", { "data-trigger": s.trigger }, [node("th", { scope: "row", text: s.trigger }), ...cells]);
     }));
