@@ -17,6 +17,7 @@ internal sealed class ScriptedPlatforms : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _status = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _answer = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _hang = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _notCancellable = new(StringComparer.Ordinal);
     private int _keboolaJobs = 5000;
     private int _theEyeJobs;
 
@@ -59,6 +60,11 @@ internal sealed class ScriptedPlatforms : IAsyncDisposable
             app.MapGet("/acme/job/{id}", (string id, HttpContext context) => platforms.AnswerAsync(id, context, status => Results.Json(TheEyeJob(id, status))));
             app.MapPut("/acme/job/{id}/cancel", (string id) =>
             {
+                if (platforms._notCancellable.ContainsKey(id))
+                {
+                    return Results.Json("Job is not cancellable", statusCode: StatusCodes.Status403Forbidden);
+                }
+
                 platforms._status[id] = "canceled/canceled";
                 return Results.NoContent();
             });
@@ -68,6 +74,9 @@ internal sealed class ScriptedPlatforms : IAsyncDisposable
 
     /// <summary>The job's status from now on (<c>success</c>, <c>error</c>; <c>finished/success</c> on TheEye).</summary>
     public void Set(string jobId, string status) => _status[jobId] = status;
+
+    /// <summary>TheEye refuses to cancel the job, as for a task set <c>cancellable: false</c> and a non-admin token.</summary>
+    public void NotCancellable(string jobId) => _notCancellable[jobId] = true;
 
     /// <summary>Every status read of the job answers <paramref name="statusCode"/> until <see cref="Heal"/>.</summary>
     public void Fail(string jobId, int statusCode) => _answer[jobId] = statusCode;
