@@ -6,6 +6,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using JobRelay.History;
 using JobRelay.Http;
+using JobRelay.Model;
+using JobRelay.Platforms;
 using JobRelay.State;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,6 +20,12 @@ internal interface IRunSource : IAsyncDisposable
 
     /// <summary>The run with its lineage, or null when no run has that id.</summary>
     Task<RunDetail?> GetAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Applies a control to the run's job and returns the run with the job's status read after. A control the
+    /// platform does not offer or refuses, and an unknown run, are exceptions whose message says why.
+    /// </summary>
+    Task<RunView> ControlAsync(string runId, JobControl control, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -40,7 +48,8 @@ internal sealed class LocalRunSource : IRunSource
     /// there is no store file where they would be: reading never creates a store. With <paramref name="sandbox"/>, or by default when the sandbox's are the only
     /// runs in the working folder, the sandbox's data folder is read, with the folder's catalog or the built-in one.
     /// </summary>
-    public static async Task<IRunSource?> StartAsync(ParseResult parse, bool sandbox, TextWriter output, TextWriter notices, CancellationToken cancellationToken)
+    /// <param name="writable">Whether the command acts on runs (a control of a job): then the store is opened for writing, to record it.</param>
+    public static async Task<IRunSource?> StartAsync(ParseResult parse, bool sandbox, TextWriter output, TextWriter notices, CancellationToken cancellationToken, bool writable = false)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(notices);
@@ -53,7 +62,7 @@ internal sealed class LocalRunSource : IRunSource
             await notices.WriteLineAsync($"Reading the sandbox's runs in {Path.GetFullPath(CliConfiguration.SandboxDataFolder)}: there are no others here (--data DIR reads another folder).");
         }
 
-        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["JobRelay:Store:ReadOnly"] = "true" };
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["JobRelay:Store:ReadOnly"] = writable ? "false" : "true" };
         var folder = configured ?? StoreOptions.DefaultDataFolder;
         if (sandbox)
         {
@@ -82,6 +91,23 @@ internal sealed class LocalRunSource : IRunSource
 
     public Task<RunDetail?> GetAsync(string runId, CancellationToken cancellationToken)
         => _history.GetAsync(runId, readJobStatus: false, cancellationToken);
+
+    /// <summary>The control through the engine's run actions, as the API applies it; recorded as <c>cli:USER</c>.</summary>
+    public async Task<RunView> ControlAsync(string runId, JobControl control, CancellationToken cancellationToken)
+    {
+        var actions = _engine.Services.GetRequiredService<RunActions>();
+        var result = await actions.ControlAsync(runId, control, Operator, cancellationToken);
+        return result.Outcome switch
+        {
+            JobControlOutcome.Applied => result.Run,
+            JobControlOutcome.NotSupported notSupported => throw new RelayException(RelayErrorKind.NotSupported, notSupported.Reason),
+            JobControlOutcome.Refused refused => throw new RelayException(RelayErrorKind.PlatformRejected, refused.Reason) { PlatformStatusCode = refused.PlatformStatusCode },
+            _ => throw new InvalidOperationException($"Unknown control outcome {result.Outcome.GetType().Name}."),
+        };
+    }
+
+    /// <summary>Who a control from the command line is recorded as: there is no API key, so the user who ran it.</summary>
+    internal static string Operator => "cli:" + Environment.UserName;
 
     public ValueTask DisposeAsync() => _engine.DisposeAsync();
 }
@@ -133,6 +159,17 @@ internal sealed class ApiRunSource : IRunSource
             ?? throw new RunsApiException("The app answered the run with an empty body.", callerError: false);
     }
 
+    /// <summary><c>POST /api/runs/{runId}/{control}</c>: the app applies the control and records it under the API key's name.</summary>
+    public async Task<RunView> ControlAsync(string runId, JobControl control, CancellationToken cancellationToken)
+    {
+        using var content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
+        using var response = await _client.PostAsync(new Uri($"api/runs/{Uri.EscapeDataString(runId)}/{JobControlNames.Of(control)}", UriKind.Relative), content, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        var answer = await response.Content.ReadFromJsonAsync<JsonObject>(Json, cancellationToken);
+        return answer?["run"].Deserialize<RunView>(Json)
+            ?? throw new RunsApiException($"The app answered the {JobControlNames.Of(control)} without the run.", callerError: false);
+    }
+
     public ValueTask DisposeAsync()
     {
         _client.Dispose();
@@ -156,19 +193,22 @@ internal sealed class ApiRunSource : IRunSource
         }
 
         string? detail = null;
+        var platformRefused = false;
         try
         {
             var problem = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
             detail = (string?)problem?["detail"] ?? (string?)problem?["title"];
+            platformRefused = problem?["platformStatus"] is not null;
         }
         catch (JsonException)
         {
             detail = null;
         }
 
+        // A 403 that carries the platform's status is the platform refusing a control of its job, not the app the key.
         var status = (int)response.StatusCode;
-        var text = status is 401 or 403 ? "The app refused the API key" : detail ?? "The app did not answer as expected";
-        throw new RunsApiException(string.Create(CultureInfo.InvariantCulture, $"{text.TrimEnd('.')} (HTTP {status})."), callerError: status == 400);
+        var text = status is 401 || (status == 403 && !platformRefused) ? "The app refused the API key" : detail ?? "The app did not answer as expected";
+        throw new RunsApiException(string.Create(CultureInfo.InvariantCulture, $"{text.TrimEnd('.')} (HTTP {status})."), callerError: status is 400 or 404);
     }
 }
 

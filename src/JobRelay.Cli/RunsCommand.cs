@@ -2,12 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using JobRelay.History;
 using JobRelay.Model;
+using JobRelay.Platforms;
 
 namespace JobRelay.Cli;
 
 /// <summary>
 /// <c>jobrelay runs</c>: the recent runs as a table, live with <c>--follow</c>; <c>jobrelay runs show RUNID</c>: one
-/// run's lineage as a tree. Read from the local data folder, or from a deployed app with <c>--url</c> and
+/// run's lineage as a tree; <c>jobrelay runs cancel|approve|reject|restart RUNID</c>: a control of the run's job. Read from the local data folder, or from a deployed app with <c>--url</c> and
 /// <c>--api-key</c>.
 /// </summary>
 internal static class RunsCommand
@@ -84,7 +85,53 @@ internal static class RunsCommand
             return await RunAsync(() => ShowAsync(source, parse.GetValue(runId)!, Console.Out, cancellationToken));
         });
         list.Subcommands.Add(show);
+        foreach (var control in JobControlNames.All)
+        {
+            list.Subcommands.Add(CreateControl(control, url, apiKey, sandbox));
+        }
+
         return list;
+    }
+
+    /// <summary>
+    /// <c>jobrelay runs cancel|approve|reject|restart RUNID</c>: the control of a run's job, on the local data folder
+    /// (calling the platform with the catalog's secrets; recorded as <c>cli:USER</c>) or on a deployed app's API
+    /// (recorded under its API key's name).
+    /// </summary>
+    private static Command CreateControl(JobControl control, Option<Uri?> url, Option<string?> apiKey, Option<bool> sandbox)
+    {
+        var name = JobControlNames.Of(control);
+        var runId = new Argument<string>("run-id") { Description = "The run's id, as the runs table shows it." };
+        var command = new Command(name, control switch
+        {
+            JobControl.Cancel => "Cancel the run's job on its platform: Keboola kills it, TheEye cancels it with the platform's access token.",
+            JobControl.Approve => "Approve the run's job: a TheEye approval job on hold (with the platform's access token).",
+            JobControl.Reject => "Reject the run's job: a TheEye approval job on hold (with the platform's access token).",
+            _ => "Run the run's completed TheEye script job once more, as the same job, with the run's stored arguments.",
+        })
+        {
+            runId, url, apiKey, sandbox,
+            JobRelayCommandLine.TriggersOption(SandboxCatalog.None), JobRelayCommandLine.DataOption, JobRelayCommandLine.StoreOption,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var source = await OpenAsync(parse, url, apiKey, sandbox, cancellationToken, writable: true);
+            if (source is null)
+            {
+                return 2;
+            }
+
+            return await RunAsync(() => ControlAsync(source, parse.GetValue(runId)!, control, Console.Out, cancellationToken));
+        });
+        return command;
+    }
+
+    internal static async Task<int> ControlAsync(IRunSource source, string runId, JobControl control, TextWriter output, CancellationToken cancellationToken)
+    {
+        var run = await source.ControlAsync(runId, control, cancellationToken);
+        var status = run.JobStatus is { } job ? $"{job.State} ({job.Raw})" : "not read";
+        await output.WriteLineAsync($"{JobControlNames.Of(control)} of job {run.JobId} of run {run.RunId} on {run.Platform} requested; the job is {status}.");
+        return 0;
     }
 
     internal static async Task<int> ListAsync(IRunSource source, RunQuery query, TextWriter output, CancellationToken cancellationToken)
@@ -162,11 +209,11 @@ internal static class RunsCommand
         return 0;
     }
 
-    private static async Task<IRunSource?> OpenAsync(ParseResult parse, Option<Uri?> url, Option<string?> apiKey, Option<bool> sandbox, CancellationToken cancellationToken)
+    private static async Task<IRunSource?> OpenAsync(ParseResult parse, Option<Uri?> url, Option<string?> apiKey, Option<bool> sandbox, CancellationToken cancellationToken, bool writable = false)
     {
         if (parse.GetValue(url) is not { } address)
         {
-            return await LocalRunSource.StartAsync(parse, parse.GetValue(sandbox), Console.Out, Console.Error, cancellationToken);
+            return await LocalRunSource.StartAsync(parse, parse.GetValue(sandbox), Console.Out, Console.Error, cancellationToken, writable);
         }
 
         var key = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("JOBRELAY_API_KEY");

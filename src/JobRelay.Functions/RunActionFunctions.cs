@@ -27,4 +27,25 @@ public sealed class RunActionFunctions(RelayHttpHandlers handlers)
         string runId,
         CancellationToken cancellationToken)
         => handlers.CancelAsync(request, runId, cancellationToken);
+
+    [Function("ApproveRun")]
+    public Task<IResult> Approve(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "runs/{runId}/approve")] HttpRequest request,
+        string runId,
+        CancellationToken cancellationToken)
+        => handlers.ApproveAsync(request, runId, cancellationToken);
+
+    [Function("RejectRun")]
+    public Task<IResult> Reject(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "runs/{runId}/reject")] HttpRequest request,
+        string runId,
+        CancellationToken cancellationToken)
+        => handlers.RejectAsync(request, runId, cancellationToken);
+
+    [Function("RestartRun")]
+    public Task<IResult> Restart(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "runs/{runId}/restart")] HttpRequest request,
+        string runId,
+        CancellationToken cancellationToken)
+        => handlers.RestartAsync(request, runId, cancellationToken);
 }

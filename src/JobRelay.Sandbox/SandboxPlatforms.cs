@@ -234,6 +234,17 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
             return "terminated/error";
         }
 
+        if (job.KilledAt is not null)
+        {
+            return "canceled/canceled";
+        }
+
+        if (job.Name == "sandbox-approval")
+        {
+            return job.Decision ?? "onhold/in_progress";
+        }
+
+        elapsed = now - (job.RestartedAt ?? job.CreatedAt);
         return elapsed >= _options.JobDuration ? (job.Fails ? "finished/failure" : "finished/success")
             : elapsed >= _options.JobDuration / 3 ? "assigned/in_progress"
             : "ready/in_progress";
@@ -286,6 +297,12 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
         public JsonObject? Details { get; init; }
 
         public DateTimeOffset? KilledAt { get; set; }
+
+        /// <summary>A TheEye approval job's end once approved (<c>finished/success</c>) or rejected (<c>finished/failure</c>).</summary>
+        public string? Decision { get; set; }
+
+        /// <summary>When a finished TheEye job was last restarted: it runs again from then.</summary>
+        public DateTimeOffset? RestartedAt { get; set; }
 
         public bool Notified { get; set; }
 

@@ -7,7 +7,11 @@ using Microsoft.AspNetCore.Http;
 
 namespace JobRelay.Sandbox;
 
-/// <summary>TheEye's task API: jobs by access token, by secret key and by task secret key, and job reads.</summary>
+/// <summary>
+/// TheEye's task API: jobs by access token, by secret key and by task secret key, job reads, and the lifecycle
+/// actions (cancel; approve and reject of task <c>sandbox-approval</c>'s jobs; restart of a finished job). A job of
+/// task <c>sandbox-not-cancellable</c> refuses a cancel as TheEye does to a non-admin token.
+/// </summary>
 public sealed partial class SandboxPlatforms
 {
     private void MapTheEye(WebApplication app)
@@ -35,6 +39,29 @@ public sealed partial class SandboxPlatforms
             context.Request.Headers.Authorization.ToString() != $"Bearer {SandboxCredentials.TheEyeAccessToken}" ? Bare(401, "Unauthorized")
             : _jobs.TryGetValue(id, out var job) && job.Platform == "theeye" ? Results.Json(TheEyeJob(job))
             : Bare(404, "job not found"));
+        theEye.MapPut("/{customer}/job/{id}/cancel", (HttpContext context, string id) => TheEyeLifecycle(context, id, job =>
+        {
+            if (job.Name == "sandbox-not-cancellable")
+            {
+                return Bare(403, "Job is not cancellable");
+            }
+
+            job.KilledAt ??= _options.TimeProvider.GetUtcNow();
+            return Results.NoContent();
+        }));
+        theEye.MapPut("/{customer}/job/{id}/approve", (HttpContext context, string id) => TheEyeLifecycle(context, id, job => Decide(job, "finished/success")));
+        theEye.MapPut("/{customer}/job/{id}/reject", (HttpContext context, string id) => TheEyeLifecycle(context, id, job => Decide(job, "finished/failure")));
+        theEye.MapPut("/{customer}/job/{id}/restart", (HttpContext context, string id) => TheEyeLifecycle(context, id, job =>
+        {
+            if (!IsTheEyeFinished(job) || job.Name == "sandbox-approval")
+            {
+                return Bare(400, "Only completed jobs allowed");
+            }
+
+            job.KilledAt = null;
+            job.RestartedAt = _options.TimeProvider.GetUtcNow();
+            return Results.Json(TheEyeJob(job));
+        }));
         theEye.MapGet("/job/{id}/secret/{secret}/result", async (HttpContext context, string id, string secret) =>
         {
             if (!_jobs.TryGetValue(id, out var job) || job.Platform != "theeye")
@@ -110,5 +137,32 @@ public sealed partial class SandboxPlatforms
         };
     }
 
-    private bool IsTheEyeFinished(Job job) => StateOf(job).StartsWith("finished", StringComparison.Ordinal) || StateOf(job).StartsWith("terminated", StringComparison.Ordinal);
+    /// <summary>A lifecycle action (supervisor <c>core/controllers/job/lifecycle.js</c>): the access token, then the job.</summary>
+    private IResult TheEyeLifecycle(HttpContext context, string id, Func<Job, IResult> act)
+        => context.Request.Headers.Authorization.ToString() != $"Bearer {SandboxCredentials.TheEyeAccessToken}" ? Bare(401, "Unauthorized")
+            : _jobs.TryGetValue(id, out var job) && job.Platform == "theeye" ? act(job)
+            : Bare(404, "job not found");
+
+    /// <summary>Task <c>sandbox-approval</c> runs approval jobs: on hold until approved or rejected, once.</summary>
+    private static IResult Decide(Job job, string end)
+    {
+        if (job.Name != "sandbox-approval")
+        {
+            return Bare(400, "unexpected job type. only Approvals");
+        }
+
+        lock (job)
+        {
+            if (job.Decision is not null || job.KilledAt is not null)
+            {
+                return Bare(409, "approval request no longer available");
+            }
+
+            job.Decision = end;
+        }
+
+        return Results.NoContent();
+    }
+
+    private bool IsTheEyeFinished(Job job) => StateOf(job).Split('/')[0] is "finished" or "terminated" or "canceled";
 }

@@ -9,14 +9,18 @@ namespace JobRelay.History;
 /// <summary>What an operator action answers: the run it produced or acted on, and a warning to read first, if any.</summary>
 public sealed record RunActionResult(RunView Run, string? Warning);
 
-/// <summary>The answer to a replay or a cancel: the run produced or acted on.</summary>
+/// <summary>The answer to a replay or a job control: the run produced or acted on.</summary>
 internal sealed record RunActionAnswer(RunView Run);
+
+/// <summary>What a control of a run's job came to: the run (with the job's status read after, when applied) and the platform's outcome.</summary>
+public sealed record RunControlResult(RunView Run, JobControl Control, JobControlOutcome Outcome);
 
 /// <summary>The answer to a start-again: the new run, and the warning that the first attempt's job may exist.</summary>
 internal sealed record StartAgainAnswer(RunView Run, string Warning);
 
 /// <summary>
-/// The operator's actions on a run: start again (a run of unknown outcome, confirmed), replay, and cancel. Each is
+/// The operator's actions on a run: start again (a run of unknown outcome, confirmed), replay, and the controls of its
+/// job on its platform (cancel, approve, reject, restart), through the platform's capabilities. Each is
 /// appended to the run's history with the name of the API key used, whether it succeeded or failed. New runs go
 /// through the same runner as every API run, with a fresh run id and the acted-on run as their parent.
 /// </summary>
@@ -71,52 +75,76 @@ public sealed partial class RunActions
     }
 
     /// <summary>
-    /// Asks the platform to cancel the run's job: Keboola kills it (<c>POST /jobs/{id}/kill</c>), TheEye cancels it
-    /// with the platform's access token (<c>PUT /{customer}/job/{id}/cancel</c>); a TheEye platform without one is a
-    /// conflict the answer says how to resolve.
+    /// Applies a control to the run's job on its platform (cancel, approve, reject, restart) and appends it, with its
+    /// outcome, to the run's history under <paramref name="by"/>. A control the platform does not offer, or refuses
+    /// for this job, is an outcome, never an exception; a run without a job is a conflict.
     /// </summary>
-    public async Task<RunActionResult> CancelAsync(string runId, string by, CancellationToken cancellationToken)
+    public async Task<RunControlResult> ControlAsync(string runId, JobControl control, string by, CancellationToken cancellationToken)
     {
         var run = await FindAsync(runId, cancellationToken);
-        var current = await CancelJobAsync(run, by, cancellationToken);
-        return new RunActionResult(RunWire.View(current), null);
+        var (current, outcome) = await ControlJobAsync(run, control, by, cancellationToken);
+        return new RunControlResult(RunWire.View(current), control, outcome);
     }
 
     /// <summary>
-    /// Cancels the run's job on its platform and appends the cancel (or its failure) to the run's history under
-    /// <paramref name="by"/>: the operator's key, or JobRelay itself when a job ran past its trigger's maxDuration.
+    /// Applies <paramref name="control"/> to the run's job through its platform's capability, and appends it (or its
+    /// failure) to the run's history under <paramref name="by"/>: the operator's key, or JobRelay itself when a job
+    /// ran past its trigger's maxDuration. The operator's cancel and the watch's cancel both come here.
     /// </summary>
-    /// <returns>The run with the job's status read right after the cancel.</returns>
-    /// <param name="saveStatus">Whether the status read after the cancel is written to the run here; the watch writes
+    /// <returns>The run, with the job's status read right after when the platform applied the control; and the outcome.</returns>
+    /// <param name="saveStatus">Whether the status read after the control is written to the run here; the watch writes
     /// it with its own check instead.</param>
-    internal async Task<RunRecord> CancelJobAsync(RunRecord run, string by, CancellationToken cancellationToken, bool saveStatus = true)
+    internal async Task<(RunRecord Run, JobControlOutcome Outcome)> ControlJobAsync(RunRecord run, JobControl control, string by, CancellationToken cancellationToken, bool saveStatus = true)
     {
         ArgumentNullException.ThrowIfNull(run);
+        var action = JobControlNames.Of(control);
         if (run is not { Platform: { } platformName, JobId: { } jobId })
         {
-            throw new RelayException(RelayErrorKind.Conflict, $"Run {run.RunId} has no job to cancel: it is {RunStateNames.Of(run.State)}.");
+            throw new RelayException(RelayErrorKind.Conflict, $"Run {run.RunId} has no job to {action}: it is {RunStateNames.Of(run.State)}.");
         }
 
-        var verb = _platforms.Get(platformName).Kind == PlatformKind.Keboola ? "kill" : "cancel";
-        JobStatus status;
+        JobControlOutcome outcome;
         try
         {
-            status = await _platforms.Get(platformName).CancelJobAsync(jobId, cancellationToken);
+            var platform = _platforms.Get(platformName);
+            outcome = control switch
+            {
+                JobControl.Cancel => await platform.CancelJobAsync(jobId, cancellationToken),
+                JobControl.Approve => await platform.ApproveJobAsync(jobId, cancellationToken),
+                JobControl.Reject => await platform.RejectJobAsync(jobId, cancellationToken),
+                JobControl.Restart => platform.Controls.Contains(JobControl.Restart)
+                    ? await platform.RestartJobAsync(jobId, _runner.RequestOf(run), cancellationToken)
+                    : JobControlOutcome.NotOffered(platform, control),
+                _ => throw new ArgumentOutOfRangeException(nameof(control), control, null),
+            };
         }
         catch (RelayException ex)
         {
-            await AuditAsync(run, "cancel", by, $"the {verb} of job {jobId} failed: {ex.Message}", CancellationToken.None);
+            await AuditAsync(run, action, by, $"the {action} of job {jobId} failed: {ex.Message}", CancellationToken.None);
             throw;
         }
 
-        var checkedAt = Now();
-        if (saveStatus)
+        switch (outcome)
         {
-            await _store.SaveJobStatusAsync(run.RunId, status, checkedAt, cancellationToken);
-        }
+            case JobControlOutcome.Applied applied:
+                var status = applied.Status;
+                var checkedAt = Now();
+                if (saveStatus)
+                {
+                    await _store.SaveJobStatusAsync(run.RunId, status, checkedAt, cancellationToken);
+                }
 
-        await AuditAsync(run, "cancel", by, $"{verb} of job {jobId} requested; the job is {status.RawStatus}", cancellationToken);
-        return run with { JobState = status.State, RawStatus = status.RawStatus, JobUrl = status.Url ?? run.JobUrl, JobCheckedAt = checkedAt };
+                await AuditAsync(run, action, by, $"{applied.Summary}; the job is {status.RawStatus}", cancellationToken);
+                return (run with { JobState = status.State, RawStatus = status.RawStatus, JobUrl = status.Url ?? run.JobUrl, JobCheckedAt = checkedAt }, outcome);
+            case JobControlOutcome.NotSupported notSupported:
+                await AuditAsync(run, action, by, $"not supported: {notSupported.Reason}", cancellationToken);
+                return (run, outcome);
+            case JobControlOutcome.Refused refused:
+                await AuditAsync(run, action, by, $"refused by the platform (HTTP {refused.PlatformStatusCode}): {refused.Reason}", cancellationToken);
+                return (run, outcome);
+            default:
+                throw new InvalidOperationException($"Unknown control outcome {outcome.GetType().Name}.");
+        }
     }
 
     private async Task<RunView> StartFromAsync(RunRecord run, RunOrigin origin, string action, string by, CancellationToken cancellationToken)

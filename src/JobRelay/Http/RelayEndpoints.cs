@@ -15,6 +15,16 @@ public static class RelayEndpoints
     /// <summary>The header that carries the API key; the same one Azure Functions reads function keys from.</summary>
     public const string ApiKeyHeader = "x-functions-key";
 
+    private const string ControlDescription =
+        "Recorded in the run's history with the API key's name. A platform without this control, as configured, answers 409 urn:jobrelay:problem:not-supported saying why; "
+        + "a refusal by the platform is answered with its words and its status in platformStatus (403 for its 403, else 409).";
+
+    private static readonly int[] ControlProblems =
+    [
+        StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound,
+        StatusCodes.Status409Conflict, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status504GatewayTimeout,
+    ];
+
     /// <summary>
     /// Maps every route under <c>/api</c>, and the dashboard page at <c>/dashboard</c>. The runs, history, catalog,
     /// status and readiness routes require <paramref name="apiKey"/> (named "default") or a named key of
@@ -139,9 +149,34 @@ public static class RelayEndpoints
             => handlers.CancelAsync(request, runId, cancellationToken))
             .WithName("CancelRun")
             .WithTags("Operator actions")
-            .WithSummary("Asks the platform to cancel the run's job: Keboola's job kill; TheEye has no cancel (409).")
+            .WithSummary("Asks the platform to cancel the run's job: Keboola's job kill, TheEye's cancel (with the platform's access token).")
+            .WithDescription(ControlDescription + " A TheEye task set not cancellable answers 403 with TheEye's words.")
             .Produces(StatusCodes.Status202Accepted)
-            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
+            .WithProblems(ControlProblems);
+        guarded.MapPost("/runs/{runId}/approve", (HttpRequest request, string runId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.ApproveAsync(request, runId, cancellationToken))
+            .WithName("ApproveRun")
+            .WithTags("Operator actions")
+            .WithSummary("Approves the run's job: a TheEye approval job on hold (with the platform's access token).")
+            .WithDescription(ControlDescription + " TheEye answers 403 when the token's user is not an approver, 409 once the job is no longer on hold.")
+            .Produces(StatusCodes.Status202Accepted)
+            .WithProblems(ControlProblems);
+        guarded.MapPost("/runs/{runId}/reject", (HttpRequest request, string runId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.RejectAsync(request, runId, cancellationToken))
+            .WithName("RejectRun")
+            .WithTags("Operator actions")
+            .WithSummary("Rejects the run's job: a TheEye approval job on hold (with the platform's access token).")
+            .WithDescription(ControlDescription + " TheEye answers 403 when the token's user is not an approver, 409 once the job is no longer on hold.")
+            .Produces(StatusCodes.Status202Accepted)
+            .WithProblems(ControlProblems);
+        guarded.MapPost("/runs/{runId}/restart", (HttpRequest request, string runId, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.RestartAsync(request, runId, cancellationToken))
+            .WithName("RestartRun")
+            .WithTags("Operator actions")
+            .WithSummary("Runs the run's completed TheEye script job once more, as the same job, with the run's stored arguments.")
+            .WithDescription(ControlDescription + " Only completed script and Node.js jobs are restarted.")
+            .Produces(StatusCodes.Status202Accepted)
+            .WithProblems(ControlProblems);
         guarded.MapGet("/health/ready", (HttpRequest request, RelayHttpHandlers handlers, CancellationToken cancellationToken)
             => handlers.ReadyAsync(request, cancellationToken))
             .WithName("GetReadiness")

@@ -5,6 +5,7 @@ using JobRelay.History;
 using JobRelay.Diagnostics;
 using JobRelay.Hosting;
 using JobRelay.Model;
+using JobRelay.Platforms;
 using JobRelay.Runs;
 using JobRelay.Scheduling;
 using JobRelay.Secrets;
@@ -58,14 +59,47 @@ public sealed class RelayHttpHandlers(
             return TypedResults.Accepted(result.Run.Links.Self, new RunActionAnswer(result.Run));
         });
 
-    /// <summary><c>POST /api/runs/{runId}/cancel</c>: asks the platform to cancel the run's job (Keboola only).</summary>
+    /// <summary><c>POST /api/runs/{runId}/cancel</c>: asks the platform to cancel the run's job (Keboola's kill, TheEye's cancel).</summary>
     public Task<IResult> CancelAsync(HttpRequest request, string runId, CancellationToken cancellationToken)
+        => ControlAsync(request, runId, JobControl.Cancel, cancellationToken);
+
+    /// <summary><c>POST /api/runs/{runId}/approve</c>: approves the run's job, a TheEye approval job on hold.</summary>
+    public Task<IResult> ApproveAsync(HttpRequest request, string runId, CancellationToken cancellationToken)
+        => ControlAsync(request, runId, JobControl.Approve, cancellationToken);
+
+    /// <summary><c>POST /api/runs/{runId}/reject</c>: rejects the run's job, a TheEye approval job on hold.</summary>
+    public Task<IResult> RejectAsync(HttpRequest request, string runId, CancellationToken cancellationToken)
+        => ControlAsync(request, runId, JobControl.Reject, cancellationToken);
+
+    /// <summary><c>POST /api/runs/{runId}/restart</c>: runs the run's completed TheEye script job once more, with the run's arguments.</summary>
+    public Task<IResult> RestartAsync(HttpRequest request, string runId, CancellationToken cancellationToken)
+        => ControlAsync(request, runId, JobControl.Restart, cancellationToken);
+
+    /// <summary>
+    /// A control of the run's job: 202 with the run once the platform took it; 409 <c>not-supported</c> when the
+    /// platform, as configured, does not offer it; the platform's refusal as-is, 403 when it answered 403 and 409
+    /// otherwise, with its status in <c>platformStatus</c>.
+    /// </summary>
+    private Task<IResult> ControlAsync(HttpRequest request, string runId, JobControl control, CancellationToken cancellationToken)
         => Guard(request, async () =>
         {
             ArgumentNullException.ThrowIfNull(request);
             RequestBody.ParseOptionalObject(request, await RequestBody.ReadAsync(request, webhookOptions.Value.MaxBodyBytes, cancellationToken));
-            var result = await actions.CancelAsync(runId, ApiKeys.OperatorOf(request), cancellationToken);
-            return TypedResults.Accepted(result.Run.Links.Self, new RunActionAnswer(result.Run));
+            var result = await actions.ControlAsync(runId, control, ApiKeys.OperatorOf(request), cancellationToken);
+            return result.Outcome switch
+            {
+                JobControlOutcome.Applied => TypedResults.Accepted(result.Run.Links.Self, new RunActionAnswer(result.Run)),
+                JobControlOutcome.NotSupported notSupported => Problems.For(
+                    new RelayException(RelayErrorKind.NotSupported, notSupported.Reason) { Platform = result.Run.Platform }, request.Path),
+                JobControlOutcome.Refused refused => Problems.For(
+                    new RelayException(refused.PlatformStatusCode == StatusCodes.Status403Forbidden ? RelayErrorKind.Forbidden : RelayErrorKind.Conflict, refused.Reason)
+                    {
+                        Platform = result.Run.Platform,
+                        PlatformStatusCode = refused.PlatformStatusCode,
+                    },
+                    request.Path),
+                _ => Problems.Internal(request.Path),
+            };
         });
 
     /// <summary>The stats window when none is asked for.</summary>

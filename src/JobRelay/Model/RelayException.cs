@@ -62,6 +62,9 @@ public enum RelayErrorKind
 
     /// <summary>What was asked does not fit the state of the thing it is asked of (an operator action on a run).</summary>
     Conflict,
+
+    /// <summary>The platform, as configured, does not offer what was asked (a control of a job it has no API for).</summary>
+    NotSupported,
 }
 
 /// <summary>

@@ -168,6 +168,13 @@ public sealed class TriggerRunner
         return StartOnceAsync(new RequestKey(runId), earlier.Trigger, Deserialize(earlier.Arguments), origin, earlier.RunId, queueWhenUnavailable: false, cancellationToken, runId);
     }
 
+    /// <summary>The job request of a run, built again from its trigger and stored, non-secret arguments (for a restart of its job).</summary>
+    internal JobRequest RequestOf(RunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return TriggerJobFactory.Create(GetTrigger(run.Trigger), Catalog, Deserialize(run.Arguments));
+    }
+
     /// <summary>Counts a delivery refused before any claim (a bad signature or token), off the store's hot path.</summary>
     internal void CountRejected(string triggerName) => _counter.Count(triggerName, CountedOutcome.Rejected);
 

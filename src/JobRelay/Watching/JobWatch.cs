@@ -252,13 +252,25 @@ internal sealed partial class JobWatch : IJobWatch
     {
         try
         {
-            var cancelled = await _actions.CancelJobAsync(run, TimeoutActor, cancellationToken, saveStatus: false);
-            return status with { State = cancelled.JobState ?? status.State, RawStatus = cancelled.RawStatus ?? status.RawStatus };
+            var (cancelled, outcome) = await _actions.ControlJobAsync(run, JobControl.Cancel, TimeoutActor, cancellationToken, saveStatus: false);
+            switch (outcome)
+            {
+                case JobControlOutcome.Applied:
+                    return status with { State = cancelled.JobState ?? status.State, RawStatus = cancelled.RawStatus ?? status.RawStatus };
+                case JobControlOutcome.NotSupported notSupported:
+                    CancelFailed(_logger, run.Trigger, run.RunId, run.Platform!, run.JobId!, "not supported", notSupported.Reason);
+                    return status;
+                case JobControlOutcome.Refused refused:
+                    CancelFailed(_logger, run.Trigger, run.RunId, run.Platform!, run.JobId!, "refused", refused.Reason);
+                    return status;
+                default:
+                    return status;
+            }
         }
         catch (RelayException ex)
         {
             // The failure is in the run's history; the job stays overdue and watched.
-            CancelFailed(_logger, run.Trigger, run.RunId, run.Platform!, run.JobId!, ex.Kind, ex.Message);
+            CancelFailed(_logger, run.Trigger, run.RunId, run.Platform!, run.JobId!, ex.Kind.ToString(), ex.Message);
             return status;
         }
     }
@@ -333,7 +345,7 @@ internal sealed partial class JobWatch : IJobWatch
     private static partial void LeaseLost(ILogger logger, string trigger, string runId);
 
     [LoggerMessage(EventId = 2108, Level = LogLevel.Warning, Message = "Job {JobId} on {Platform} of run {RunId} (trigger {Trigger}) ran past its maxDuration but could not be cancelled: {Kind}: {Reason}")]
-    private static partial void CancelFailed(ILogger logger, string trigger, string runId, string platform, string jobId, RelayErrorKind kind, string reason);
+    private static partial void CancelFailed(ILogger logger, string trigger, string runId, string platform, string jobId, string kind, string reason);
 
     [LoggerMessage(EventId = 2107, Level = LogLevel.Warning, Message = "A follower of job {JobId} on {Platform} did not start: {Kind}: {Reason}")]
     private static partial void ChainFailed(ILogger logger, string platform, string jobId, RelayErrorKind kind, string reason);

@@ -30,6 +30,7 @@ public static class Problems
         RelayErrorKind.OutcomeUnknown => (502, "outcome-unknown", "The job may or may not have been started"),
         RelayErrorKind.InFlight => (409, "in-flight", "An identical request is being started"),
         RelayErrorKind.Conflict => (409, "conflict", "The request does not fit the current state"),
+        RelayErrorKind.NotSupported => (409, "not-supported", "The platform does not offer this action"),
         RelayErrorKind.PlatformUnavailable => (503, "platform-unavailable", "The platform is unavailable"),
         RelayErrorKind.SecretNotFound => (500, "secret-not-found", "A secret JobRelay needs does not exist"),
         RelayErrorKind.SecretUnusable => (500, "secret-unusable", "A secret JobRelay needs cannot be used"),

@@ -51,6 +51,10 @@ public sealed class CommandEffectTests : IDisposable
         ["subscribe keboola"] = ["subscribe", "keboola", "sales-report", "--url", "https://my-app.azurewebsites.net", "--triggers", "triggers.json"],
         ["runs"] = ["runs", "--trigger", "nightly-load", "--state", "outcome-unknown", "--limit", "50", "--follow", "--interval", "00:00:03", "--url", "https://my-app.azurewebsites.net", "--api-key", "key"],
         ["runs show"] = ["runs", "show", "3f9c2a7d1e4b4c0a", "--sandbox"],
+        ["runs cancel"] = ["runs", "cancel", "3f9c2a7d1e4b4c0a", "--triggers", "triggers.json", "--data", "./.jobrelay"],
+        ["runs approve"] = ["runs", "approve", "3f9c2a7d1e4b4c0a", "--url", "https://my-app.azurewebsites.net", "--api-key", "key"],
+        ["runs reject"] = ["runs", "reject", "3f9c2a7d1e4b4c0a", "--url", "https://my-app.azurewebsites.net"],
+        ["runs restart"] = ["runs", "restart", "3f9c2a7d1e4b4c0a", "--store", "sqlite", "--data", "./.jobrelay", "--triggers", "triggers.json"],
     };
 
     public static TheoryData<string> CommandsWithAnAction()
@@ -272,6 +276,92 @@ public sealed class CommandEffectTests : IDisposable
         Assert.StartsWith($"└── {runId} load-orders started (cli, ", Lines(show.Stdout)[1], StringComparison.Ordinal);
         Assert.False(Directory.Exists(System.IO.Path.Combine(_folder.FullName, ".jobrelay", "jobrelay.db")));
         Assert.Equal(["sandbox"], Directory.GetFileSystemEntries(System.IO.Path.Combine(_folder.FullName, ".jobrelay")).Select(System.IO.Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task RunsCancelKillsTheLocalRunsKeboolaJobWithTheExactRequestAndRecordsItAsTheUserWhoRanIt()
+    {
+        var catalog = await WriteCatalogAsync();
+        await using var keboola = await LoopbackServer.StartAsync(app =>
+        {
+            var killed = false;
+            app.MapPost("/jobs", () => Results.Json(new JsonObject { ["id"] = "4242", ["status"] = "created", ["isFinished"] = false }, statusCode: 201));
+            app.MapGet("/jobs/{id}", (string id) => Results.Json(new JsonObject { ["id"] = id, ["status"] = killed ? "terminating" : "processing", ["isFinished"] = false }));
+            app.MapPost("/jobs/{id}/kill", (string id) =>
+            {
+                killed = true;
+                return Results.Json(new JsonObject { ["id"] = id, ["status"] = "terminating" }, statusCode: 202);
+            });
+        });
+        using (var fire = CliProcess.Start(_folder.FullName, Environment(keboola), "fire", "load", "--triggers", catalog, "--data", Data))
+        {
+            Assert.True(await fire.WaitForExitAsync(ProcessTimeout) == 0, fire.Stderr);
+        }
+
+        var runId = await RunIdAsync("runs", "--triggers", catalog, "--data", Data);
+
+        using var cancel = CliProcess.Start(_folder.FullName, Environment(keboola), "runs", "cancel", runId, "--triggers", catalog, "--data", Data);
+        var exit = await cancel.WaitForExitAsync(ProcessTimeout);
+        using var approve = CliProcess.Start(_folder.FullName, Environment(keboola), "runs", "approve", runId, "--triggers", catalog, "--data", Data);
+        var approveExit = await approve.WaitForExitAsync(ProcessTimeout);
+        using var show = CliProcess.Start(_folder.FullName, Environment(keboola), "runs", "show", runId, "--triggers", catalog, "--data", Data);
+        Assert.True(await show.WaitForExitAsync(ProcessTimeout) == 0, show.Stderr);
+
+        Assert.True(exit == 0, cancel.Stderr);
+        var kill = Assert.Single(keboola.Requests, r => r.Path.EndsWith("/kill", StringComparison.Ordinal));
+        Assert.Equal(("POST", "/jobs/4242/kill", string.Empty, StorageToken, string.Empty), (kill.Method, kill.Path, kill.QueryString, kill.Header("X-StorageApi-Token"), kill.Body));
+        Assert.Equal([$"cancel of job 4242 of run {runId} on kbc requested; the job is running (terminating)."], Lines(cancel.Stdout));
+        Assert.Equal(1, approveExit);
+        Assert.Equal("error: Platform 'kbc' (Keboola) has no approve of a job: only TheEye approval jobs are approved or rejected.", approve.Stderr.Trim());
+        Assert.Empty(approve.Stdout);
+        Assert.Single(keboola.Requests, r => r.Path.EndsWith("/kill", StringComparison.Ordinal));
+        var user = "cli:" + System.Environment.UserName;
+        var history = Lines(show.Stdout).SkipWhile(l => l != "History:").Skip(1).Select(l => l[23..]).ToList();
+        Assert.Equal(
+            [
+                $"cancel by {user}: kill of job 4242 requested; the job is terminating",
+                $"approve by {user}: not supported: Platform 'kbc' (Keboola) has no approve of a job: only TheEye approval jobs are approved or rejected.",
+            ],
+            history);
+        Assert.DoesNotContain(StorageToken, cancel.Stdout + cancel.Stderr + approve.Stderr + show.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunsControlsWithUrlPostToTheAppWithTheKeyPrintTheRunAndSayTheAppsRefusal()
+    {
+        const string Run = """{"run":{"runId":"r-1","trigger":"deploy","origin":"api","state":"started","platform":"eye","jobId":"64f0000000000000000000aa","jobStatus":{"state":"queued","raw":"ready/in_progress","checkedAt":"2026-12-01T10:00:00Z"},"attempts":1,"deliveryKey":"request:r-1","arguments":{},"createdAt":"2026-12-01T09:59:00Z","updatedAt":"2026-12-01T10:00:00Z","links":{"self":"/api/runs/r-1"}}}""";
+        const string Refusal = """{"type":"urn:jobrelay:problem:forbidden","title":"The request is not allowed","status":403,"detail":"TheEye platform 'eye' refused the cancel of job 64f0000000000000000000aa (HTTP 403: Job is not cancellable): its task is set not cancellable (cancellable: false), which only a TheEye administrator's token overrides.","platform":"eye","platformStatus":403}""";
+        await using var app = await LoopbackServer.StartAsync(web =>
+        {
+            web.MapPost("/api/runs/r-1/restart", () => Results.Text(Run, "application/json", statusCode: 202));
+            web.MapPost("/api/runs/r-1/cancel", () => Results.Text(Refusal, "application/problem+json", statusCode: 403));
+            web.MapPost("/api/runs/gone/approve", () => Results.Text("""{"type":"urn:jobrelay:problem:not-found","status":404,"detail":"No run 'gone' is recorded (runs are kept for the retention window only)."}""", "application/problem+json", statusCode: 404));
+        });
+        var url = app.BaseAddress.ToString();
+
+        using var restart = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), "runs", "restart", "r-1", "--url", url, "--api-key", "ops-key");
+        var restartExit = await restart.WaitForExitAsync(ProcessTimeout);
+        using var cancel = CliProcess.Start(_folder.FullName, new Dictionary<string, string> { ["JOBRELAY_API_KEY"] = "ops-key" }, "runs", "cancel", "r-1", "--url", url);
+        var cancelExit = await cancel.WaitForExitAsync(ProcessTimeout);
+        using var approve = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), "runs", "approve", "gone", "--url", url, "--api-key", "ops-key");
+        var approveExit = await approve.WaitForExitAsync(ProcessTimeout);
+
+        Assert.True(restartExit == 0, restart.Stderr);
+        Assert.Equal(["restart of job 64f0000000000000000000aa of run r-1 on eye requested; the job is queued (ready/in_progress)."], Lines(restart.Stdout));
+        Assert.Equal(1, cancelExit);
+        Assert.Equal(
+            "error: TheEye platform 'eye' refused the cancel of job 64f0000000000000000000aa (HTTP 403: Job is not cancellable): its task is set not cancellable (cancellable: false), which only a TheEye administrator's token overrides (HTTP 403).",
+            cancel.Stderr.Trim());
+        Assert.Equal(2, approveExit);
+        Assert.Equal("error: No run 'gone' is recorded (runs are kept for the retention window only) (HTTP 404).", approve.Stderr.Trim());
+        Assert.Equal(
+            [
+                ("POST", "/api/runs/r-1/restart", "ops-key", "{}"),
+                ("POST", "/api/runs/r-1/cancel", "ops-key", "{}"),
+                ("POST", "/api/runs/gone/approve", "ops-key", "{}"),
+            ],
+            app.Requests.Select(r => (r.Method, r.Path, r.Header("x-functions-key"), r.Body)));
+        Assert.All(app.Requests, r => Assert.StartsWith("application/json", r.Header("Content-Type"), StringComparison.Ordinal));
     }
 
     [Fact]

@@ -146,6 +146,64 @@ public sealed class SandboxPlatformsTests : IAsyncLifetime, IDisposable
         Assert.Equal("error", (string?)job["state"]);
     }
 
+    [Fact]
+    public async Task TheeyesLifecycleActionsCancelDecideAnApprovalOnceAndRestartAFinishedJobWithTheAccessTokenOnly()
+    {
+        var plain = await CreateTheEyeJobAsync("t1");
+        var fixedTask = await CreateTheEyeJobAsync("sandbox-not-cancellable");
+        var approval = await CreateTheEyeJobAsync("sandbox-approval");
+
+        using var withoutToken = await Lifecycle(plain, "cancel", bearer: null);
+        using var cancelled = await Lifecycle(plain, "cancel");
+        using var refused = await Lifecycle(fixedTask, "cancel");
+        using var notAnApproval = await Lifecycle(plain, "approve");
+        var onHold = await TheEyeStatusAsync(approval);
+        using var approved = await Lifecycle(approval, "approve");
+        using var late = await Lifecycle(approval, "reject");
+        using var tooEarly = await Lifecycle(fixedTask, "restart");
+        _clock.Advance(TimeSpan.FromSeconds(6));
+        using var restarted = await Lifecycle(fixedTask, "restart");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, withoutToken.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, cancelled.StatusCode);
+        Assert.Equal("canceled/canceled", await TheEyeStatusAsync(plain));
+        Assert.Equal((HttpStatusCode.Forbidden, "\"Job is not cancellable\""), (refused.StatusCode, await refused.Content.ReadAsStringAsync()));
+        Assert.Equal((HttpStatusCode.BadRequest, "\"unexpected job type. only Approvals\""), (notAnApproval.StatusCode, await notAnApproval.Content.ReadAsStringAsync()));
+        Assert.Equal("onhold/in_progress", onHold);
+        Assert.Equal(HttpStatusCode.NoContent, approved.StatusCode);
+        Assert.Equal("finished/success", await TheEyeStatusAsync(approval));
+        Assert.Equal((HttpStatusCode.Conflict, "\"approval request no longer available\""), (late.StatusCode, await late.Content.ReadAsStringAsync()));
+        Assert.Equal(HttpStatusCode.BadRequest, tooEarly.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, restarted.StatusCode);
+        Assert.Equal("ready/in_progress", await TheEyeStatusAsync(fixedTask));
+    }
+
+    private async Task<string> CreateTheEyeJobAsync(string task)
+    {
+        using var created = await TheEye("job?customer=sandbox", $$"""{"task":"{{task}}","task_arguments":[]}""", bearer: SandboxCredentials.TheEyeAccessToken);
+        return (string)(await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+    }
+
+    private async Task<string> TheEyeStatusAsync(string id)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_sandbox.TheEyeUrl, $"sandbox/job/{id}"));
+        request.Headers.Authorization = new("Bearer", SandboxCredentials.TheEyeAccessToken);
+        using var response = await _http.SendAsync(request);
+        var job = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        return $"{(string?)job["lifecycle"]}/{(string?)job["state"]}";
+    }
+
+    private Task<HttpResponseMessage> Lifecycle(string id, string action, string? bearer = SandboxCredentials.TheEyeAccessToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Put, new Uri(_sandbox.TheEyeUrl, $"sandbox/job/{id}/{action}"));
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new("Bearer", bearer);
+        }
+
+        return _http.SendAsync(request);
+    }
+
     private async Task<JsonObject> Read(string id)
     {
         using var response = await Keboola(HttpMethod.Get, $"jobs/{id}");

@@ -34,6 +34,13 @@ internal sealed class CatalogBuilder
         return this;
     }
 
+    /// <summary>A platform written out in full, as the catalog's JSON.</summary>
+    public CatalogBuilder Platform(string name, string json)
+    {
+        _platforms[name] = JsonNode.Parse(json);
+        return this;
+    }
+
     /// <summary>A trigger written out in full, as the catalog's JSON.</summary>
     public CatalogBuilder Trigger(string name, string json)
     {

@@ -23,4 +23,10 @@ internal sealed class LoopbackPlatformOptions
 
     /// <summary>The job secret TheEye hands back with every job (a credential the relay must never show).</summary>
     public string TheEyeJobSecret { get; init; } = "job-secret-0001";
+
+    /// <summary>Whether TheEye's task lets a job be cancelled; when not, a cancel answers 403 <c>Job is not cancellable</c>, as to a non-admin token.</summary>
+    public bool TheEyeCancellable { get; init; } = true;
+
+    /// <summary>Whether TheEye's jobs are approval jobs, on hold until approved or rejected (once; then 409).</summary>
+    public bool TheEyeApproval { get; init; }
 }

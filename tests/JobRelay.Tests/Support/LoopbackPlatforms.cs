@@ -9,11 +9,14 @@ namespace JobRelay.Tests.Support;
 /// <summary>
 /// Keboola's Job Queue and TheEye's supervisor played on Kestrel at 127.0.0.1, each recording every request:
 /// Keboola starts jobs (<c>POST /jobs</c>), reads them (<c>GET /jobs/{id}</c>) and kills them
-/// (<c>POST /jobs/{id}/kill</c>); TheEye starts a job (<c>POST /job</c>) and reads it (<c>GET /{customer}/job/{id}</c>).
+/// (<c>POST /jobs/{id}/kill</c>); TheEye starts a job (<c>POST /job</c>, or <c>POST /job/secret/{key}</c>), reads it
+/// (<c>GET /{customer}/job/{id}</c>), and takes its lifecycle actions (<c>PUT /{customer}/job/{id}/cancel</c>,
+/// <c>/approve</c>, <c>/reject</c>, <c>/restart</c>) with the checks the supervisor makes.
 /// </summary>
 internal sealed class LoopbackPlatforms : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, bool> _killed = new();
+    private readonly ConcurrentDictionary<string, (string State, string Lifecycle)> _theEyeEnds = new();
     private readonly LoopbackPlatformOptions _options;
     private int _lastJobId;
 
@@ -65,13 +68,42 @@ internal sealed class LoopbackPlatforms : IAsyncDisposable
 
     private void MapTheEye(WebApplication app)
     {
-        app.MapPost("/job", () => TheEyeJob("in_progress", "ready"));
-        app.MapGet("/{customer}/job/{id}", (string id) => _killed.ContainsKey(id) ? TheEyeJob("canceled", "canceled") : TheEyeJob("success", "finished"));
+        app.MapPost("/job", () => TheEyeJob("in_progress", _options.TheEyeApproval ? "onhold" : "ready"));
+        app.MapPost("/job/secret/{key}", () => TheEyeJob("in_progress", _options.TheEyeApproval ? "onhold" : "ready"));
+        app.MapGet("/{customer}/job/{id}", (string id) => _theEyeEnds.TryGetValue(id, out var end)
+            ? TheEyeJob(end.State, end.Lifecycle)
+            : _options.TheEyeApproval ? TheEyeJob("in_progress", "onhold") : TheEyeJob("success", "finished"));
         app.MapPut("/{customer}/job/{id}/cancel", (string id) =>
         {
+            if (!_options.TheEyeCancellable)
+            {
+                return Results.Json("Job is not cancellable", statusCode: StatusCodes.Status403Forbidden);
+            }
+
             _killed[id] = true;
+            _theEyeEnds[id] = ("canceled", "canceled");
             return Results.NoContent();
         });
+        app.MapPut("/{customer}/job/{id}/approve", (string id) => Decide(id, ("success", "finished")));
+        app.MapPut("/{customer}/job/{id}/reject", (string id) => Decide(id, ("failure", "finished")));
+        app.MapPut("/{customer}/job/{id}/restart", (string id) =>
+        {
+            _theEyeEnds[id] = ("in_progress", "ready");
+            return TheEyeJob("in_progress", "ready");
+        });
+    }
+
+    /// <summary>TheEye's approval checks: only an approval job on hold is approved or rejected, once.</summary>
+    private IResult Decide(string id, (string State, string Lifecycle) end)
+    {
+        if (!_options.TheEyeApproval)
+        {
+            return Results.Json("unexpected job type. only Approvals", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        return _theEyeEnds.TryAdd(id, end)
+            ? Results.NoContent()
+            : Results.Json("approval request no longer available", statusCode: StatusCodes.Status409Conflict);
     }
 
     private static IResult KeboolaJob(string id, string status, int statusCode) => Results.Json(new JsonObject

@@ -20,6 +20,7 @@ internal sealed class ScriptedPlatforms : IAsyncDisposable
     private TaskCompletionSource<int>? _heldStart;
     private TaskCompletionSource<int>? _held;
     private TaskCompletionSource _startArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<string, bool> _notCancellable = new(StringComparer.Ordinal);
     private int _keboolaJobs = 5000;
     private int _theEyeJobs;
 
@@ -72,6 +73,11 @@ internal sealed class ScriptedPlatforms : IAsyncDisposable
             app.MapGet("/acme/job/{id}", (string id, HttpContext context) => platforms.AnswerAsync(id, context, status => Results.Json(TheEyeJob(id, status))));
             app.MapPut("/acme/job/{id}/cancel", (string id) =>
             {
+                if (platforms._notCancellable.ContainsKey(id))
+                {
+                    return Results.Json("Job is not cancellable", statusCode: StatusCodes.Status403Forbidden);
+                }
+
                 platforms._status[id] = "canceled/canceled";
                 return Results.NoContent();
             });
@@ -81,6 +87,9 @@ internal sealed class ScriptedPlatforms : IAsyncDisposable
 
     /// <summary>The job's status from now on (<c>success</c>, <c>error</c>; <c>finished/success</c> on TheEye).</summary>
     public void Set(string jobId, string status) => _status[jobId] = status;
+
+    /// <summary>TheEye refuses to cancel the job, as for a task set <c>cancellable: false</c> and a non-admin token.</summary>
+    public void NotCancellable(string jobId) => _notCancellable[jobId] = true;
 
     /// <summary>Every status read of the job answers <paramref name="statusCode"/> until <see cref="Heal"/>.</summary>
     public void Fail(string jobId, int statusCode) => _answer[jobId] = statusCode;

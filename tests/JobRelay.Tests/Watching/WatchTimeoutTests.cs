@@ -75,6 +75,27 @@ public sealed class WatchTimeoutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ATheEyeJobWhoseTaskIsNotCancellableStaysOverdueAndWatchedWithTheEyesRefusalInItsHistory()
+    {
+        var (runId, jobId) = await StartAsync("slow-eye");
+        _platforms.NotCancellable(jobId);
+
+        await WatchUntilAsync(runId, Start.AddMinutes(3));
+
+        Assert.Single(_platforms.TheEye.Requests, r => r.Method == "PUT" && r.Path == $"/acme/job/{jobId}/cancel");
+        var run = await RunAsync(runId);
+        Assert.Equal(WatchState.Watching, run.Watch);
+        Assert.NotNull(run.OverdueAt);
+        using var detail = await _host.GetAsync($"/api/runs/{runId}");
+        var entry = (await RelayHost.JsonAsync(detail))["history"]!.AsArray().Single()!;
+        Assert.Equal(("cancel", "jobrelay (maxDuration)"), ((string?)entry["action"], (string?)entry["by"]));
+        Assert.Equal(
+            $"refused by the platform (HTTP 403): TheEye platform 'eye' refused the cancel of job {jobId} (HTTP 403: Job is not cancellable): its task is set not cancellable (cancellable: false), which only a TheEye administrator's token overrides.",
+            (string?)entry["detail"]);
+        Assert.Contains(_host.Logs.GetSnapshot(), r => r.Id.Id == 2108 && r.Message.Contains(": refused: TheEye platform 'eye' refused the cancel", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AJobPastAMaxDurationWithoutOnTimeoutIsOnlyMarkedAndCountedInTheTriggersStats()
     {
         var (runId, _) = await StartAsync("slow-mark");

@@ -374,7 +374,8 @@
       node("li", { text: time(h.at) + " " + h.action + " by " + h.by + (h.detail ? ": " + h.detail : "") })));
 
     el("action-start-again").disabled = run.state !== "outcome-unknown";
-    el("action-cancel").disabled = !run.jobId;
+    // A job's controls are offered wherever there is a job: a platform without one answers why (409), shown as the result.
+    for (const id of ["action-cancel", "action-approve", "action-reject", "action-restart"]) el(id).disabled = !run.jobId;
     restoreFocus(el("chain"), focused);
   }
 
@@ -393,6 +394,21 @@
     "cancel": {
       title: "Cancel job",
       text: (run) => "Cancel job " + run.jobId + " of run " + run.runId + " on " + (run.platform || "its platform") + ".",
+      body: () => ({}),
+    },
+    "approve": {
+      title: "Approve",
+      text: (run) => "Approve job " + run.jobId + " of run " + run.runId + " on " + (run.platform || "its platform") + ": a TheEye approval job on hold goes on as approved.",
+      body: () => ({}),
+    },
+    "reject": {
+      title: "Reject",
+      text: (run) => "Reject job " + run.jobId + " of run " + run.runId + " on " + (run.platform || "its platform") + ": a TheEye approval job on hold ends as rejected.",
+      body: () => ({}),
+    },
+    "restart": {
+      title: "Restart job",
+      text: (run) => "Run job " + run.jobId + " of run " + run.runId + " on " + (run.platform || "its platform") + " once more, as the same job, with the run's arguments. Only a completed TheEye script job restarts.",
       body: () => ({}),
     },
   };

@@ -117,14 +117,31 @@ internal sealed class KeboolaJobPlatform : IJobPlatform
         return job.Status;
     }
 
+    /// <inheritdoc />
+    /// <remarks>Keboola cancels by killing; approvals and restarts are TheEye's.</remarks>
+    public IReadOnlySet<JobControl> Controls { get; } = new HashSet<JobControl> { JobControl.Cancel };
+
+    /// <summary>Kills the job (<see cref="KillJobAsync"/>): the one way Keboola cancels, for operators and the watch alike.</summary>
+    public async Task<JobControlOutcome> CancelJobAsync(string jobId, CancellationToken cancellationToken)
+        => new JobControlOutcome.Applied($"kill of job {jobId} requested", await KillJobAsync(jobId, cancellationToken));
+
+    /// <inheritdoc />
+    public Task<JobControlOutcome> ApproveJobAsync(string jobId, CancellationToken cancellationToken)
+        => Task.FromResult<JobControlOutcome>(JobControlOutcome.NotOffered(this, JobControl.Approve));
+
+    /// <inheritdoc />
+    public Task<JobControlOutcome> RejectJobAsync(string jobId, CancellationToken cancellationToken)
+        => Task.FromResult<JobControlOutcome>(JobControlOutcome.NotOffered(this, JobControl.Reject));
+
+    /// <inheritdoc />
+    public Task<JobControlOutcome> RestartJobAsync(string jobId, JobRequest request, CancellationToken cancellationToken)
+        => Task.FromResult<JobControlOutcome>(JobControlOutcome.NotOffered(this, JobControl.Restart));
+
     /// <summary>
     /// Asks the queue to kill a job (<c>POST /jobs/{id}/kill</c>, answered 202) and returns the job's status read
     /// right after: usually <c>terminating</c>, since killing takes a while.
     /// </summary>
     /// <remarks>Killing is repeatable, so the request is retried like a read.</remarks>
-    public Task<JobStatus> CancelJobAsync(string jobId, CancellationToken cancellationToken) => KillJobAsync(jobId, cancellationToken);
-
-    /// <inheritdoc cref="CancelJobAsync"/>
     public async Task<JobStatus> KillJobAsync(string jobId, CancellationToken cancellationToken)
     {
         var killUrl = new Uri(JobUrl(jobId).AbsoluteUri + "/kill");

@@ -18,10 +18,11 @@ internal sealed class TheEyeJobPlatform : IJobPlatform
 {
     private const string StartOperation = "start job";
     private const string ReadOperation = "read job";
-    private const string CancelOperation = "cancel job";
     private const int MaxErrorTextLength = 500;
     private static readonly MediaTypeHeaderValue JsonMediaType = new("application/json");
     private static readonly MediaTypeWithQualityHeaderValue AcceptJson = new("application/json");
+    private static readonly IReadOnlySet<JobControl> AllControls = new HashSet<JobControl>(JobControlNames.All);
+    private static readonly IReadOnlySet<JobControl> NoControls = new HashSet<JobControl>();
 
     private readonly TheEyePlatformSettings _settings;
     private readonly PlatformSender _sender;
@@ -123,30 +124,100 @@ internal sealed class TheEyeJobPlatform : IJobPlatform
         return new StartedJob(started.Status.JobId, started.Status) { JobSecret = started.JobSecret };
     }
 
+    /// <inheritdoc />
+    /// <remarks>Every control needs the access token: TheEye takes none of them with a task secret key.</remarks>
+    public IReadOnlySet<JobControl> Controls => _settings.AccessTokenSecretName is null ? NoControls : AllControls;
+
+    /// <summary>Cancels a job (<c>PUT /{customer}/job/{id}/cancel</c>, answered 204); a task set not cancellable answers 403.</summary>
+    public Task<JobControlOutcome> CancelJobAsync(string jobId, CancellationToken cancellationToken)
+        => ControlAsync(JobControl.Cancel, jobId, body: null, cancellationToken);
+
+    /// <summary>Approves an approval job (<c>PUT /{customer}/job/{id}/approve</c>, answered 204).</summary>
+    public Task<JobControlOutcome> ApproveJobAsync(string jobId, CancellationToken cancellationToken)
+        => ControlAsync(JobControl.Approve, jobId, body: null, cancellationToken);
+
+    /// <summary>Rejects an approval job (<c>PUT /{customer}/job/{id}/reject</c>, answered 204).</summary>
+    public Task<JobControlOutcome> RejectJobAsync(string jobId, CancellationToken cancellationToken)
+        => ControlAsync(JobControl.Reject, jobId, body: null, cancellationToken);
+
     /// <summary>
-    /// Cancels a job (<c>PUT /{customer}/job/{id}/cancel</c>, answered 204) with the access token, the only credential
-    /// TheEye takes for it, and returns the job's status read right after.
+    /// Restarts a completed script or Node.js job (<c>PUT /{customer}/job/{id}/restart</c>, answered 200) with the
+    /// request's <c>task_arguments</c>, always sent, as a start sends them.
     /// </summary>
-    public async Task<JobStatus> CancelJobAsync(string jobId, CancellationToken cancellationToken)
+    public Task<JobControlOutcome> RestartJobAsync(string jobId, JobRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request is not TheEyeJobRequest job)
+        {
+            throw new ArgumentException($"TheEye platform '{Name}' restarts only TheEye jobs, not {request.GetType().Name}.", nameof(request));
+        }
+
+        var body = Encoding.UTF8.GetBytes(new JsonObject
+        {
+            ["task_arguments"] = new JsonArray([.. job.TaskArguments.Select(a => a?.DeepClone())]),
+        }.ToJsonString());
+        return ControlAsync(JobControl.Restart, jobId, body, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends one lifecycle action with the access token, and reads the job right after. TheEye's refusals of the
+    /// action itself (400, 403 once the token was accepted, 409) are answered as <see cref="JobControlOutcome.Refused"/>
+    /// with TheEye's words; only a 401 is a refused credential, re-read once.
+    /// </summary>
+    private async Task<JobControlOutcome> ControlAsync(JobControl control, string jobId, byte[]? body, CancellationToken cancellationToken)
     {
         CheckJobId(jobId);
-        var tokenSecret = _settings.AccessTokenSecretName ?? throw new RelayException(RelayErrorKind.Conflict,
-            $"TheEye platform '{Name}' names no accessTokenSecret, and TheEye cancels a job only for an access token: cancel job {jobId} in TheEye itself, or give the platform an accessTokenSecret.")
+        var verb = JobControlNames.Of(control);
+        if (_settings.AccessTokenSecretName is not { } tokenSecret)
         {
-            Platform = Name,
-        };
-        var url = new Uri($"{_root}{Uri.EscapeDataString(_settings.Customer)}/job/{jobId}/cancel");
-        using (var answer = await SendAsync(PlatformRequestKind.Read, CancelOperation, tokenSecret, token => Authorise(new HttpRequestMessage(HttpMethod.Put, url), token), isAnswer: null, cancellationToken))
+            return new JobControlOutcome.NotSupported(
+                $"TheEye platform '{Name}' names no accessTokenSecret, and TheEye takes a job's {verb} only with an access token (a task secret key cannot {verb}): {verb} job {jobId} in TheEye itself, or give the platform an accessTokenSecret.");
+        }
+
+        var operation = verb + " job";
+        var url = new Uri($"{_root}{Uri.EscapeDataString(_settings.Customer)}/job/{jobId}/{verb}");
+        var kind = control == JobControl.Restart ? PlatformRequestKind.StartJob : PlatformRequestKind.Read;
+        using (var answer = await SendAsync(kind, operation, tokenSecret, token =>
+        {
+            var message = new HttpRequestMessage(HttpMethod.Put, url);
+            if (body is not null)
+            {
+                message.Content = new ByteArrayContent(body);
+                message.Content.Headers.ContentType = JsonMediaType;
+            }
+
+            return Authorise(message, token);
+        }, isAnswer: null, cancellationToken, refusesCredential: status => status == HttpStatusCode.Unauthorized))
         {
             if (!answer.Response.IsSuccessStatusCode)
             {
-                throw Failure(answer, await answer.Response.Content.ReadAsStringAsync(cancellationToken), CancelOperation, tokenSecret, jobId);
+                var text = await answer.Response.Content.ReadAsStringAsync(cancellationToken);
+                var status = (int)answer.Response.StatusCode;
+                if (answer.Response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Forbidden or HttpStatusCode.Conflict)
+                {
+                    var error = Clean(TheEyeJob.Error(text), answer.Credential);
+                    TheEyeLog.ControlRefused(_logger, Name, verb, jobId, status, error);
+                    return new JobControlOutcome.Refused(status,
+                        $"TheEye platform '{Name}' refused the {verb} of job {jobId} (HTTP {status}{(error is null ? string.Empty : ": " + error)}){RefusalHint(control, answer.Response.StatusCode)}.");
+                }
+
+                throw Failure(answer, text, operation, tokenSecret, jobId);
             }
         }
 
-        TheEyeLog.CancelRequested(_logger, Name, jobId);
-        return await GetJobStatusAsync(jobId, cancellationToken);
+        TheEyeLog.ControlRequested(_logger, Name, verb, jobId);
+        return new JobControlOutcome.Applied($"{verb} of job {jobId} requested", await GetJobStatusAsync(jobId, cancellationToken));
     }
+
+    private static string RefusalHint(JobControl control, HttpStatusCode status) => (control, status) switch
+    {
+        (JobControl.Cancel, HttpStatusCode.Forbidden) => ": its task is set not cancellable (cancellable: false), which only a TheEye administrator's token overrides",
+        (JobControl.Approve or JobControl.Reject, HttpStatusCode.Forbidden) => ": the access token's user is not one of the job's approvers",
+        (JobControl.Approve or JobControl.Reject, HttpStatusCode.Conflict) => ": the job no longer waits for approval",
+        (JobControl.Approve or JobControl.Reject, HttpStatusCode.BadRequest) => ": only approval jobs are approved or rejected",
+        (JobControl.Restart, HttpStatusCode.BadRequest) => ": only completed script and Node.js jobs are restarted",
+        _ => string.Empty,
+    };
 
     public async Task<JobStatus> GetJobStatusAsync(string jobId, CancellationToken cancellationToken)
     {
@@ -250,7 +321,8 @@ internal sealed class TheEyeJobPlatform : IJobPlatform
         string secretName,
         Func<string, HttpRequestMessage> createRequest,
         Func<HttpResponseMessage, bool>? isAnswer,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Func<HttpStatusCode, bool>? refusesCredential = null)
         => _secrets.UseWithRotationAsync(
             secretName,
             async (secret, ct) =>
@@ -267,7 +339,8 @@ internal sealed class TheEyeJobPlatform : IJobPlatform
             },
             answer =>
             {
-                var refused = answer.Response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
+                var refused = refusesCredential?.Invoke(answer.Response.StatusCode)
+                    ?? answer.Response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
                 if (refused)
                 {
                     TheEyeLog.CredentialRefused(_logger, Name, secretName, operation, (int)answer.Response.StatusCode);
@@ -346,8 +419,11 @@ internal static partial class TheEyeLog
     [LoggerMessage(EventId = 1405, Level = LogLevel.Warning, Message = "TheEye platform {Platform} answered {Operation} with HTTP {Status} but not with a job")]
     public static partial void InvalidResponse(ILogger logger, string platform, string operation, int status);
 
-    [LoggerMessage(EventId = 1407, Level = LogLevel.Information, Message = "TheEye platform {Platform}: cancel of job {JobId} requested")]
-    public static partial void CancelRequested(ILogger logger, string platform, string jobId);
+    [LoggerMessage(EventId = 1407, Level = LogLevel.Information, Message = "TheEye platform {Platform}: {Control} of job {JobId} requested")]
+    public static partial void ControlRequested(ILogger logger, string platform, string control, string jobId);
+
+    [LoggerMessage(EventId = 1408, Level = LogLevel.Warning, Message = "TheEye platform {Platform} refused the {Control} of job {JobId} with HTTP {Status}: {Error}")]
+    public static partial void ControlRefused(ILogger logger, string platform, string control, string jobId, int status, string? error);
 
     [LoggerMessage(EventId = 1406, Level = LogLevel.Debug, Message = "TheEye platform {Platform}: job {JobId} is {RawStatus}")]
     public static partial void StatusRead(ILogger logger, string platform, string jobId, string rawStatus);

@@ -220,6 +220,66 @@ public sealed class TheEyeJobPlatformTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task AControlRefusedWith401IsTriedOnceMoreWithTheTokenReadAgainThenApplied()
+    {
+        var calls = 0;
+        var server = await Serve(context => Interlocked.Increment(ref calls) switch
+        {
+            1 => Write(context, 401, "\"Unauthorized\""),
+            2 => Write(context, 204, string.Empty),
+            _ => Write(context, 200, """{"id":"64f000000000000000000001","lifecycle":"canceled","state":"canceled"}"""),
+        });
+        var secrets = Secrets();
+
+        var outcome = await Platform(server, secrets.Object).CancelJobAsync("64f000000000000000000001", CancellationToken.None);
+
+        // The status read after it takes the token the store gives (this mock keeps giving the first one).
+
+        var applied = Assert.IsType<JobControlOutcome.Applied>(outcome);
+        Assert.Equal(("cancel of job 64f000000000000000000001 requested", JobState.Cancelled), (applied.Summary, applied.Status.State));
+        Assert.Equal(
+            [("PUT", "/theeye/acme/job/64f000000000000000000001/cancel", $"Bearer {Token}"), ("PUT", "/theeye/acme/job/64f000000000000000000001/cancel", $"Bearer {RotatedToken}"), ("GET", "/theeye/acme/job/64f000000000000000000001", $"Bearer {Token}")],
+            server.Requests.Select(r => (r.Method, r.Path, r.Header("Authorization"))));
+        secrets.Verify(s => s.RefreshAsync("eye-token", It.IsAny<SecretValue>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task ARestartAnswered500IsAnUnknownOutcomeAndNeverResentWhileACancelAnswered500IsRetried()
+    {
+        var restarts = await Serve(Respond(500, "\"Internal Server Error\""));
+        var cancels = await Serve(Respond(500, "\"Internal Server Error\""));
+
+        var restart = await Assert.ThrowsAsync<RelayException>(() => Platform(restarts).RestartJobAsync("64f000000000000000000001", Job(TheEyeAuthentication.AccessToken, JsonValue.Create("a")), CancellationToken.None));
+        var cancel = await Assert.ThrowsAsync<RelayException>(() => Platform(cancels).CancelJobAsync("64f000000000000000000001", CancellationToken.None));
+
+        Assert.Equal(RelayErrorKind.OutcomeUnknown, restart.Kind);
+        var sent = Assert.Single(restarts.Requests);
+        Assert.Equal(("PUT", "/theeye/acme/job/64f000000000000000000001/restart", """{"task_arguments":["a"]}"""), (sent.Method, sent.Path, sent.Body));
+        Assert.Equal(RelayErrorKind.PlatformUnavailable, cancel.Kind);
+        Assert.Equal(2, cancels.Requests.Count);
+    }
+
+    [Fact]
+    public async Task WithoutAnAccessTokenThePlatformOffersNoControlAndSendsNothing()
+    {
+        var server = await Serve(Respond(204, string.Empty));
+        var platform = Platform(server, accessTokenSecret: null);
+
+        var outcomes = new[]
+        {
+            await platform.CancelJobAsync("64f000000000000000000001", CancellationToken.None),
+            await platform.ApproveJobAsync("64f000000000000000000001", CancellationToken.None),
+            await platform.RejectJobAsync("64f000000000000000000001", CancellationToken.None),
+            await platform.RestartJobAsync("64f000000000000000000001", Job(TheEyeAuthentication.SecretKey), CancellationToken.None),
+        };
+
+        Assert.Empty(platform.Controls);
+        Assert.Equal(JobControlNames.All, Platform(server).Controls.Order());
+        Assert.All(outcomes, o => Assert.Contains("names no accessTokenSecret", Assert.IsType<JobControlOutcome.NotSupported>(o).Reason, StringComparison.Ordinal));
+        Assert.Empty(server.Requests);
+    }
+
+    [Fact]
     public async Task NoTokenKeyOrJobSecretReachesALogLineAMessageOrAResult()
     {
         var calls = 0;
