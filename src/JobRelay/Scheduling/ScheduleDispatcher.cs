@@ -14,6 +14,12 @@ namespace JobRelay.Scheduling;
 /// twice <see cref="ScheduleDispatcherOptions.MaxCatchUp"/>, at least an hour, and at most
 /// <see cref="RememberedCapacity"/> of them). An occurrence counts as started once its start is launched, whether the
 /// start then succeeds or throws: a start that may have reached the platform is never sent again.
+/// <para>
+/// "Once" is the store's rule: each occurrence is claimed under its <c>OccurrenceKey</c>, which holds across instances
+/// and restarts. This memory only spares one process the claims it already made when its windows overlap (a timer
+/// that fires late, a catch-up), and the Functions timer's singleton lock only spares instances a tick they would
+/// lose to the claim anyway; neither is needed for correctness.
+/// </para>
 /// </remarks>
 public sealed class ScheduleDispatcher
 {
@@ -31,14 +37,17 @@ public sealed class ScheduleDispatcher
     private readonly SortedSet<ScheduledOccurrence> _launchedByTime = new(ByDueAtThenTrigger);
     private readonly IOptions<ScheduleDispatcherOptions> _options;
     private readonly ILogger<ScheduleDispatcher> _logger;
+    private readonly TimeProvider _clock;
     private DateTimeOffset _latestWindowEnd = DateTimeOffset.MinValue;
 
-    public ScheduleDispatcher(IOptions<ScheduleDispatcherOptions> options, ILogger<ScheduleDispatcher> logger)
+    public ScheduleDispatcher(IOptions<ScheduleDispatcherOptions> options, ILogger<ScheduleDispatcher> logger, TimeProvider clock)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
+        ArgumentNullException.ThrowIfNull(clock);
         _options = options;
         _logger = logger;
+        _clock = clock;
     }
 
     /// <summary>
@@ -147,7 +156,7 @@ public sealed class ScheduleDispatcher
         try
         {
             RelayTelemetry.SchedulerLag.Record(
-                Math.Max(0, (TimeProvider.System.GetUtcNow() - occurrence.DueAt).TotalSeconds),
+                Math.Max(0, (_clock.GetUtcNow() - occurrence.DueAt).TotalSeconds),
                 new KeyValuePair<string, object?>("jobrelay.trigger", occurrence.Trigger));
             await start(occurrence, cancellationToken);
             started.Enqueue(occurrence);

@@ -12,8 +12,9 @@ namespace JobRelay.Triggers;
 /// <param name="Index">The rule's index in the trigger's <c>after</c> list.</param>
 /// <param name="Rule">The rule.</param>
 /// <param name="Platform">The platform whose jobs the rule follows.</param>
-/// <param name="Watched">Whether JobRelay sees the ends itself: the rule names a trigger of this catalog, whose jobs
-/// JobRelay starts and follows to their end.</param>
+/// <param name="Watched">Whether JobRelay sees ends itself: the rule names a trigger of this catalog, whose jobs JobRelay
+/// starts and follows to their end, or names a platform some trigger of the catalog starts jobs on (then only the
+/// ends of those jobs: jobs started elsewhere are reported by the platform's events alone).</param>
 /// <param name="PlatformEvents">Whether the platform can send its job-end events: it names an <c>eventSecret</c>.</param>
 public sealed record ChainFeed(string Trigger, int Index, AfterRule Rule, PlatformDefinition Platform, bool Watched, bool PlatformEvents)
 {
@@ -34,7 +35,8 @@ public sealed record ChainFeed(string Trigger, int Index, AfterRule Rule, Platfo
 
     /// <summary>
     /// Whether some of the jobs the rule follows end unseen: a rule naming a platform follows jobs started by anyone,
-    /// which only the platform's events report, and a rule naming a trigger is seen whole when JobRelay watches it.
+    /// and only the platform's events report those JobRelay did not start; a rule naming a trigger is seen whole when
+    /// JobRelay watches it.
     /// </summary>
     public bool EndsUnseen => !PlatformEvents && (Rule.Trigger is null || !Watched);
 
@@ -52,9 +54,13 @@ public sealed record ChainFeed(string Trigger, int Index, AfterRule Rule, Platfo
             var subscribe = Platform.Kind == PlatformKind.Keboola
                 ? $"subscribe with 'jobrelay subscribe keboola {Trigger} --url https://<your app>'"
                 : $"have a TheEye task post each job's end to /api/events/{Platform.Name} (README, Chaining)";
-            return $"follows {followed}, whose ends reach JobRelay only as job-end events from platform '{Platform.Name}', "
-                + $"and '{Platform.Name}' has no 'eventSecret': the chain never fires. Set 'eventSecret' on platform '{Platform.Name}' "
-                + $"(the Key Vault secret those events carry), then {subscribe}.";
+            var fix = $"Set 'eventSecret' on platform '{Platform.Name}' (the Key Vault secret those events carry), then {subscribe}.";
+            return Watched
+                ? $"follows {followed}: JobRelay watches the ends of the jobs its own triggers start there, but jobs started "
+                    + $"elsewhere reach it only as job-end events from platform '{Platform.Name}', and '{Platform.Name}' has no "
+                    + $"'eventSecret': the chain fires only after jobs JobRelay started. {fix}"
+                : $"follows {followed}, whose ends reach JobRelay only as job-end events from platform '{Platform.Name}', "
+                    + $"and '{Platform.Name}' has no 'eventSecret': the chain never fires. {fix}";
         }
     }
 
@@ -73,7 +79,8 @@ public sealed record ChainFeed(string Trigger, int Index, AfterRule Rule, Platfo
                 var rule = trigger.After[i];
                 var platformName = rule.Trigger is { } parent ? catalog.Triggers[parent].Platform : rule.Platform!;
                 var platform = catalog.Platforms[platformName];
-                var watched = JobRelayWatchesItsJobs && rule.Trigger is not null;
+                var watched = JobRelayWatchesItsJobs
+                    && (rule.Trigger is not null || catalog.Triggers.Values.Any(t => string.Equals(t.Platform, platformName, StringComparison.Ordinal)));
                 feeds.Add(new ChainFeed(trigger.Name, i, rule, platform, watched, platform.EventSecret is not null));
             }
         }

@@ -1,11 +1,14 @@
 using System.Collections.Concurrent;
+using JobRelay.Diagnostics;
 using JobRelay.Model;
 using JobRelay.Scheduling;
 using JobRelay.Tests.Support;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using static JobRelay.Tests.Scheduling.CronScheduleTests;
 
 namespace JobRelay.Tests.Scheduling;
@@ -252,11 +255,26 @@ public sealed class ScheduleDispatcherTests : IDisposable
     }
 
     [Fact]
+    public async Task TheLagOfAStartIsMeasuredOnTheInjectedClock()
+    {
+        var clock = new FakeTimeProvider(Utc("2026-05-05T10:01:07"));
+        var dispatcher = new ScheduleDispatcher(Options.Create(new ScheduleDispatcherOptions()), NullLogger<ScheduleDispatcher>.Instance, clock);
+        using var lag = new MetricCollector<double>(null, RelayTelemetry.MeterName, "jobrelay.scheduler.lag");
+
+        await dispatcher.DispatchAsync(
+            [Trigger("lag-probe-minutely", "0 * * * * *", TimeZoneInfo.Utc)], Utc("2026-05-05T10:00:30"), Utc("2026-05-05T10:01:00"), (_, _) => Task.CompletedTask, CancellationToken.None);
+
+        var measured = Assert.Single(lag.GetMeasurementSnapshot(), m => Equals(m.Tags["jobrelay.trigger"], "lag-probe-minutely"));
+        Assert.Equal(7, measured.Value);
+    }
+
+    [Fact]
     public async Task TheMemoryOfStartedOccurrencesStaysBounded()
     {
         var dispatcher = new ScheduleDispatcher(
             Options.Create(new ScheduleDispatcherOptions { MaxCatchUp = TimeSpan.FromDays(1) }),
-            NullLogger<ScheduleDispatcher>.Instance);
+            NullLogger<ScheduleDispatcher>.Instance,
+            TimeProvider.System);
         var triggers = new[] { Trigger("every-second", "* * * * * *", TimeZoneInfo.Utc) };
         var from = Utc("2026-05-05T00:00:00");
 
@@ -297,5 +315,5 @@ public sealed class ScheduleDispatcherTests : IDisposable
     }
 
     private ScheduleDispatcher CreateDispatcher(ScheduleDispatcherOptions? options = null)
-        => new(Options.Create(options ?? new ScheduleDispatcherOptions()), _loggerFactory.CreateLogger<ScheduleDispatcher>());
+        => new(Options.Create(options ?? new ScheduleDispatcherOptions()), _loggerFactory.CreateLogger<ScheduleDispatcher>(), TimeProvider.System);
 }

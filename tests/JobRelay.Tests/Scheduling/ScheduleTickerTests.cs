@@ -129,7 +129,7 @@ public class ScheduleTickerTests
     private static ScheduleTicker CreateTicker(TimeProvider clock, IScheduleTarget target, TimeSpan? tickInterval = null)
     {
         var options = Options.Create(new ScheduleDispatcherOptions { TickInterval = tickInterval ?? TimeSpan.FromSeconds(1) });
-        var dispatcher = new ScheduleDispatcher(options, NullLogger<ScheduleDispatcher>.Instance);
+        var dispatcher = new ScheduleDispatcher(options, NullLogger<ScheduleDispatcher>.Instance, TimeProvider.System);
         return new ScheduleTicker(dispatcher, target, clock, options, NullLogger<ScheduleTicker>.Instance);
     }
 }

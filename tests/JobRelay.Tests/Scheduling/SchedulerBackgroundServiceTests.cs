@@ -22,7 +22,7 @@ public class SchedulerBackgroundServiceTests
         var target = new FakeScheduleTarget(Trigger("every-second", "* * * * * *", TimeZoneInfo.Utc));
         var options = Options.Create(new ScheduleDispatcherOptions());
         var ticker = new ScheduleTicker(
-            new ScheduleDispatcher(options, loggerFactory.CreateLogger<ScheduleDispatcher>()),
+            new ScheduleDispatcher(options, loggerFactory.CreateLogger<ScheduleDispatcher>(), TimeProvider.System),
             target,
             clock,
             options,

@@ -26,7 +26,7 @@ public sealed class ChainFeedTests : IDisposable
     }
 
     [Fact]
-    public void ARuleFollowingAnyKeboolaJobWithoutAnEventSecretIsAWarningNamingTheFix()
+    public void ARuleFollowingAnyKeboolaJobWithoutAnEventSecretIsWatchedForTheJobsJobRelayStartsAndAWarningNamingTheFixForTheRest()
     {
         var result = TriggerCatalogLoader.Parse(File.ReadAllText(CatalogLoaderTests.RepoFile("triggers.json"))
             .Replace("""{ "trigger": "nightly-sales", "states": ["succeeded"] }""", """{ "platform": "keboola", "component": "keboola.ex-db-snowflake", "states": ["succeeded"] }""", StringComparison.Ordinal));
@@ -35,11 +35,12 @@ public sealed class ChainFeedTests : IDisposable
         var warning = Assert.Single(result.Warnings);
         Assert.Equal("$.triggers.sales-report.after[0]", warning.Path);
         Assert.Equal(
-            "follows jobs on platform 'keboola', whose ends reach JobRelay only as job-end events from platform 'keboola', "
-            + "and 'keboola' has no 'eventSecret': the chain never fires. Set 'eventSecret' on platform 'keboola' "
+            "follows jobs on platform 'keboola': JobRelay watches the ends of the jobs its own triggers start there, but jobs started "
+            + "elsewhere reach it only as job-end events from platform 'keboola', and 'keboola' has no 'eventSecret': the chain fires "
+            + "only after jobs JobRelay started. Set 'eventSecret' on platform 'keboola' "
             + "(the Key Vault secret those events carry), then subscribe with 'jobrelay subscribe keboola sales-report --url https://<your app>'.",
             warning.Message);
-        Assert.Empty(Assert.Single(ChainFeed.Of(result.Catalog!)).Sources);
+        Assert.Equal([ChainFeed.WatchedSource], Assert.Single(ChainFeed.Of(result.Catalog!)).Sources);
     }
 
     [Fact]
@@ -59,7 +60,7 @@ public sealed class ChainFeedTests : IDisposable
         Assert.Empty(result.Warnings);
         var feeds = ChainFeed.Of(result.Catalog!);
         Assert.Equal([ChainFeed.WatchedSource, ChainFeed.PlatformEventsSource], feeds[0].Sources);
-        Assert.Equal([ChainFeed.PlatformEventsSource], feeds[1].Sources);
+        Assert.Equal([ChainFeed.WatchedSource, ChainFeed.PlatformEventsSource], feeds[1].Sources);
     }
 
     [Fact]
@@ -79,7 +80,9 @@ public sealed class ChainFeedTests : IDisposable
 
         var warning = Assert.Single(result.Warnings);
         Assert.Equal("$.triggers.report.after[0]", warning.Path);
-        Assert.StartsWith("follows jobs on platform 'eye', whose ends reach JobRelay only as job-end events from platform 'eye'", warning.Message, StringComparison.Ordinal);
+        Assert.StartsWith("follows jobs on platform 'eye', whose ends reach JobRelay only as job-end events from platform 'eye', "
+            + "and 'eye' has no 'eventSecret': the chain never fires.", warning.Message, StringComparison.Ordinal);
+        Assert.Empty(Assert.Single(ChainFeed.Of(result.Catalog!)).Sources);
         Assert.EndsWith("Set 'eventSecret' on platform 'eye' (the Key Vault secret those events carry), then have a TheEye task post each job's end to /api/events/eye (README, Chaining).", warning.Message, StringComparison.Ordinal);
     }
 

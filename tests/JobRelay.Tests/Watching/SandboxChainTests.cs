@@ -62,7 +62,10 @@ public sealed class SandboxChainTests : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
-            var run = (await ListAsync(address)).FirstOrDefault(r => (string?)r!["trigger"] == trigger && (trigger != "notify-team" || (string?)r!["watch"]?["state"] == "ended"));
+            // A run listed while it is being started shows "claimed" or "starting" for a moment: wait for its settled row.
+            var run = (await ListAsync(address)).FirstOrDefault(r => (string?)r!["trigger"] == trigger
+                && (string?)r["state"] is not ("claimed" or "starting")
+                && (trigger != "notify-team" || (string?)r["watch"]?["state"] == "ended"));
             if (run is JsonObject found)
             {
                 return found;
