@@ -22,6 +22,9 @@ internal static class OutOfProcessSuite
     private static readonly string Padding = new('x', 1024);
     private static long _sequence;
 
+    /// <summary>serve's sweep interval (its tick) and 3 s more.</summary>
+    private static readonly TimeSpan WatchSettle = TimeSpan.FromSeconds(13);
+
     public static async Task<int> RunAsync(string[] args)
     {
         var options = SuiteOptions.Parse(args);
@@ -66,6 +69,26 @@ internal static class OutOfProcessSuite
             });
         }
 
+        // The same serve as `token`, with N started jobs already in its store, each watched: the tick reads every one of
+        // them once per poll interval (60 s) while the webhooks below arrive. The jobs the webhooks start are watched
+        // from an hour on (the catalog's watch policy), in every serve, so no system reads its own jobs during the run.
+        ServerProcess? watched = null;
+        var watchStarted = Stopwatch.GetTimestamp();
+        long readsBefore = 0;
+        if (Wanted("watch"))
+        {
+            var folder = Path.Combine(work, "jobrelay-watch");
+            Directory.CreateDirectory(folder);
+            using (var store = new JobRelay.State.Sqlite.SqliteRelayStore(Path.Combine(folder, JobRelay.State.StoreOptions.SqliteFileName), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<JobRelay.State.Sqlite.SqliteRelayStore>.Instance))
+            {
+                await WatchSuite.FillAsync(store, options.Watches, "bench-watched", DateTimeOffset.UtcNow.AddSeconds(5), CancellationToken.None);
+            }
+
+            readsBefore = await StandInReadsAsync(standIn.Address);
+            watchStarted = Stopwatch.GetTimestamp();
+            watched = await ServeAsync("jobrelay-watch", new Dictionary<string, string>());
+        }
+
         AzuriteProcess? azurite = null;
         ServerProcess? tables = null;
         if (Wanted("tables"))
@@ -86,6 +109,11 @@ internal static class OutOfProcessSuite
             new("github", "JobRelay, GitHub webhook", () => GitHub(relay.Address)),
             new("standard", "JobRelay, Standard Webhooks", () => StandardWebhooks(relay.Address)),
         };
+        if (watched is not null)
+        {
+            systems.Add(new("watch", $"JobRelay, token webhook, {options.Watches:N0} jobs watched", () => Token(watched.Address)));
+        }
+
         if (quiet is not null)
         {
             systems.Add(new("warning", "JobRelay, token webhook, log at Warning", () => Token(quiet.Address)));
@@ -107,9 +135,40 @@ internal static class OutOfProcessSuite
         Console.WriteLine($"# Out-of-process suite: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {options.Repetitions} repetitions, {options.Seconds} s per measurement");
         Console.WriteLine();
         using var client = new LoadClient(options.Connections);
+
+        // The watch's serve works in the background (its tick) whether or not it is being loaded: it runs only while it
+        // is measured, so the other systems, `token` among them, are measured without that work on the same two cores.
+        var watchRunning = TimeSpan.Zero;
+        long watchReads = 0;
+        async Task<LoadResult> MeasureAsync(SystemUnderTest system, Func<Task<LoadResult>> measure)
+        {
+            if (watched is null || system.Id != "watch")
+            {
+                return await measure();
+            }
+
+            // Resumed one tick and a few seconds before it is measured: the first tick catches up on the watches that
+            // came due while it was stopped, and the measurement then sees the tick's steady work.
+            watched.Pause(false);
+            await Task.Delay(WatchSettle);
+            var reads = await StandInReadsAsync(standIn.Address);
+            var resumed = Stopwatch.GetTimestamp();
+            try
+            {
+                return await measure();
+            }
+            finally
+            {
+                watched.Pause(true);
+                watchRunning += Stopwatch.GetElapsedTime(resumed);
+                watchReads += await StandInReadsAsync(standIn.Address) - reads;
+            }
+        }
+
+        watched?.Pause(true);
         foreach (var system in systems)
         {
-            await client.ClosedLoopAsync(system.Request, options.Connections, TimeSpan.FromSeconds(2), CancellationToken.None);
+            await MeasureAsync(system, () => client.ClosedLoopAsync(system.Request, options.Connections, TimeSpan.FromSeconds(2), CancellationToken.None));
         }
 
         var saturation = systems.ToDictionary(s => s, _ => new List<LoadResult>());
@@ -118,18 +177,23 @@ internal static class OutOfProcessSuite
         {
             foreach (var system in systems)
             {
-                await client.ClosedLoopAsync(system.Request, options.Connections, TimeSpan.FromSeconds(1), CancellationToken.None);
-                saturation[system].Add(await client.ClosedLoopAsync(system.Request, options.Connections, TimeSpan.FromSeconds(options.Seconds), CancellationToken.None));
+                saturation[system].Add(await MeasureAsync(system, async () =>
+                {
+                    await client.ClosedLoopAsync(system.Request, options.Connections, TimeSpan.FromSeconds(1), CancellationToken.None);
+                    return await client.ClosedLoopAsync(system.Request, options.Connections, TimeSpan.FromSeconds(options.Seconds), CancellationToken.None);
+                }));
             }
 
             foreach (var rate in options.Rates)
             {
                 foreach (var system in systems)
                 {
-                    atRate[rate][system].Add(await client.OpenLoopAsync(system.Request, rate, TimeSpan.FromSeconds(options.Seconds), CancellationToken.None));
+                    atRate[rate][system].Add(await MeasureAsync(system, () => client.OpenLoopAsync(system.Request, rate, TimeSpan.FromSeconds(options.Seconds), CancellationToken.None)));
                 }
             }
         }
+
+        watched?.Pause(false);
 
         Console.WriteLine($"## Throughput at saturation ({options.Connections} connections, closed loop)");
         Console.WriteLine();
@@ -149,6 +213,20 @@ internal static class OutOfProcessSuite
             var ratios = saturation[systems[tracingOn]].Select((run, i) => run.RequestsPerSecond / saturation[systems[tracingOff]][i].RequestsPerSecond).ToList();
             Console.WriteLine();
             Console.WriteLine($"Tracing on / tracing off, token webhook throughput, same repetitions: **{Median(ratios):0.00}** (range {ratios.Min():0.00}–{ratios.Max():0.00}); target >= 0.90: {(Median(ratios) >= 0.9 ? "met" : "NOT met")}.");
+        }
+
+        var watchOff = systems.FindIndex(s => s.Id == "token");
+        var watchOn = systems.FindIndex(s => s.Id == "watch");
+        if (watchOff >= 0 && watchOn >= 0)
+        {
+            var ratios = saturation[systems[watchOn]].Select((run, i) => run.RequestsPerSecond / saturation[systems[watchOff]][i].RequestsPerSecond).ToList();
+            var reads = await StandInReadsAsync(standIn.Address) - readsBefore;
+            var seconds = Stopwatch.GetElapsedTime(watchStarted).TotalSeconds;
+            var steady = options.Watches / 60.0;
+            Console.WriteLine();
+            Console.WriteLine($"{options.Watches:N0} watches running / none, token webhook throughput, same repetitions: **{Median(ratios):0.00}** (range {ratios.Min():0.00}–{ratios.Max():0.00}); target >= 0.90: {(Median(ratios) >= 0.9 ? "met" : "NOT met")}.");
+            Console.WriteLine($"Status reads by that serve while it was measured (it is stopped while the others are, and resumed {WatchSettle.TotalSeconds:0} s before its own): {watchReads:N0} in {watchRunning.TotalSeconds:0} s, {watchReads / watchRunning.TotalSeconds:N0}/s, against {steady:N0}/s for {options.Watches:N0} jobs read once a minute: {watchReads / watchRunning.TotalSeconds / steady:0.00} of the steady load.");
+            Console.WriteLine($"Over its whole life ({seconds:0} s, stopped or not): {reads:N0} reads, {reads / seconds / steady:0.00} per job per 60-second poll interval (target <= 1).");
         }
 
         if (sink is not null)
@@ -212,6 +290,13 @@ internal static class OutOfProcessSuite
         return 0;
     }
 
+    private static async Task<long> StandInReadsAsync(Uri standIn)
+    {
+        using var client = new HttpClient();
+        var counts = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<StandInCounts>(client, new Uri(standIn, "counts"), new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        return counts?.Reads ?? 0;
+    }
+
     private static async Task<double> ColdStartAsync(string dll, string[] arguments, string work, IReadOnlyDictionary<string, string> environment, Func<Uri, HttpRequestMessage> request)
     {
         var clock = Stopwatch.StartNew();
@@ -260,20 +345,24 @@ internal static class OutOfProcessSuite
                   "platform": "kbc",
                   "arguments": { "who": { "from": "body:$.who", "required": true } },
                   "keboola": { "component": "keboola.orchestrator", "config": "1", "variables": { "who": "{{who}}" } },
-                  "webhook": { "scheme": "token", "secrets": ["hook-token"] }
+                  "webhook": { "scheme": "token", "secrets": ["hook-token"] },
+                  "watch": { "firstCheck": "PT1H", "maxInterval": "PT1H" }
                 },
                 "bench-github": {
                   "platform": "kbc",
                   "arguments": { "commit": { "from": "body:$.after", "required": true } },
                   "keboola": { "component": "keboola.orchestrator", "config": "2", "variables": { "commit": "{{commit}}" } },
-                  "webhook": { "scheme": "github", "secrets": ["github-secret"], "events": ["push"], "filters": [{ "field": "body:$.ref", "equals": "refs/heads/main" }] }
+                  "webhook": { "scheme": "github", "secrets": ["github-secret"], "events": ["push"], "filters": [{ "field": "body:$.ref", "equals": "refs/heads/main" }] },
+                  "watch": { "firstCheck": "PT1H", "maxInterval": "PT1H" }
                 },
                 "bench-standard": {
                   "platform": "kbc",
                   "arguments": { "who": { "from": "body:$.who", "required": true } },
                   "keboola": { "component": "keboola.orchestrator", "config": "3", "variables": { "who": "{{who}}" } },
-                  "webhook": { "scheme": "standardWebhooks", "secrets": ["standard-secret"] }
-                }
+                  "webhook": { "scheme": "standardWebhooks", "secrets": ["standard-secret"] },
+                  "watch": { "firstCheck": "PT1H", "maxInterval": "PT1H" }
+                },
+                "bench-watched": { "platform": "kbc", "keboola": { "component": "keboola.orchestrator", "config": "4" } }
               }
             }
             """);
@@ -372,8 +461,9 @@ internal static class OutOfProcessSuite
         }
     }
 
-    /// <param name="Only">With <c>--only a,b</c>: the systems to run (ids: direct, bare, token, github, standard, warning, tracing, tables); the bare relay always runs.</param>
-    private sealed record SuiteOptions(int Repetitions, int Seconds, int Connections, int[] Rates, int ColdStarts, HashSet<string>? Only, int CountDeliveries)
+    /// <param name="Only">With <c>--only a,b</c>: the systems to run (ids: direct, bare, token, github, standard, watch, warning, tracing, tables); the bare relay always runs.</param>
+    /// <param name="Watches">With <c>--watches N</c>: the started jobs the <c>watch</c> system's store holds, each watched.</param>
+    private sealed record SuiteOptions(int Repetitions, int Seconds, int Connections, int[] Rates, int ColdStarts, HashSet<string>? Only, int CountDeliveries, int Watches)
     {
         public static SuiteOptions Parse(string[] args)
         {
@@ -389,7 +479,7 @@ internal static class OutOfProcessSuite
             var only = Array.IndexOf(args, "--only") is var o and >= 0 && o + 1 < args.Length
                 ? args[o + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal)
                 : null;
-            return new SuiteOptions(Number("--repetitions", 3), Number("--seconds", 5), Number("--connections", 64), rates, Number("--cold-starts", 5), only, Number("--count-deliveries", 200));
+            return new SuiteOptions(Number("--repetitions", 3), Number("--seconds", 5), Number("--connections", 64), rates, Number("--cold-starts", 5), only, Number("--count-deliveries", 200), Number("--watches", 10_000));
         }
     }
 }
@@ -460,6 +550,17 @@ internal sealed class ServerProcess : IAsyncDisposable
 
         await server.DisposeAsync();
         throw new TimeoutException($"{name} was not healthy within 60 s; see its log in {logFolder}.");
+    }
+
+    /// <summary>
+    /// Stops the process (SIGSTOP) or lets it go on (SIGCONT): a server with background work of its own (the watch's
+    /// tick) is stopped while the other systems are measured, so its work loads only its own measurement.
+    /// </summary>
+    public void Pause(bool paused)
+    {
+        using var signal = Process.Start(new ProcessStartInfo("kill", [paused ? "-STOP" : "-CONT", _process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })
+            ?? throw new InvalidOperationException("kill did not start.");
+        signal.WaitForExit();
     }
 
     /// <summary>The process's peak resident set (VmHWM), in MiB.</summary>
