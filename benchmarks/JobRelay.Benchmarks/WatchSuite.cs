@@ -262,10 +262,11 @@ internal static class WatchSuite
     private static async Task<string> WriteCatalogAsync(string folder)
     {
         var path = Path.Combine(folder, "watch.triggers.json");
-        await File.WriteAllTextAsync(path, $$"""
+        // The trigger is Trigger ("watched"), spelled out so that the repository's catalog check reads this catalog.
+        await File.WriteAllTextAsync(path, """
             {
               "platforms": { "kbc": { "type": "keboola", "url": "http://127.0.0.1:1/", "tokenSecret": "kbc-token" } },
-              "triggers": { "{{Trigger}}": { "platform": "kbc", "keboola": { "component": "keboola.orchestrator", "config": "1" } } }
+              "triggers": { "watched": { "platform": "kbc", "keboola": { "component": "keboola.orchestrator", "config": "1" } } }
             }
             """);
         return path;

@@ -22,7 +22,6 @@ internal static class OutOfProcessSuite
     private static readonly string Padding = new('x', 1024);
     private static long _sequence;
 
-
     public static async Task<int> RunAsync(string[] args)
     {
         var options = SuiteOptions.Parse(args);
@@ -136,8 +135,8 @@ internal static class OutOfProcessSuite
         Console.WriteLine();
         using var client = new LoadClient(options.Connections);
 
-        // The watch system's measurements: its watches are switched on (first reads spread over the next minute, as a
-        // steady minute of 10,000 jobs has them) right before, and off before any other measurement.
+        // The watch system's measurements: its watches are switched on right before (WatchSwitch: each tick from then on
+        // reads a sixth of them, as in the steady state), and off before any other measurement.
         var watchMeasured = TimeSpan.Zero;
         long watchReads = 0;
         async Task<LoadResult> MeasureAsync(SystemUnderTest system, Func<Task<LoadResult>> measure)
