@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using JobRelay.Platforms;
 using JobRelay.State;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,7 +8,8 @@ namespace JobRelay.Benchmarks;
 
 /// <summary>
 /// Counts the store operations JobRelay makes, split into reads and conditional writes as a store bills them. A claim
-/// is a read followed by a write only when the key is free, so it is counted by what it did, from its result.
+/// is a read followed by a write only when the key is free, so it is counted by what it did, from its result. Each
+/// operation is also counted by its name (<see cref="Operations"/>), so a suite can say which operations a step made.
 /// </summary>
 internal sealed class CountingRelayStore(IRelayStore inner) : IRelayStore, IDisposable
 {
@@ -15,6 +18,7 @@ internal sealed class CountingRelayStore(IRelayStore inner) : IRelayStore, IDisp
     private long _claimsFirst;
     private long _claimsInFlight;
     private long _claimsSettled;
+    private readonly ConcurrentDictionary<string, long> _operations = new(StringComparer.Ordinal);
 
     public long Reads => Interlocked.Read(ref _reads);
 
@@ -28,6 +32,12 @@ internal sealed class CountingRelayStore(IRelayStore inner) : IRelayStore, IDisp
 
     /// <summary>Claims that met the key settled: a redelivery after the original's outcome.</summary>
     public long ClaimsSettled => Interlocked.Read(ref _claimsSettled);
+
+    /// <summary>The decorated store, for what a suite reads without counting it (and for its own counters).</summary>
+    public IRelayStore Inner => inner;
+
+    /// <summary>How many times each operation was called so far, by its name on <see cref="IRelayStore"/>.</summary>
+    public IReadOnlyDictionary<string, long> Operations() => new Dictionary<string, long>(_operations, StringComparer.Ordinal);
 
     /// <summary>Wraps the store <see cref="StateServiceCollectionExtensions.AddJobRelayState"/> registered.</summary>
     public static void Decorate(IServiceCollection services)
@@ -43,6 +53,7 @@ internal sealed class CountingRelayStore(IRelayStore inner) : IRelayStore, IDisp
     public async Task<ClaimResult> ClaimAsync(NewRun run, TimeSpan lease, CancellationToken cancellationToken)
     {
         var result = await inner.ClaimAsync(run, lease, cancellationToken);
+        Count(nameof(ClaimAsync));
         Interlocked.Increment(ref _reads);
         switch (result.Status)
         {
@@ -130,21 +141,34 @@ internal sealed class CountingRelayStore(IRelayStore inner) : IRelayStore, IDisp
     public Task<SchedulerTick?> FindLastTickAsync(CancellationToken cancellationToken)
         => Read(inner.FindLastTickAsync(cancellationToken));
 
-    private Task Write(Task operation)
+    private void Count(string operation) => _operations.AddOrUpdate(operation, 1, (_, count) => count + 1);
+
+    private Task Write(Task operation, [CallerArgumentExpression(nameof(operation))] string call = "")
     {
+        Count(Name(call));
         Interlocked.Increment(ref _writes);
         return operation;
     }
 
-    private Task<T> Read<T>(Task<T> operation)
+    private Task<T> Read<T>(Task<T> operation, [CallerArgumentExpression(nameof(operation))] string call = "")
     {
+        Count(Name(call));
         Interlocked.Increment(ref _reads);
         return operation;
     }
 
-    private Task<T> Write<T>(Task<T> operation)
+    private Task<T> Write<T>(Task<T> operation, [CallerArgumentExpression(nameof(operation))] string call = "")
     {
+        Count(Name(call));
         Interlocked.Increment(ref _writes);
         return operation;
+    }
+
+    /// <summary>The operation's name from the call's text: <c>inner.TakeWatchAsync(due, …)</c> is <c>TakeWatchAsync</c>.</summary>
+    private static string Name(string call)
+    {
+        var start = call.IndexOf('.', StringComparison.Ordinal) + 1;
+        var end = call.IndexOf('(', StringComparison.Ordinal);
+        return end > start ? call[start..end] : call;
     }
 }

@@ -11,6 +11,7 @@ return args.FirstOrDefault() switch
     "store" => await StoreCost.RunAsync(args[1..]),
     "scale" => await ScaleSuite.RunAsync(args[1..]),
     "history" => await HistorySuite.RunAsync(args[1..]),
+    "watch" => await WatchSuite.RunAsync(args[1..]),
     "stand-in" => await Servers.RunStandInAsync(args[1..]),
     "bare-relay" => await Servers.RunBareRelayAsync(args[1..]),
     _ => Usage(),
@@ -24,6 +25,6 @@ static int RunMicro(string[] rest)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/JobRelay.Benchmarks -- oop|store|scale|history|micro|load|faults");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/JobRelay.Benchmarks -- oop|store|scale|history|watch|micro|load|faults");
     return 2;
 }

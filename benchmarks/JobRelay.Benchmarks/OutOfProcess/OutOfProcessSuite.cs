@@ -66,6 +66,27 @@ internal static class OutOfProcessSuite
             });
         }
 
+        // One more serve, the same as `token`, with N started jobs in its store, measured twice in each repetition: with
+        // their watches off (`watch-off`), and on (`watch`), each read once a minute by the tick while the webhooks
+        // arrive. The switch is a write to its store before each measurement (WatchSwitch), so the two differ in the
+        // watches alone: same process, same store file, same moment of the run. The jobs the webhooks start are watched
+        // from an hour on (the catalog's watch policy), in every serve, so no serve reads its own jobs during the run.
+        ServerProcess? watched = null;
+        WatchSwitch? watches = null;
+        if (Wanted("watch"))
+        {
+            var folder = Path.Combine(work, "jobrelay-watch");
+            Directory.CreateDirectory(folder);
+            watches = new WatchSwitch(Path.Combine(folder, JobRelay.State.StoreOptions.SqliteFileName), WatchedTrigger, options.Watches);
+            using (var store = new JobRelay.State.Sqlite.SqliteRelayStore(watches.File, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<JobRelay.State.Sqlite.SqliteRelayStore>.Instance))
+            {
+                await WatchSuite.FillAsync(store, options.Watches, WatchedTrigger, DateTimeOffset.UtcNow, CancellationToken.None);
+            }
+
+            await watches.TurnAsync(on: false);
+            watched = await ServeAsync("jobrelay-watch", new Dictionary<string, string>());
+        }
+
         AzuriteProcess? azurite = null;
         ServerProcess? tables = null;
         if (Wanted("tables"))
@@ -86,6 +107,12 @@ internal static class OutOfProcessSuite
             new("github", "JobRelay, GitHub webhook", () => GitHub(relay.Address)),
             new("standard", "JobRelay, Standard Webhooks", () => StandardWebhooks(relay.Address)),
         };
+        if (watched is not null)
+        {
+            systems.Add(new("watch-off", $"JobRelay, token webhook, the next serve with its {options.Watches:N0} watches off", () => Token(watched.Address)));
+            systems.Add(new("watch", $"JobRelay, token webhook, {options.Watches:N0} jobs watched (read once a minute)", () => Token(watched.Address)));
+        }
+
         if (quiet is not null)
         {
             systems.Add(new("warning", "JobRelay, token webhook, log at Warning", () => Token(quiet.Address)));
@@ -101,15 +128,46 @@ internal static class OutOfProcessSuite
             systems.Add(new("tables", "JobRelay, token webhook, Azure Tables on Azurite", () => Token(tables.Address)));
         }
 
-        systems = systems.Where(s => Wanted(s.Id)).ToList();
+        systems = systems.Where(s => Wanted(s.Id) || (s.Id == "watch-off" && Wanted("watch"))).ToList();
         var bareRelay = systems.FindIndex(s => s.Id == "bare");
 
         Console.WriteLine($"# Out-of-process suite: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {options.Repetitions} repetitions, {options.Seconds} s per measurement");
         Console.WriteLine();
         using var client = new LoadClient(options.Connections);
+
+        // The watch system's measurements: its watches are switched on right before (WatchSwitch: each tick from then on
+        // reads a sixth of them, as in the steady state), and off before any other measurement.
+        var watchMeasured = TimeSpan.Zero;
+        long watchReads = 0;
+        async Task<LoadResult> MeasureAsync(SystemUnderTest system, Func<Task<LoadResult>> measure)
+        {
+            if (watches is null)
+            {
+                return await measure();
+            }
+
+            await watches.TurnAsync(on: system.Id == "watch");
+            if (system.Id != "watch")
+            {
+                return await measure();
+            }
+
+            var reads = await StandInReadsAsync(standIn.Address);
+            var began = Stopwatch.GetTimestamp();
+            try
+            {
+                return await measure();
+            }
+            finally
+            {
+                watchMeasured += Stopwatch.GetElapsedTime(began);
+                watchReads += await StandInReadsAsync(standIn.Address) - reads;
+            }
+        }
+
         foreach (var system in systems)
         {
-            await client.ClosedLoopAsync(system.Request, options.Connections, TimeSpan.FromSeconds(2), CancellationToken.None);
+            await MeasureAsync(system, () => client.ClosedLoopAsync(system.Request, options.Connections, TimeSpan.FromSeconds(2), CancellationToken.None));
         }
 
         var saturation = systems.ToDictionary(s => s, _ => new List<LoadResult>());
@@ -118,17 +176,25 @@ internal static class OutOfProcessSuite
         {
             foreach (var system in systems)
             {
-                await client.ClosedLoopAsync(system.Request, options.Connections, TimeSpan.FromSeconds(1), CancellationToken.None);
-                saturation[system].Add(await client.ClosedLoopAsync(system.Request, options.Connections, TimeSpan.FromSeconds(options.Seconds), CancellationToken.None));
+                saturation[system].Add(await MeasureAsync(system, async () =>
+                {
+                    await client.ClosedLoopAsync(system.Request, options.Connections, TimeSpan.FromSeconds(1), CancellationToken.None);
+                    return await client.ClosedLoopAsync(system.Request, options.Connections, TimeSpan.FromSeconds(options.Seconds), CancellationToken.None);
+                }));
             }
 
             foreach (var rate in options.Rates)
             {
                 foreach (var system in systems)
                 {
-                    atRate[rate][system].Add(await client.OpenLoopAsync(system.Request, rate, TimeSpan.FromSeconds(options.Seconds), CancellationToken.None));
+                    atRate[rate][system].Add(await MeasureAsync(system, () => client.OpenLoopAsync(system.Request, rate, TimeSpan.FromSeconds(options.Seconds), CancellationToken.None)));
                 }
             }
+        }
+
+        if (watches is not null)
+        {
+            await watches.TurnAsync(on: false);
         }
 
         Console.WriteLine($"## Throughput at saturation ({options.Connections} connections, closed loop)");
@@ -149,6 +215,17 @@ internal static class OutOfProcessSuite
             var ratios = saturation[systems[tracingOn]].Select((run, i) => run.RequestsPerSecond / saturation[systems[tracingOff]][i].RequestsPerSecond).ToList();
             Console.WriteLine();
             Console.WriteLine($"Tracing on / tracing off, token webhook throughput, same repetitions: **{Median(ratios):0.00}** (range {ratios.Min():0.00}–{ratios.Max():0.00}); target >= 0.90: {(Median(ratios) >= 0.9 ? "met" : "NOT met")}.");
+        }
+
+        var watchOff = systems.FindIndex(s => s.Id == "watch-off");
+        var watchOn = systems.FindIndex(s => s.Id == "watch");
+        if (watchOff >= 0 && watchOn >= 0)
+        {
+            var ratios = saturation[systems[watchOn]].Select((run, i) => run.RequestsPerSecond / saturation[systems[watchOff]][i].RequestsPerSecond).ToList();
+            var steady = options.Watches / 60.0;
+            Console.WriteLine();
+            Console.WriteLine($"{options.Watches:N0} watches on / off, token webhook throughput of one serve, same repetitions: **{Median(ratios):0.00}** (range {ratios.Min():0.00}–{ratios.Max():0.00}); target >= 0.90: {(Median(ratios) >= 0.9 ? "met" : "NOT met")}.");
+            Console.WriteLine($"Status reads by that serve while its watches were on and measured: {watchReads:N0} in {watchMeasured.TotalSeconds:0} s, {watchReads / watchMeasured.TotalSeconds:N0}/s; {options.Watches:N0} jobs each read once a minute are {steady:N0}/s: {watchReads / watchMeasured.TotalSeconds / steady:0.00} of that steady rate (a measurement of 1 + N s holds one or two of serve's 10 s ticks; each job is still read at most once a minute, as `-- watch` counts).");
         }
 
         if (sink is not null)
@@ -212,6 +289,15 @@ internal static class OutOfProcessSuite
         return 0;
     }
 
+    private const string WatchedTrigger = "bench-watched";
+
+    private static async Task<long> StandInReadsAsync(Uri standIn)
+    {
+        using var client = new HttpClient();
+        var counts = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<StandInCounts>(client, new Uri(standIn, "counts"), new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        return counts?.Reads ?? 0;
+    }
+
     private static async Task<double> ColdStartAsync(string dll, string[] arguments, string work, IReadOnlyDictionary<string, string> environment, Func<Uri, HttpRequestMessage> request)
     {
         var clock = Stopwatch.StartNew();
@@ -260,20 +346,24 @@ internal static class OutOfProcessSuite
                   "platform": "kbc",
                   "arguments": { "who": { "from": "body:$.who", "required": true } },
                   "keboola": { "component": "keboola.orchestrator", "config": "1", "variables": { "who": "{{who}}" } },
-                  "webhook": { "scheme": "token", "secrets": ["hook-token"] }
+                  "webhook": { "scheme": "token", "secrets": ["hook-token"] },
+                  "watch": { "firstCheck": "PT1H", "maxInterval": "PT1H" }
                 },
                 "bench-github": {
                   "platform": "kbc",
                   "arguments": { "commit": { "from": "body:$.after", "required": true } },
                   "keboola": { "component": "keboola.orchestrator", "config": "2", "variables": { "commit": "{{commit}}" } },
-                  "webhook": { "scheme": "github", "secrets": ["github-secret"], "events": ["push"], "filters": [{ "field": "body:$.ref", "equals": "refs/heads/main" }] }
+                  "webhook": { "scheme": "github", "secrets": ["github-secret"], "events": ["push"], "filters": [{ "field": "body:$.ref", "equals": "refs/heads/main" }] },
+                  "watch": { "firstCheck": "PT1H", "maxInterval": "PT1H" }
                 },
                 "bench-standard": {
                   "platform": "kbc",
                   "arguments": { "who": { "from": "body:$.who", "required": true } },
                   "keboola": { "component": "keboola.orchestrator", "config": "3", "variables": { "who": "{{who}}" } },
-                  "webhook": { "scheme": "standardWebhooks", "secrets": ["standard-secret"] }
-                }
+                  "webhook": { "scheme": "standardWebhooks", "secrets": ["standard-secret"] },
+                  "watch": { "firstCheck": "PT1H", "maxInterval": "PT1H" }
+                },
+                "bench-watched": { "platform": "kbc", "keboola": { "component": "keboola.orchestrator", "config": "4" } }
               }
             }
             """);
@@ -372,8 +462,9 @@ internal static class OutOfProcessSuite
         }
     }
 
-    /// <param name="Only">With <c>--only a,b</c>: the systems to run (ids: direct, bare, token, github, standard, warning, tracing, tables); the bare relay always runs.</param>
-    private sealed record SuiteOptions(int Repetitions, int Seconds, int Connections, int[] Rates, int ColdStarts, HashSet<string>? Only, int CountDeliveries)
+    /// <param name="Only">With <c>--only a,b</c>: the systems to run (ids: direct, bare, token, github, standard, watch (with watch-off), warning, tracing, tables); the bare relay always runs.</param>
+    /// <param name="Watches">With <c>--watches N</c>: the started jobs the <c>watch</c> system's store holds, each watched.</param>
+    private sealed record SuiteOptions(int Repetitions, int Seconds, int Connections, int[] Rates, int ColdStarts, HashSet<string>? Only, int CountDeliveries, int Watches)
     {
         public static SuiteOptions Parse(string[] args)
         {
@@ -389,7 +480,7 @@ internal static class OutOfProcessSuite
             var only = Array.IndexOf(args, "--only") is var o and >= 0 && o + 1 < args.Length
                 ? args[o + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal)
                 : null;
-            return new SuiteOptions(Number("--repetitions", 3), Number("--seconds", 5), Number("--connections", 64), rates, Number("--cold-starts", 5), only, Number("--count-deliveries", 200));
+            return new SuiteOptions(Number("--repetitions", 3), Number("--seconds", 5), Number("--connections", 64), rates, Number("--cold-starts", 5), only, Number("--count-deliveries", 200), Number("--watches", 10_000));
         }
     }
 }

@@ -18,12 +18,23 @@ internal static class Servers
     /// <summary>The header JobRelay's Keboola adapter sends the Storage API token in; the bare relay sends it too.</summary>
     public const string TokenHeader = "X-StorageApi-Token";
 
-    /// <summary><c>stand-in --urls URL</c>: <c>POST /jobs</c> answers 201 with a new job, as Keboola's queue does.</summary>
+    /// <summary>
+    /// <c>stand-in --urls URL</c>: <c>POST /jobs</c> answers 201 with a new job, as Keboola's queue does;
+    /// <c>GET /jobs/{id}</c> answers every job as still <c>processing</c> (the watch's status read), and
+    /// <c>GET /counts</c> how many such reads it answered.
+    /// </summary>
     public static async Task<int> RunStandInAsync(string[] args)
     {
         var app = Create(args);
         long next = 1_000_000;
+        long reads = 0;
         app.MapGet("/health", () => Results.Ok());
+        app.MapGet("/counts", () => Results.Json(new StandInCounts(Interlocked.Read(ref reads))));
+        app.MapGet("/jobs/{id}", (string id) =>
+        {
+            Interlocked.Increment(ref reads);
+            return Results.Json(new StandInJob(id, "processing", false));
+        });
         app.MapPost("/jobs", async (HttpRequest request) =>
         {
             await request.Body.CopyToAsync(Stream.Null, request.HttpContext.RequestAborted);
@@ -84,5 +95,7 @@ internal static class Servers
 }
 
 internal sealed record StandInJob(string Id, string Status, bool IsFinished);
+
+internal sealed record StandInCounts(long Reads);
 
 internal sealed record BareRelayAnswer(string? JobId);

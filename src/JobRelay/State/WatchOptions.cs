@@ -25,7 +25,7 @@ internal sealed class WatchOptions
     /// <summary>How long one status read may take before it counts as failed.</summary>
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How many watches one tick checks at most.</summary>
+    /// <summary>How many due watches one read of the store lists: a tick lists batch after batch until none is due.</summary>
     public int BatchSize { get; set; } = 200;
 
     /// <summary>How many status reads one instance runs at once.</summary>

@@ -289,6 +289,60 @@ public sealed class JobWatchTests : IAsyncLifetime
         Assert.Equal(10, _platforms.TheEye.Requests.Count(r => r.Method == "POST"));
     }
 
+    [Fact]
+    public async Task OneTickChecksEveryDueWatchOnceEvenWhenMoreAreDueThanOneBatchHolds()
+    {
+        await using var host = await StartHostAsync(_platforms, _clock, new Dictionary<string, string?> { ["JobRelay:Watch:BatchSize"] = "2" });
+        var started = new List<(string RunId, string JobId)>();
+        for (var i = 0; i < 5; i++)
+        {
+            started.Add(await StartRunAsync(host, "load"));
+        }
+
+        _platforms.Set(started[0].JobId, "success");
+        _clock.Advance(TimeSpan.FromSeconds(10));
+
+        var report = await host.Services.GetRequiredService<IJobWatch>().CheckDueAsync(CancellationToken.None);
+
+        Assert.Equal(new WatchReport(Due: 5, Checked: 5, Ended: 1, Running: 4, Failed: 0, Lost: 0, Abandoned: 0, Deferred: 0), report);
+        Assert.All(started, job => Assert.Equal(1, _platforms.Reads(job.JobId)));
+        foreach (var (runId, _) in started.Skip(1))
+        {
+            var run = await FindRunAsync(host, runId);
+            Assert.Equal((WatchState.Watching, 1, Start.AddSeconds(30)), (run.Watch, run.WatchChecks, run.WatchNextAt));
+        }
+
+        var store = host.Services.GetRequiredService<IRelayStore>();
+        Assert.Empty(await store.ListWatchesDueAsync(_clock.GetUtcNow(), 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TwoInstancesDrainingSmallBatchesAtOnceReadEachDueJobOnceBetweenThem()
+    {
+        var settings = new Dictionary<string, string?> { ["JobRelay:Watch:BatchSize"] = "3" };
+        await using var first = await StartHostAsync(_platforms, _clock, settings);
+        var folder = first.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StoreOptions>>().Value.DataFolder;
+        await using var second = await StartHostAsync(_platforms, _clock, new Dictionary<string, string?>(settings) { ["JobRelay:Store:DataFolder"] = folder });
+        var jobs = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            var (_, jobId) = await StartRunAsync(i % 2 == 0 ? first : second, "load");
+            _platforms.Set(jobId, "success");
+            jobs.Add(jobId);
+        }
+
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        var both = Task.WhenAll(
+            first.Services.GetRequiredService<IJobWatch>().CheckDueAsync(CancellationToken.None),
+            second.Services.GetRequiredService<IJobWatch>().CheckDueAsync(CancellationToken.None));
+        await WhileMovingTheClock(both);
+        var reports = await both;
+
+        Assert.Equal(12, reports.Sum(r => r.Ended));
+        Assert.All(jobs, job => Assert.Equal(1, _platforms.Reads(job)));
+        Assert.Equal(12, _platforms.TheEye.Requests.Count(r => r.Method == "POST"));
+    }
+
     /// <summary>
     /// Moves the clock in small steps until <paramref name="work"/> completes: a start that meets another in flight waits
     /// for it on the clock.
