@@ -95,6 +95,11 @@ internal sealed class PlatformSender
                     {
                         return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, token);
                     }
+                    catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && ex.InnerException is TimeoutException && !token.IsCancellationRequested)
+                    {
+                        // The handler's ConnectTimeout: no connection, so not a byte of the request reached the platform.
+                        throw new HttpRequestException(HttpRequestError.ConnectionError, $"The connection was not established within {_options.ConnectTimeout.TotalSeconds:0.###} s.", ex);
+                    }
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
                         // A time budget, not the caller, ended this attempt: the platform may have the request.

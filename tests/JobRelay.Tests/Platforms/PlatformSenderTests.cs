@@ -157,6 +157,33 @@ public sealed class PlatformSenderTests : IDisposable
     }
 
     [Fact]
+    public async Task AJobStartWhoseConnectionTimesOutIsRetriedAndReportedAsUnavailableNeverAsAnUnhandledCancellation()
+    {
+        // The real handler's ConnectTimeout over a network that never answers: it throws a cancellation whose inner
+        // exception is a TimeoutException, which neither the caller nor an attempt's timeout asked for.
+        var connects = 0;
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromMilliseconds(100),
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                Interlocked.Increment(ref connects);
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+                throw new InvalidOperationException("never reached");
+            },
+        })
+        { BaseAddress = new Uri("http://127.0.0.1:9/"), Timeout = Timeout.InfiniteTimeSpan };
+        var sender = new PlatformSender(http, "keboola", FastOptions(), TimeProvider.System, _loggerFactory.CreateLogger("test"));
+
+        var error = await Assert.ThrowsAsync<RelayException>(() => sender.SendAsync(
+            PlatformRequestKind.StartJob, "start job", () => new HttpRequestMessage(HttpMethod.Post, "jobs") { Content = new StringContent("{}") }, CancellationToken.None));
+
+        Assert.Equal(RelayErrorKind.PlatformUnavailable, error.Kind);
+        Assert.Equal("Platform 'keboola' could not be reached for the start job request (ConnectionError).", error.Message);
+        Assert.Equal(4, connects);
+    }
+
+    [Fact]
     public async Task ARetryAfterLongerThanTheLimitIsHandedBackWithoutWaiting()
     {
         await using var server = await LoopbackServer.StartAsync(ctx =>
