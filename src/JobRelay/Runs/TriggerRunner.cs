@@ -258,7 +258,17 @@ public sealed class TriggerRunner
             // Whatever broke the call (a cancelled request, an unexpected failure) may have struck after it was sent.
             await SettleAsync(calling, RunSettlement.OutcomeUnknown("the start was interrupted; the platform may have received it"), CancellationToken.None);
             CountStart(run.Trigger, platform.Name, "outcome-unknown");
-            throw;
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            // Answered as what it is, an outcome unknown, and never as an unexpected failure of JobRelay's own.
+            throw new RelayException(
+                RelayErrorKind.OutcomeUnknown,
+                $"The start of trigger '{run.Trigger}' on platform '{platform.Name}' was interrupted ({ex.GetType().Name}); the job may or may not have been created: check the platform before starting it again.",
+                ex)
+            { Platform = platform.Name };
         }
 
         // A job the platform ended as soon as it created it is still a job: recorded as started, with its failed
