@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using JobRelay.Runs;
 using JobRelay.State;
@@ -82,13 +81,7 @@ public static class RunWire
     public static IReadOnlyList<string> Origins { get; } = [.. Enum.GetValues<RunOrigin>().Select(TriggerRunner.OriginName)];
 
     /// <summary>The claim key in a form safe to show: its kind and its value within its scope.</summary>
-    internal static string DeliveryKey(ClaimKey key) => key switch
-    {
-        State.DeliveryKey delivery => "delivery:" + delivery.DeliveryId,
-        OccurrenceKey occurrence => "occurrence:" + occurrence.DueAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-        ChainEventKey chain => $"chain-event:{chain.Platform}/{chain.JobId}",
-        _ => "request:" + key.Id,
-    };
+    internal static string DeliveryKey(ClaimKey key) => ClaimKeys.Shown(key);
 
     internal static RunView View(RunRecord run) => new(
         run.RunId,
