@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Http;
+using JobRelay.Model;
 using JobRelay.Outbound;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;

@@ -1,4 +1,4 @@
-namespace JobRelay.Outbound;
+namespace JobRelay.Model;
 
 /// <summary>One kind of outbound event: its wire name and what it reports.</summary>
 public sealed record OutboundEventType(string Name, string Description);
