@@ -56,13 +56,20 @@ internal sealed class OutboundDispatcher
         }
 
         var disabled = (await _store.ListDisabledSubscriptionsAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
-        var results = await Task.WhenAll(due.Select(delivery => SendBoundedAsync(catalog, disabled, delivery, cancellationToken)));
+
+        // One round per destination and tick (at most its concurrency), all destinations at once: a tick waits at most
+        // about one timeout, however many deliveries a hanging receiver has due, so the next sweep is never held up.
+        var round = due
+            .GroupBy(d => d.Destination, StringComparer.Ordinal)
+            .SelectMany(line => line.Take(catalog.Destinations.GetValueOrDefault(line.Key)?.Concurrency ?? 1))
+            .ToList();
+        var results = await Task.WhenAll(round.Select(delivery => SendBoundedAsync(catalog, disabled, delivery, cancellationToken)));
         var report = new OutboundReport(
             results.Count(r => r == DeliveryState.Delivered),
             results.Count(r => r == DeliveryState.Pending),
             results.Count(r => r == DeliveryState.DeadLettered),
             results.Count(r => r == DeliveryState.Disabled));
-        OutboundLog.Dispatched(_logger, due.Count, report.Delivered, report.Retrying, report.DeadLettered, report.Disabled);
+        OutboundLog.Dispatched(_logger, round.Count, report.Delivered, report.Retrying, report.DeadLettered, report.Disabled);
         return report;
     }
 

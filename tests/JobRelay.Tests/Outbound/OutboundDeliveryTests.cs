@@ -294,6 +294,50 @@ public sealed class OutboundDeliveryTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_hanging_destination_gets_one_round_of_its_concurrency_per_tick_and_holds_up_no_other_destination()
+    {
+        var hanging = await ReceiverAsync(async context =>
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+        var fast = await ReceiverAsync(context =>
+        {
+            context.Response.StatusCode = 204;
+            return Task.CompletedTask;
+        });
+        var catalog = TriggerCatalogLoader.Parse($$"""
+            {
+              "platforms": { "kbc": { "type": "keboola", "url": "https://queue.example/", "tokenSecret": "kbc-token" } },
+              "triggers": { "nightly-load": { "platform": "kbc", "keboola": { "component": "keboola.ex-db", "config": "42" } } },
+              "destinations": {
+                "slow": { "type": "webhook", "url": "{{new Uri(hanging.BaseAddress, "in")}}", "signingSecret": "warehouse-signing", "timeout": "PT1S", "concurrency": 1 },
+                "quick": { "type": "webhook", "url": "{{new Uri(fast.BaseAddress, "in")}}", "signingSecret": "warehouse-signing" }
+              },
+              "subscriptions": [ { "to": "slow", "events": ["run.accepted"] }, { "to": "quick", "events": ["run.accepted"] } ]
+            }
+            """).Catalog!;
+        var (store, dispatcher) = Open(catalog);
+        foreach (var run in new[] { "run-a", "run-b", "run-c" })
+        {
+            await store.ClaimAsync(new NewRun(new DeliveryKey("nightly-load", "d-" + run), run, "nightly-load", "webhook", "{}"), Lease, CancellationToken.None);
+        }
+
+        var report = await dispatcher.DispatchAsync(CancellationToken.None);
+
+        Assert.Equal(new OutboundReport(3, 1, 0, 0), report);
+        Assert.Equal(3, fast.Requests.Count);
+        Assert.Single(hanging.Requests);
+        var slow = (await store.ListFailedDeliveriesAsync(10, CancellationToken.None)).Single();
+        Assert.Equal(("slow#0", "no answer within 1 s"), (slow.Subscription, slow.Log.Single().Error));
+    }
+
+    [Fact]
     public async Task An_unreachable_destination_is_recorded_without_its_address()
     {
         var closed = new Uri($"http://127.0.0.1:{LoopbackServer.FreePort()}/services/T000/B000/unreachable-secret");
