@@ -141,6 +141,27 @@ internal sealed class CountingRelayStore(IRelayStore inner) : IRelayStore, IDisp
     public Task<SchedulerTick?> FindLastTickAsync(CancellationToken cancellationToken)
         => Read(inner.FindLastTickAsync(cancellationToken));
 
+    public Task<IReadOnlyList<OutboxDelivery>> ListDeliveriesDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+        => Read(inner.ListDeliveriesDueAsync(now, max, cancellationToken));
+
+    public Task<DeliveryLease?> TakeDeliveryAsync(OutboxDelivery due, TimeSpan lease, CancellationToken cancellationToken)
+        => Write(inner.TakeDeliveryAsync(due, lease, cancellationToken));
+
+    public Task<bool> UpdateDeliveryAsync(DeliveryLease lease, DeliveryUpdate update, CancellationToken cancellationToken)
+        => Write(inner.UpdateDeliveryAsync(lease, update, cancellationToken));
+
+    public Task<IReadOnlyList<OutboxDelivery>> ListDeliveriesAsync(string runId, CancellationToken cancellationToken)
+        => Read(inner.ListDeliveriesAsync(runId, cancellationToken));
+
+    public Task DisableSubscriptionAsync(string subscription, string reason, DateTimeOffset at, CancellationToken cancellationToken)
+        => Write(inner.DisableSubscriptionAsync(subscription, reason, at, cancellationToken));
+
+    public Task<IReadOnlyCollection<string>> ListDisabledSubscriptionsAsync(CancellationToken cancellationToken)
+        => Read(inner.ListDisabledSubscriptionsAsync(cancellationToken));
+
+    public Task<IReadOnlyList<OutboxDelivery>> ListFailedDeliveriesAsync(int max, CancellationToken cancellationToken)
+        => Read(inner.ListFailedDeliveriesAsync(max, cancellationToken));
+
     private void Count(string operation) => _operations.AddOrUpdate(operation, 1, (_, count) => count + 1);
 
     private Task Write(Task operation, [CallerArgumentExpression(nameof(operation))] string call = "")

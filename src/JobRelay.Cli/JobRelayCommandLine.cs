@@ -29,6 +29,7 @@ public static class JobRelayCommandLine
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(SubscribeCommand.Create());
         root.Subcommands.Add(RunsCommand.Create());
+        root.Subcommands.Add(EventsCommand.Create());
         return root;
     }
 

@@ -48,6 +48,8 @@ internal static class ServeOpenApi
                 };
                 return Task.CompletedTask;
             });
+            options.AddDocumentTransformer(async (document, context, cancellationToken) =>
+                await OutboundWebhooks.AddAsync(document, context, cancellationToken));
             options.AddOperationTransformer((operation, context, _) =>
             {
                 // An endpoint that answers several methods has one name; OpenAPI needs one per operation.

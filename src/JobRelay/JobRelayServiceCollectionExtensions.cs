@@ -100,7 +100,9 @@ public static class JobRelayServiceCollectionExtensions
             provider.GetRequiredService<IJobWatch>(),
             provider.GetRequiredService<IOptions<StoreOptions>>(),
             provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RunSweep>>()));
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RunSweep>>(),
+            provider.GetRequiredService<JobRelay.Outbound.OutboundDispatcher>()));
+        AddOutbound(services, configuration);
         services.AddOptions<SchedulerHeartbeatOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SchedulerHeartbeatOptions>, SchedulerHeartbeatOptionsValidator>());
         services.TryAddSingleton(provider => new SchedulerHeartbeat(
@@ -176,6 +178,42 @@ public static class JobRelayServiceCollectionExtensions
     }
 
     /// <summary>The store <c>JobRelay:Store:Kind</c> names.</summary>
+    /// <summary>
+    /// Outbound events: the catalog's subscriptions decide which deliveries each state change writes (in the same store
+    /// write), and the sweep's tick sends them through one HTTP client that follows no redirect and logs no address
+    /// (a Slack or Teams webhook address is a secret).
+    /// </summary>
+    private static void AddOutbound(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<JobRelay.Outbound.OutboundOptions>().Bind(configuration.GetSection(JobRelay.Outbound.OutboundOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JobRelay.Outbound.OutboundOptions>, JobRelay.Outbound.OutboundOptionsValidator>());
+        services.AddHttpClient(JobRelay.Outbound.OutboundSender.HttpClientName)
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .RemoveAllLoggers();
+        services.TryAddSingleton<IOutboxPlanner>(provider =>
+        {
+            var catalog = provider.GetRequiredService<CatalogSource>();
+            return new JobRelay.Outbound.CatalogOutboxPlanner(() => catalog.Catalog);
+        });
+        services.TryAddSingleton(provider => new JobRelay.Outbound.OutboundSender(
+            provider.GetRequiredService<IHttpClientFactory>(),
+            provider.GetRequiredService<ISecretStore>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<IOptions<JobRelay.Outbound.OutboundOptions>>().Value));
+        services.TryAddSingleton(provider =>
+        {
+            var catalog = provider.GetRequiredService<CatalogSource>();
+            return new JobRelay.Outbound.OutboundDispatcher(
+                provider.GetRequiredService<IRelayStore>(),
+                () => catalog.Catalog,
+                provider.GetRequiredService<JobRelay.Outbound.OutboundSender>(),
+                provider.GetRequiredService<IOptions<JobRelay.Outbound.OutboundOptions>>(),
+                provider.GetRequiredService<TimeProvider>(),
+                provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<JobRelay.Outbound.OutboundDispatcher>>());
+        });
+    }
+
     private static IRelayStore CreateStore(IServiceProvider provider)
     {
         var options = provider.GetRequiredService<IOptions<StoreOptions>>().Value;
@@ -183,8 +221,8 @@ public static class JobRelayServiceCollectionExtensions
         var loggers = provider.GetRequiredService<ILoggerFactory>();
         return options.Kind switch
         {
-            StoreKind.Tables => TableRelayStore.Create(options, clock, loggers.CreateLogger<TableRelayStore>()),
-            _ => new SqliteRelayStore(options.SqlitePath, clock, loggers.CreateLogger<SqliteRelayStore>(), options.ReadOnly),
+            StoreKind.Tables => TableRelayStore.Create(options, clock, loggers.CreateLogger<TableRelayStore>(), provider.GetRequiredService<IOutboxPlanner>()),
+            _ => new SqliteRelayStore(options.SqlitePath, clock, loggers.CreateLogger<SqliteRelayStore>(), options.ReadOnly, provider.GetRequiredService<IOutboxPlanner>()),
         };
     }
 

@@ -161,15 +161,23 @@ public sealed partial class RunHistory
         var parentTask = run.ParentRunId is { } parentId ? _store.FindRunAsync(parentId, cancellationToken) : Task.FromResult<RunRecord?>(null);
         var followersTask = _store.ListFollowersAsync(run.RunId, cancellationToken);
         var historyTask = _store.ListActionsAsync(run.RunId, cancellationToken);
-        await Task.WhenAll(parentTask, followersTask, historyTask);
+        var eventsTask = _store.ListDeliveriesAsync(run.RunId, cancellationToken);
+        await Task.WhenAll(parentTask, followersTask, historyTask, eventsTask);
         var parent = await parentTask;
         return new RunDetail(
             RunWire.View(run),
             RunWire.Cause(run),
             parent is null ? null : RunWire.View(parent),
             [.. (await followersTask).Select(RunWire.View)],
-            [.. (await historyTask).Select(a => new RunHistoryEntry(a.At, a.Action, a.By, a.Detail))]);
+            [.. (await historyTask).Select(a => new RunHistoryEntry(a.At, a.Action, a.By, a.Detail))])
+        {
+            Events = [.. (await eventsTask).Select(RunWire.Delivery)],
+        };
     }
+
+    /// <summary>Outbound deliveries that failed at least once and are not delivered (pending a retry, or dead-lettered), newest first.</summary>
+    public async Task<IReadOnlyList<RunEventDelivery>> FailedEventsAsync(int max, CancellationToken cancellationToken)
+        => [.. (await _store.ListFailedDeliveriesAsync(Math.Clamp(max, 1, 1000), cancellationToken)).Select(RunWire.Delivery)];
 
     /// <summary>
     /// The trigger's outcome counts over the <paramref name="window"/> up to now, and the p50/p95 platform start

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using JobRelay.Runs;
 using JobRelay.State;
@@ -55,7 +54,30 @@ public sealed record RunCause(string Kind, string? DeliveryKey, DateTimeOffset? 
 public sealed record RunHistoryEntry(DateTimeOffset At, string Action, string By, string? Detail);
 
 /// <summary>A run with its lineage: what caused it, the chain parent and followers, and what operators did to it.</summary>
-public sealed record RunDetail(RunView Run, RunCause Cause, RunView? Parent, IReadOnlyList<RunView> Followers, IReadOnlyList<RunHistoryEntry> History);
+public sealed record RunDetail(RunView Run, RunCause Cause, RunView? Parent, IReadOnlyList<RunView> Followers, IReadOnlyList<RunHistoryEntry> History)
+{
+    /// <summary>The run's outbound events, one entry per event and subscription, in the order of the run's life.</summary>
+    public IReadOnlyList<RunEventDelivery> Events { get; init; } = [];
+}
+
+/// <summary>
+/// One outbound event of a run to one subscription: where its delivery stands (pending, delivered, dead-lettered,
+/// disabled) and each attempt. It never holds a secret: the destination is named, its address and signing secret are not.
+/// </summary>
+public sealed record RunEventDelivery(
+    string RunId,
+    string EventId,
+    string Type,
+    string Subscription,
+    string Destination,
+    string State,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? NextAttemptAt,
+    int AttemptCount,
+    IReadOnlyList<RunEventAttempt> Attempts);
+
+/// <summary>One delivery attempt: when, the receiver's status (null when no answer came) and what went wrong.</summary>
+public sealed record RunEventAttempt(DateTimeOffset At, int? Status, string? Error);
 
 /// <summary>One page of runs, newest first; <see cref="Next"/> is the cursor of the following page, null on the last.</summary>
 public sealed record RunList(IReadOnlyList<RunView> Runs, string? Next);
@@ -82,13 +104,7 @@ public static class RunWire
     public static IReadOnlyList<string> Origins { get; } = [.. Enum.GetValues<RunOrigin>().Select(TriggerRunner.OriginName)];
 
     /// <summary>The claim key in a form safe to show: its kind and its value within its scope.</summary>
-    internal static string DeliveryKey(ClaimKey key) => key switch
-    {
-        State.DeliveryKey delivery => "delivery:" + delivery.DeliveryId,
-        OccurrenceKey occurrence => "occurrence:" + occurrence.DueAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-        ChainEventKey chain => $"chain-event:{chain.Platform}/{chain.JobId}",
-        _ => "request:" + key.Id,
-    };
+    internal static string DeliveryKey(ClaimKey key) => ClaimKeys.Shown(key);
 
     internal static RunView View(RunRecord run) => new(
         run.RunId,
@@ -130,6 +146,18 @@ public static class RunWire
             duration,
             run.OverdueAt);
     }
+
+    internal static RunEventDelivery Delivery(OutboxDelivery delivery) => new(
+        delivery.RunId,
+        delivery.EventId,
+        delivery.Type,
+        delivery.Subscription,
+        delivery.Destination,
+        DeliveryTransitions.Name(delivery.State),
+        delivery.CreatedAt,
+        delivery.State == DeliveryState.Pending ? delivery.NextAt : null,
+        delivery.Attempts,
+        [.. delivery.Log.Select(a => new RunEventAttempt(a.At, a.Status, a.Error))]);
 
     internal static RunCause Cause(RunRecord run) => new(
         run.Origin,

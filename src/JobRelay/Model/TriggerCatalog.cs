@@ -8,6 +8,12 @@ public sealed record TriggerCatalog(
     IReadOnlyDictionary<string, PlatformDefinition> Platforms,
     IReadOnlyDictionary<string, TriggerDefinition> Triggers)
 {
+    /// <summary>Where outbound events go, by name.</summary>
+    public IReadOnlyDictionary<string, DestinationDefinition> Destinations { get; init; } = new Dictionary<string, DestinationDefinition>(StringComparer.Ordinal);
+
+    /// <summary>Which events go to which destination, in the catalog's order.</summary>
+    public IReadOnlyList<SubscriptionDefinition> Subscriptions { get; init; } = [];
+
     /// <summary>
     /// The same catalog with the endpoints of the named platforms replaced: one catalog can point at a staging
     /// stack or at the local sandbox without being edited. Names that are not platforms of the catalog are ignored.

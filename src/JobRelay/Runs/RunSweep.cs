@@ -32,12 +32,14 @@ public sealed class RunSweep
     private readonly TimeProvider _clock;
     private readonly ILogger<RunSweep> _logger;
     private readonly IJobWatch _watch;
+    private readonly JobRelay.Outbound.OutboundDispatcher? _outbound;
     private readonly Lock _gate = new();
     private DateTimeOffset _lastPurge = DateTimeOffset.MinValue;
 
-    internal RunSweep(IRelayStore store, TriggerRunner runner, IJobWatch watch, IOptions<StoreOptions> options, TimeProvider clock, ILogger<RunSweep> logger)
+    internal RunSweep(IRelayStore store, TriggerRunner runner, IJobWatch watch, IOptions<StoreOptions> options, TimeProvider clock, ILogger<RunSweep> logger, JobRelay.Outbound.OutboundDispatcher? outbound = null)
     {
         _watch = watch;
+        _outbound = outbound;
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _runner = runner;
@@ -85,6 +87,19 @@ public sealed class RunSweep
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             SweepLog.WatchFailed(_logger, ex);
+        }
+
+        // Then the outbound events, the watch's included: a failure there leaves the starts and the watch done.
+        if (_outbound is not null)
+        {
+            try
+            {
+                await _outbound.DispatchAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                SweepLog.OutboundFailed(_logger, ex);
+            }
         }
 
         return report;
@@ -218,4 +233,7 @@ internal static partial class SweepLog
 
     [LoggerMessage(EventId = 1054, Level = LogLevel.Error, Message = "The watch of started jobs failed in this tick; the next one tries again")]
     public static partial void WatchFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1055, Level = LogLevel.Error, Message = "Sending the outbound events failed in this tick; the next one tries again")]
+    public static partial void OutboundFailed(ILogger logger, Exception exception);
 }

@@ -128,6 +128,15 @@ internal sealed record RequestKey : ClaimKey
 /// <summary>Rebuilds typed keys from the parts a store keeps.</summary>
 internal static class ClaimKeys
 {
+    /// <summary>The claim key in a form safe to show (the API, outbound events): its kind and its value within its scope.</summary>
+    public static string Shown(ClaimKey key) => key switch
+    {
+        DeliveryKey delivery => "delivery:" + delivery.DeliveryId,
+        OccurrenceKey occurrence => "occurrence:" + occurrence.DueAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+        ChainEventKey chain => $"chain-event:{chain.Platform}/{chain.JobId}",
+        _ => "request:" + key.Id,
+    };
+
     public static ClaimKey Restore(ClaimKind kind, string scope, string id) => kind switch
     {
         ClaimKind.Delivery => DeliveryKey.FromStored(scope, id),

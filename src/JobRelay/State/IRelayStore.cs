@@ -115,4 +115,28 @@ internal interface IRelayStore
 
     /// <summary>The last tick recorded, or null when no tick ever was.</summary>
     Task<SchedulerTick?> FindLastTickAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Outbound deliveries a tick may take at <paramref name="now"/> (<see cref="DeliveryTransitions.MayTake"/>): pending,
+    /// due, lease free or expired, and the head of their run's line to their subscription. At most <paramref name="max"/>, the longest due first.
+    /// </summary>
+    Task<IReadOnlyList<OutboxDelivery>> ListDeliveriesDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+
+    /// <summary>Takes a due delivery at the version read (<see cref="DeliveryTransition.DeliveryTake"/>) with a lease; null when another instance took it first.</summary>
+    Task<DeliveryLease?> TakeDeliveryAsync(OutboxDelivery due, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>Writes the outcome of one attempt of a delivery this instance holds and frees its lease; false when the lease was lost.</summary>
+    Task<bool> UpdateDeliveryAsync(DeliveryLease lease, DeliveryUpdate update, CancellationToken cancellationToken);
+
+    /// <summary>The run's deliveries, in the order of its events, then by subscription.</summary>
+    Task<IReadOnlyList<OutboxDelivery>> ListDeliveriesAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>Marks a subscription disabled (its destination answered 410 Gone), for every instance; the first mark stays.</summary>
+    Task DisableSubscriptionAsync(string subscription, string reason, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>The subscriptions marked disabled.</summary>
+    Task<IReadOnlyCollection<string>> ListDisabledSubscriptionsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Deliveries that failed at least once and are not delivered (pending again, or dead-lettered), newest first.</summary>
+    Task<IReadOnlyList<OutboxDelivery>> ListFailedDeliveriesAsync(int max, CancellationToken cancellationToken);
 }

@@ -127,6 +127,8 @@ public static class CatalogSecrets
             }
         }
 
+        names.UnionWith(catalog.Destinations.Values.Select(destination => destination.Secret));
+
         return [.. names];
     }
 }

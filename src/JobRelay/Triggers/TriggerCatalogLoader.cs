@@ -156,7 +156,7 @@ public static class TriggerCatalogLoader
                 $"makes a chaining cycle: {string.Join(" → ", cycle)} → {cycle[0]}. A job would start itself again without end.");
         }
 
-        return catalog;
+        return OutboundCatalogReader.Read(obj, catalog, reader);
     }
 
     /// <summary>The type a platform entry declares, read without reporting anything (its own check does).</summary>
@@ -318,7 +318,7 @@ public static class TriggerCatalogLoader
     }
 
     /// <summary>An ISO 8601 duration member (<c>PT10S</c>), at least a second; null when absent or wrong.</summary>
-    private static TimeSpan? Duration(JsonObject obj, string name, string path, CatalogReader reader)
+    internal static TimeSpan? Duration(JsonObject obj, string name, string path, CatalogReader reader)
     {
         if (reader.String(obj, name, path) is not { } text)
         {

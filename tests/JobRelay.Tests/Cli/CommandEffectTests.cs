@@ -55,6 +55,7 @@ public sealed class CommandEffectTests : IDisposable
         ["runs approve"] = ["runs", "approve", "3f9c2a7d1e4b4c0a", "--url", "https://my-app.azurewebsites.net", "--api-key", "key"],
         ["runs reject"] = ["runs", "reject", "3f9c2a7d1e4b4c0a", "--url", "https://my-app.azurewebsites.net"],
         ["runs restart"] = ["runs", "restart", "3f9c2a7d1e4b4c0a", "--store", "sqlite", "--data", "./.jobrelay", "--triggers", "triggers.json"],
+        ["events"] = ["events", "--data", "./.jobrelay", "--limit", "20"],
     };
 
     public static TheoryData<string> CommandsWithAnAction()

@@ -37,6 +37,9 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
     private const string TickPartition = "scheduler";
     private const string TickRow = "tick";
 
+    /// <summary>The outbound subscriptions disabled by a 410 Gone: one row each.</summary>
+    private const string DisabledPartition = "outbound-disabled";
+
     // Claims settle within seconds; the bound only matters for callers that drop a lease, which then falls back to a read.
     private const int MaxRemembered = 10_000;
     private readonly TableClient _runs;
@@ -46,9 +49,11 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _initGate = new(1, 1);
     private readonly ConcurrentDictionary<RunLease, RunRecord> _written = new();
+    private readonly IOutboxPlanner _outbox;
     private volatile bool _initialized;
 
-    public TableRelayStore(TableServiceClient service, string tableName, TimeProvider clock, ILogger<TableRelayStore> logger)
+    /// <param name="outbox">Which outbound deliveries each state change writes, in the same entity group transaction; none when null.</param>
+    public TableRelayStore(TableServiceClient service, string tableName, TimeProvider clock, ILogger<TableRelayStore> logger, IOutboxPlanner? outbox = null)
     {
         ArgumentNullException.ThrowIfNull(service);
         ArgumentException.ThrowIfNullOrEmpty(tableName);
@@ -57,9 +62,10 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
         _location = _runs.Uri.GetLeftPart(UriPartial.Path);
         _clock = clock;
         _logger = logger;
+        _outbox = outbox ?? NoOutbox.Instance;
     }
 
-    public static TableRelayStore Create(StoreOptions options, TimeProvider clock, ILogger<TableRelayStore> logger)
+    public static TableRelayStore Create(StoreOptions options, TimeProvider clock, ILogger<TableRelayStore> logger, IOutboxPlanner? outbox = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var service = string.IsNullOrWhiteSpace(options.TableConnectionString)
@@ -70,7 +76,7 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
                     : options.ManagedIdentityClientId,
             }))
             : new TableServiceClient(options.TableConnectionString);
-        return new TableRelayStore(service, options.TableName, clock, logger);
+        return new TableRelayStore(service, options.TableName, clock, logger, outbox);
     }
 
     public void Dispose() => _initGate.Dispose();
@@ -255,6 +261,12 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
             {
                 await DeleteQuietlyAsync(_index, Encode($"job|{platform}|{jobId}"), SecretRow, cancellationToken);
             }
+        }
+
+        var settledDeliveries = TableClient.CreateQueryFilter($"Outbox eq true and CreatedAt lt {before} and Status ne {nameof(DeliveryState.Pending)}");
+        await foreach (var entity in _runs.QueryAsync<TableEntity>(settledDeliveries, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            await DeleteQuietlyAsync(_runs, entity.PartitionKey, entity.RowKey, cancellationToken);
         }
 
         return purged;
@@ -546,10 +558,19 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
         // The lookup rows go first: rows whose run was never added (a crash, a lost race) point at no run and are
         // skipped by every reader, while a run without them could never be found by its id, listed or followed.
         await UpsertIndexRowsAsync(first, cancellationToken);
+        var deliveries = Plan(null, first);
         try
         {
-            var added = await _runs.AddEntityAsync(ToEntity(first), cancellationToken);
-            return Remember(first with { ETag = added.Headers.ETag?.ToString() });
+            var etag = deliveries.Count == 0
+                ? (await _runs.AddEntityAsync(ToEntity(first), cancellationToken)).Headers.ETag?.ToString()
+                : await SubmitWithOutboxAsync(new TableTransactionAction(TableTransactionActionType.Add, ToEntity(first)), first.Key, deliveries, cancellationToken);
+            if (etag is null && deliveries.Count > 0)
+            {
+                await DeleteIndexRowsAsync(first, cancellationToken);
+                return null;
+            }
+
+            return Remember(first with { ETag = etag });
         }
         catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
         {
@@ -611,6 +632,14 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
             await UpsertIndexRowsAsync(read, cancellationToken);
         }
 
+        var deliveries = Plan(read, next);
+        if (deliveries.Count > 0)
+        {
+            var etag = await SubmitWithOutboxAsync(
+                new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(next), new ETag(read.ETag)), read.Key, deliveries, cancellationToken);
+            return etag is null ? null : Remember(next with { ETag = etag, IndexPending = false });
+        }
+
         try
         {
             var response = await _runs.UpdateEntityAsync(ToEntity(next), new ETag(read.ETag), TableUpdateMode.Replace, cancellationToken);
@@ -633,6 +662,13 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
             return null;
         }
 
+        var deliveries = Plan(read, next);
+        if (deliveries.Count > 0)
+        {
+            return await SubmitWithOutboxAsync(
+                new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(next), new ETag(read.ETag)), read.Key, deliveries, cancellationToken);
+        }
+
         try
         {
             var response = await _runs.UpdateEntityAsync(ToEntity(next), new ETag(read.ETag), TableUpdateMode.Replace, cancellationToken);
@@ -642,6 +678,194 @@ internal sealed class TableRelayStore : IRelayStore, IRunWrites, IDisposable
         {
             return null;
         }
+    }
+
+    /// <summary>The outbox rows the change from <paramref name="before"/> to <paramref name="after"/> writes.</summary>
+    private IReadOnlyList<OutboxDelivery> Plan(RunRecord? before, RunRecord after)
+        => _outbox.Enabled ? _outbox.Plan(before, after, _clock.GetUtcNow()) : [];
+
+    /// <summary>
+    /// The run's write and its outbox rows as one entity group transaction (the rows live in the run's partition): all
+    /// of them, or none. The new ETag of the run, or null when the run's condition failed. A delivery already written
+    /// (the same event to the same subscription) is left as it is, and the rest written again.
+    /// </summary>
+    private async Task<string?> SubmitWithOutboxAsync(TableTransactionAction run, ClaimKey key, IReadOnlyList<OutboxDelivery> deliveries, CancellationToken cancellationToken)
+    {
+        var rows = deliveries.Select(d => DeliveryEntity(PartitionKey(key), DeliveryRowKey(key, d.EventId, d.Subscription), d)).ToList();
+        while (true)
+        {
+            List<TableTransactionAction> actions = [run, .. rows.Select(row => new TableTransactionAction(TableTransactionActionType.Add, row))];
+            try
+            {
+                var response = await _runs.SubmitTransactionAsync(actions, cancellationToken);
+                return response.Value[0].Headers.ETag?.ToString();
+            }
+            catch (TableTransactionFailedException ex) when (ex.FailedTransactionActionIndex is > 0 and var index && ex.Status == (int)HttpStatusCode.Conflict)
+            {
+                rows.RemoveAt(index - 1);
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound or (int)HttpStatusCode.Conflict)
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>A delivery's row: in its run's partition, after the run's own row key and apart from any other key's (no encoded key holds "%FF").</summary>
+    private static string DeliveryRowKey(ClaimKey key, string eventId, string subscription) => RowKey(key) + "%FF|" + Encode(eventId) + "|" + Encode(subscription);
+
+    private static TableEntity DeliveryEntity(string partitionKey, string rowKey, OutboxDelivery delivery) => new(partitionKey, rowKey)
+    {
+        ["Outbox"] = true,
+        ["EventId"] = delivery.EventId,
+        ["Subscription"] = delivery.Subscription,
+        ["Destination"] = delivery.Destination,
+        ["RunId"] = delivery.RunId,
+        ["Type"] = delivery.Type,
+        ["Seq"] = delivery.Sequence,
+        ["Payload"] = delivery.Payload,
+        ["Status"] = delivery.State.ToString(),
+        ["CreatedAt"] = delivery.CreatedAt,
+        ["NextAt"] = delivery.NextAt,
+        ["LeaseUntil"] = delivery.LeaseUntil,
+        ["Attempts"] = delivery.Attempts,
+        ["AttemptLog"] = DeliveryLogJson.Write(delivery.Log),
+        ["Version"] = delivery.Version,
+    };
+
+    private static OutboxDelivery FromDeliveryEntity(TableEntity entity) => new()
+    {
+        EventId = entity.GetString("EventId"),
+        Subscription = entity.GetString("Subscription"),
+        Destination = entity.GetString("Destination"),
+        RunId = entity.GetString("RunId"),
+        Type = entity.GetString("Type"),
+        Sequence = entity.GetInt64("Seq") ?? 0,
+        Payload = entity.GetString("Payload"),
+        State = Enum.Parse<DeliveryState>(entity.GetString("Status")),
+        CreatedAt = entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
+        NextAt = entity.GetDateTimeOffset("NextAt") ?? DateTimeOffset.MinValue,
+        LeaseUntil = entity.GetDateTimeOffset("LeaseUntil"),
+        Attempts = entity.GetInt32("Attempts") ?? 0,
+        Log = DeliveryLogJson.Read(entity.GetString("AttemptLog")),
+        Version = entity.GetInt64("Version") ?? 1,
+        ETag = entity.ETag.ToString(),
+        PartitionKey = entity.PartitionKey,
+        RowKey = entity.RowKey,
+    };
+
+    public async Task<IReadOnlyList<OutboxDelivery>> ListDeliveriesDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        await InitializeAsync(cancellationToken);
+        var pending = new List<OutboxDelivery>();
+        await foreach (var entity in _runs.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"Outbox eq true and Status eq {nameof(DeliveryState.Pending)}"), cancellationToken: cancellationToken))
+        {
+            pending.Add(FromDeliveryEntity(entity));
+        }
+
+        // A later event of a run waits for every earlier one to the same subscription to be settled: only the head of each line may go.
+        return [.. pending
+            .GroupBy(d => (d.RunId, d.Subscription))
+            .Select(line => line.MinBy(d => d.Sequence)!)
+            .Where(head => DeliveryTransitions.MayTake(head, now, earlierPending: false))
+            .OrderBy(d => d.NextAt)
+            .Take(max)];
+    }
+
+    public async Task<DeliveryLease?> TakeDeliveryAsync(OutboxDelivery due, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(due);
+        var now = _clock.GetUtcNow();
+        if (!DeliveryTransitions.MayTake(due, now, earlierPending: false) || due.ETag is null || due.PartitionKey is null)
+        {
+            return null;
+        }
+
+        var taken = due with { Version = due.Version + 1, LeaseUntil = now + lease };
+        var etag = await ReplaceDeliveryAsync(due, taken, cancellationToken);
+        return etag is null ? null : new DeliveryLease(taken with { ETag = etag });
+    }
+
+    public async Task<bool> UpdateDeliveryAsync(DeliveryLease lease, DeliveryUpdate update, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(update);
+        return await ReplaceDeliveryAsync(lease.Taken, update.Apply(lease.Taken), cancellationToken) is not null;
+    }
+
+    private async Task<string?> ReplaceDeliveryAsync(OutboxDelivery read, OutboxDelivery next, CancellationToken cancellationToken)
+    {
+        var entity = DeliveryEntity(read.PartitionKey!, read.RowKey!, next);
+        try
+        {
+            var response = await _runs.UpdateEntityAsync(entity, new ETag(read.ETag!), TableUpdateMode.Replace, cancellationToken);
+            return response.Headers.ETag?.ToString();
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public async Task<IReadOnlyList<OutboxDelivery>> ListDeliveriesAsync(string runId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        if (await FindRunAsync(runId, cancellationToken) is not { } run)
+        {
+            return [];
+        }
+
+        var from = RowKey(run.Key) + "%FF|";
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {PartitionKey(run.Key)} and RowKey ge {from} and RowKey lt {from + "~"} and Outbox eq true and RunId eq {runId}");
+        var deliveries = new List<OutboxDelivery>();
+        await foreach (var entity in _runs.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            deliveries.Add(FromDeliveryEntity(entity));
+        }
+
+        return [.. deliveries.OrderBy(d => d.Sequence).ThenBy(d => d.Subscription, StringComparer.Ordinal)];
+    }
+
+    public async Task DisableSubscriptionAsync(string subscription, string reason, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subscription);
+        await InitializeAsync(cancellationToken);
+        try
+        {
+            await _index.AddEntityAsync(new TableEntity(DisabledPartition, Encode(subscription)) { ["Subscription"] = subscription, ["At"] = at, ["Reason"] = reason }, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
+        {
+            // Another instance marked it first: the first mark stays.
+        }
+    }
+
+    public async Task<IReadOnlyCollection<string>> ListDisabledSubscriptionsAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken);
+        var disabled = new List<string>();
+        await foreach (var row in _index.QueryAsync<TableEntity>(e => e.PartitionKey == DisabledPartition, cancellationToken: cancellationToken))
+        {
+            disabled.Add(row.GetString("Subscription"));
+        }
+
+        return disabled;
+    }
+
+    public async Task<IReadOnlyList<OutboxDelivery>> ListFailedDeliveriesAsync(int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        await InitializeAsync(cancellationToken);
+        var filter = TableClient.CreateQueryFilter(
+            $"Outbox eq true and (Status eq {nameof(DeliveryState.DeadLettered)} or (Status eq {nameof(DeliveryState.Pending)} and Attempts gt 0))");
+        var failed = new List<OutboxDelivery>();
+        await foreach (var entity in _runs.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            failed.Add(FromDeliveryEntity(entity));
+        }
+
+        return [.. failed.OrderByDescending(d => d.CreatedAt).ThenBy(d => d.EventId, StringComparer.Ordinal).Take(max)];
     }
 
     /// <summary>The run's lookup rows: by run id, in the newest-first listing, and under its parent; idempotent.</summary>

@@ -48,6 +48,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
     private PreparedConnection? _writer;
     private Task? _writeLoop;
     private readonly bool _readOnly;
+    private readonly IOutboxPlanner _outbox;
     private volatile bool _initialized;
     private volatile bool _disposed;
     private long _commits;
@@ -58,7 +59,8 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
     /// Opens an existing file for reading only: a missing file is an error rather than a new database, and any write
     /// is refused (the CLI's read commands).
     /// </param>
-    public SqliteRelayStore(string path, TimeProvider clock, ILogger<SqliteRelayStore> logger, bool readOnly = false)
+    /// <param name="outbox">Which outbound deliveries each state change writes, in the same transaction; none when null.</param>
+    public SqliteRelayStore(string path, TimeProvider clock, ILogger<SqliteRelayStore> logger, bool readOnly = false, IOutboxPlanner? outbox = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(clock);
@@ -75,6 +77,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
         _clock = clock;
         _logger = logger;
         _readOnly = readOnly;
+        _outbox = outbox ?? NoOutbox.Instance;
     }
 
     /// <summary>The database file.</summary>
@@ -123,7 +126,15 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
     {
         ArgumentNullException.ThrowIfNull(lease);
         var transition = RunTransitions.OnSettle(settlement);
-        var statement = TransitionStatement(transition, lease.Key, lease.RunId, lease.Version, _clock.GetUtcNow(), leaseUntil: null, settlement);
+        var now = _clock.GetUtcNow();
+        var statement = TransitionStatement(transition, lease.Key, lease.RunId, lease.Version, now, leaseUntil: null, settlement);
+        if (_outbox.Enabled && await FindAsync(lease.Key, cancellationToken) is { } current && current.RunId == lease.RunId && current.Version == lease.Version)
+        {
+            // The event is built from the row as this write leaves it; the write stays conditional on the version
+            // read, so an event is written exactly when its change is.
+            Enqueue(statement, current, transition.Apply(current, now, outcome: settlement));
+        }
+
         var settled = await WriteAsync(statement, cancellationToken) == 1;
         if (!settled)
         {
@@ -197,6 +208,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
             cancellationToken);
         await WriteAsync(new Statement("DELETE FROM run_actions WHERE run_id NOT IN (SELECT run_id FROM runs)"), cancellationToken);
         await WriteAsync(new Statement("DELETE FROM outcome_counts WHERE hour < $before", ("$before", Millis(before))), cancellationToken);
+        await WriteAsync(new Statement("DELETE FROM outbox WHERE created_at < $before AND status <> 'Pending'", ("$before", Millis(before))), cancellationToken);
         return purged;
     }
 
@@ -333,6 +345,11 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
             ("$finished", update.FinishedAt is { } finished ? Millis(finished) : null),
             ("$overdue", update.OverdueAt is { } overdue ? Millis(overdue) : null),
             ("$runId", lease.RunId));
+        if (_outbox.Enabled && await FindAsync(lease.Key, cancellationToken) is { } current && current.RunId == lease.RunId && current.Version == lease.Version)
+        {
+            Enqueue(statement, current, update.Apply(current));
+        }
+
         return await WriteAsync(statement.WithKey(lease.Key, lease.Version), cancellationToken) == 1;
     }
 
@@ -419,6 +436,117 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
 
     private const string SettledStates = "state IN ('Started', 'OutcomeUnknown', 'Refused', 'Ignored')";
 
+    private const string OutboxColumns =
+        "event_id, subscription, destination, run_id, type, seq, payload, status, created_at, next_at, lease_until, attempts, attempt_log, version";
+
+    public async Task<IReadOnlyList<OutboxDelivery>> ListDeliveriesDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+
+        // A later event of a run waits for every earlier one to the same subscription to be settled.
+        var statement = new Statement(
+            $"SELECT {OutboxColumns} FROM outbox o WHERE o.status = 'Pending' AND o.next_at <= $now AND (o.lease_until IS NULL OR o.lease_until <= $now) " +
+            "AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.run_id = o.run_id AND e.subscription = o.subscription AND e.seq < o.seq AND e.status = 'Pending') " +
+            "ORDER BY o.next_at LIMIT $max",
+            ("$now", Millis(now)), ("$max", max));
+        return await ReadAsync(statement, ReadDelivery, max, cancellationToken);
+    }
+
+    public async Task<DeliveryLease?> TakeDeliveryAsync(OutboxDelivery due, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(due);
+        var now = _clock.GetUtcNow();
+        if (!DeliveryTransitions.MayTake(due, now, earlierPending: false))
+        {
+            return null;
+        }
+
+        var statement = new Statement(
+            "UPDATE outbox SET version = version + 1, lease_until = $lease WHERE event_id = $eventId AND subscription = $subscription AND version = $version " +
+            "AND status = 'Pending' AND next_at <= $now AND (lease_until IS NULL OR lease_until <= $now)",
+            ("$lease", Millis(now + lease)), ("$now", Millis(now)), ("$eventId", due.EventId), ("$subscription", due.Subscription), ("$version", due.Version));
+        return await WriteAsync(statement, cancellationToken) == 1 ? new DeliveryLease(due with { Version = due.Version + 1, LeaseUntil = now + lease }) : null;
+    }
+
+    public async Task<bool> UpdateDeliveryAsync(DeliveryLease lease, DeliveryUpdate update, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(update);
+        var next = update.Apply(lease.Taken);
+        var statement = new Statement(
+            "UPDATE outbox SET version = version + 1, status = $status, next_at = $next, lease_until = NULL, attempts = $attempts, attempt_log = $log " +
+            "WHERE event_id = $eventId AND subscription = $subscription AND version = $version AND status = 'Pending'",
+            ("$status", next.State.ToString()), ("$next", Millis(next.NextAt)), ("$attempts", next.Attempts), ("$log", DeliveryLogJson.Write(next.Log)),
+            ("$eventId", next.EventId), ("$subscription", next.Subscription), ("$version", lease.Taken.Version));
+        return await WriteAsync(statement, cancellationToken) == 1;
+    }
+
+    public async Task<IReadOnlyList<OutboxDelivery>> ListDeliveriesAsync(string runId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        return await ReadAsync(
+            new Statement($"SELECT {OutboxColumns} FROM outbox WHERE run_id = $runId ORDER BY seq, subscription", ("$runId", runId)),
+            ReadDelivery, int.MaxValue, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<OutboxDelivery>> ListFailedDeliveriesAsync(int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        return await ReadAsync(
+            new Statement(
+                $"SELECT {OutboxColumns} FROM outbox WHERE status = 'DeadLettered' OR (status = 'Pending' AND attempts > 0) ORDER BY created_at DESC, event_id LIMIT $max",
+                ("$max", max)),
+            ReadDelivery, max, cancellationToken);
+    }
+
+    public async Task DisableSubscriptionAsync(string subscription, string reason, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subscription);
+        await WriteAsync(
+            new Statement("INSERT INTO outbound_disabled (subscription, at, reason) VALUES ($subscription, $at, $reason) ON CONFLICT (subscription) DO NOTHING",
+                ("$subscription", subscription), ("$at", Millis(at)), ("$reason", reason)),
+            cancellationToken);
+    }
+
+    public async Task<IReadOnlyCollection<string>> ListDisabledSubscriptionsAsync(CancellationToken cancellationToken)
+        => await ReadAsync(new Statement("SELECT subscription FROM outbound_disabled"), reader => reader.GetString(0), int.MaxValue, cancellationToken);
+
+    /// <summary>Adds the outbox rows the change from <paramref name="before"/> to <paramref name="after"/> writes to <paramref name="statement"/>'s transaction.</summary>
+    private void Enqueue(Statement statement, RunRecord? before, RunRecord after)
+    {
+        if (!_outbox.Enabled)
+        {
+            return;
+        }
+
+        foreach (var delivery in _outbox.Plan(before, after, _clock.GetUtcNow()))
+        {
+            statement.Then.Add(new Statement(
+                $"INSERT INTO outbox ({OutboxColumns}) VALUES ($eventId, $subscription, $destination, $runId, $type, $seq, $payload, 'Pending', $created, $next, NULL, 0, '[]', 1) " +
+                "ON CONFLICT (event_id, subscription) DO NOTHING",
+                ("$eventId", delivery.EventId), ("$subscription", delivery.Subscription), ("$destination", delivery.Destination), ("$runId", delivery.RunId),
+                ("$type", delivery.Type), ("$seq", delivery.Sequence), ("$payload", delivery.Payload), ("$created", Millis(delivery.CreatedAt)), ("$next", Millis(delivery.NextAt))));
+        }
+    }
+
+    private static OutboxDelivery ReadDelivery(DbDataReader reader) => new()
+    {
+        EventId = reader.GetString(0),
+        Subscription = reader.GetString(1),
+        Destination = reader.GetString(2),
+        RunId = reader.GetString(3),
+        Type = reader.GetString(4),
+        Sequence = reader.GetInt64(5),
+        Payload = reader.GetString(6),
+        State = Enum.Parse<DeliveryState>(reader.GetString(7)),
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),
+        NextAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
+        LeaseUntil = reader.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
+        Attempts = reader.GetInt32(11),
+        Log = DeliveryLogJson.Read(reader.GetString(12)),
+        Version = reader.GetInt64(13),
+    };
+
     async Task<RunRecord?> IRunWrites.InsertAsync(RunRecord first, CancellationToken cancellationToken)
     {
         // The conflict target is the key alone: a run id already taken by another key is an error, not a lost race,
@@ -429,6 +557,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
             ("$runId", first.RunId), ("$trigger", first.Trigger), ("$origin", first.Origin), ("$parent", first.ParentRunId), ("$traceParent", first.TraceParent),
             ("$arguments", first.Arguments), ("$state", first.State.ToString()), ("$lease", first.LeaseUntil is { } until ? Millis(until) : null),
             ("$reason", first.Reason), ("$now", Millis(first.CreatedAt)));
+        Enqueue(statement, null, first);
         return await WriteAsync(statement.WithKey(first.Key, first.Version), cancellationToken) == 1 ? first : null;
     }
 
@@ -450,6 +579,7 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
             }
             : null;
         var statement = TransitionStatement(transition, read.Key, read.RunId, read.Version, next.UpdatedAt, next.LeaseUntil, outcome);
+        Enqueue(statement, read, next);
         return await WriteAsync(statement, cancellationToken) == 1 ? next : null;
     }
 
@@ -651,6 +781,12 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
             writer.Execute("BEGIN IMMEDIATE");
             for (var i = 0; i < batch.Count; i++)
             {
+                if (batch[i].Statement.Then.Count > 0)
+                {
+                    (results[i], failures[i]) = ExecuteWithFollowers(writer, batch[i].Statement);
+                    continue;
+                }
+
                 try
                 {
                     results[i] = writer.Prepare(batch[i].Statement).ExecuteNonQuery();
@@ -696,6 +832,32 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
             {
                 batch[i].Done.TrySetResult(results[i]);
             }
+        }
+    }
+
+    /// <summary>A statement and its followers as one unit inside the batch's transaction: all of them, or none.</summary>
+    private static (int Result, Exception? Failure) ExecuteWithFollowers(PreparedConnection writer, Statement statement)
+    {
+        writer.Execute("SAVEPOINT state_change");
+        try
+        {
+            var changed = writer.Prepare(statement).ExecuteNonQuery();
+            if (changed == 1)
+            {
+                foreach (var follower in statement.Then)
+                {
+                    writer.Prepare(follower).ExecuteNonQuery();
+                }
+            }
+
+            writer.Execute("RELEASE state_change");
+            return (changed, null);
+        }
+        catch (SqliteException ex) when (writer.InTransaction)
+        {
+            writer.Execute("ROLLBACK TO state_change");
+            writer.Execute("RELEASE state_change");
+            return (0, ex);
         }
     }
 
@@ -975,6 +1137,35 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
                     """);
             }
 
+            // The outbox of outbound events: a table of its own that older versions never read, created when missing
+            // like the ticks' below. A row is one event to one subscription, written with the state change it reports.
+            connection.Execute("""
+                CREATE TABLE IF NOT EXISTS outbox (
+                    event_id TEXT NOT NULL,
+                    subscription TEXT NOT NULL,
+                    destination TEXT NOT NULL,
+                    run_id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    payload TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    next_at INTEGER NOT NULL,
+                    lease_until INTEGER,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    attempt_log TEXT NOT NULL DEFAULT '[]',
+                    version INTEGER NOT NULL DEFAULT 1,
+                    PRIMARY KEY (event_id, subscription)
+                );
+                CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_at) WHERE status = 'Pending';
+                CREATE INDEX IF NOT EXISTS outbox_run ON outbox (run_id, subscription, seq);
+                CREATE TABLE IF NOT EXISTS outbound_disabled (
+                    subscription TEXT PRIMARY KEY,
+                    at INTEGER NOT NULL,
+                    reason TEXT NOT NULL
+                );
+                """);
+
             // The scheduler's last tick: one row, replaced by each tick. A table of its own that older versions never
             // read, so it needs no schema version: any version that knows it creates it when missing.
             connection.Execute("""
@@ -1016,6 +1207,12 @@ internal sealed class SqliteRelayStore : IRelayStore, IRunWrites, IDisposable
 
         /// <summary>Whether the transaction that carries this statement must be on disk when it commits (synchronous FULL).</summary>
         public bool Durable { get; init; }
+
+        /// <summary>
+        /// Statements run after this one, in the same transaction, only when it changed exactly one row; if any of
+        /// them fails, this one is undone with them (the outbox rows of a state change).
+        /// </summary>
+        public List<Statement> Then { get; } = [];
 
         public Statement With(string name, object? value)
         {
