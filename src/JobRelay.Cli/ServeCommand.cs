@@ -89,6 +89,10 @@ internal static class ServeCommand
     {
         var builder = WebApplication.CreateSlimBuilder();
         CliConfiguration.AddSources(builder.Configuration, parse, sandbox?.Configuration);
+
+        // The catalog's first check is the longest step of the start: it runs while the host is built, and the
+        // start-up validation below finds it warm.
+        _ = CatalogWarmUp.Start(builder.Configuration);
         builder.WebHost.UseUrls(url);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.Logging.ClearProviders().AddSimpleConsole(o =>
