@@ -26,10 +26,10 @@ internal static class OutOfProcessSuite
     {
         var options = SuiteOptions.Parse(args);
         var repository = RepositoryRoot();
-        var cli = Path.Combine(repository, "src", "JobRelay.Cli", "bin", "Release", "net10.0", "JobRelay.Cli.dll");
+        var cli = options.Serve ?? Path.Combine(repository, "src", "JobRelay.Cli", "bin", "Release", "net10.0", "JobRelay.Cli.dll");
         if (!File.Exists(cli))
         {
-            Console.Error.WriteLine($"Build the CLI first: dotnet build -c Release src/JobRelay.Cli ({cli} is missing).");
+            Console.Error.WriteLine($"Build the CLI first: dotnet build -c Release src/JobRelay.Cli, or pass --serve with a published JobRelay.Cli.dll ({cli} is missing).");
             return 2;
         }
 
@@ -265,7 +265,9 @@ internal static class OutOfProcessSuite
                 coldRelay.Add(await ColdStartAsync(cli, ["serve", "--triggers", catalog, "--api-key", ApiKey, "--data", Path.Combine(work, $"cold-{i}")], work, serveEnvironment, Token));
             }
 
-            Console.WriteLine($"- Cold start to the first 2xx (median of {options.ColdStarts}): JobRelay serve {Median(coldRelay):0} ms ({coldRelay.Min():0}–{coldRelay.Max():0}); bare relay {Median(coldBare):0} ms ({coldBare.Min():0}–{coldBare.Max():0}); ratio {Median(coldRelay) / Median(coldBare):0.00}.");
+            // Each serve start is paired with the bare relay's start just before it, as a repetition is elsewhere.
+            var coldRatios = coldRelay.Select((ms, i) => ms / coldBare[i]).ToList();
+            Console.WriteLine($"- Cold start to the first 2xx (median of {options.ColdStarts}): JobRelay serve {Median(coldRelay):0} ms ({coldRelay.Min():0}–{coldRelay.Max():0}); bare relay {Median(coldBare):0} ms ({coldBare.Min():0}–{coldBare.Max():0}); ratio of the medians {Median(coldRelay) / Median(coldBare):0.00}; ratio per pair **{Median(coldRatios):0.00}** ({coldRatios.Min():0.00}–{coldRatios.Max():0.00}). serve: {cli}");
         }
 
         Console.WriteLine($"- Logs of the servers, and serve's state store: {work}");
@@ -464,7 +466,8 @@ internal static class OutOfProcessSuite
 
     /// <param name="Only">With <c>--only a,b</c>: the systems to run (ids: direct, bare, token, github, standard, watch (with watch-off), warning, tracing, tables); the bare relay always runs.</param>
     /// <param name="Watches">With <c>--watches N</c>: the started jobs the <c>watch</c> system's store holds, each watched.</param>
-    private sealed record SuiteOptions(int Repetitions, int Seconds, int Connections, int[] Rates, int ColdStarts, HashSet<string>? Only, int CountDeliveries, int Watches)
+    /// <param name="Serve">With <c>--serve PATH</c>: the JobRelay.Cli.dll to run, such as a ReadyToRun publish (<c>dotnet publish src/JobRelay.Cli -c Release -r linux-x64 -o DIR</c>); by default the Release build.</param>
+    private sealed record SuiteOptions(int Repetitions, int Seconds, int Connections, int[] Rates, int ColdStarts, HashSet<string>? Only, int CountDeliveries, int Watches, string? Serve)
     {
         public static SuiteOptions Parse(string[] args)
         {
@@ -480,7 +483,8 @@ internal static class OutOfProcessSuite
             var only = Array.IndexOf(args, "--only") is var o and >= 0 && o + 1 < args.Length
                 ? args[o + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal)
                 : null;
-            return new SuiteOptions(Number("--repetitions", 3), Number("--seconds", 5), Number("--connections", 64), rates, Number("--cold-starts", 5), only, Number("--count-deliveries", 200), Number("--watches", 10_000));
+            var serve = Array.IndexOf(args, "--serve") is var s and >= 0 && s + 1 < args.Length ? Path.GetFullPath(args[s + 1]) : null;
+            return new SuiteOptions(Number("--repetitions", 3), Number("--seconds", 5), Number("--connections", 64), rates, Number("--cold-starts", 5), only, Number("--count-deliveries", 200), Number("--watches", 10_000), serve);
         }
     }
 }
