@@ -89,6 +89,12 @@ internal static class ServeCommand
     {
         var builder = WebApplication.CreateSlimBuilder();
         CliConfiguration.AddSources(builder.Configuration, parse, sandbox?.Configuration);
+        if (sandbox is not null && string.IsNullOrEmpty(builder.Configuration["JobRelay:Outbound:DashboardUrl"]) && url != FallbackUrl)
+        {
+            // The sandbox's Slack and Teams messages link each run on this host's dashboard.
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["JobRelay:Outbound:DashboardUrl"] = url.TrimEnd('/') + "/dashboard" });
+        }
+
         builder.WebHost.UseUrls(url);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.Logging.ClearProviders().AddSimpleConsole(o =>
