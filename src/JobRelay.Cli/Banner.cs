@@ -49,6 +49,10 @@ internal static class Banner
         {
             output.WriteLine($"  sandbox   Keboola emulator {sandbox.KeboolaUrl}, TheEye emulator {sandbox.TheEyeUrl}");
             output.WriteLine($"  received  GET {sandbox.JobsUrl} lists every job the emulators created, with its request");
+            if (catalog.Subscriptions.Count > 0)
+            {
+                output.WriteLine($"  receiver  GET {sandbox.ReceivedUrl} lists the events delivered to the sandbox (signed webhooks verified, Slack and Teams messages)");
+            }
             var chained = catalog.Triggers.Values.Count(t => t.After.Count > 0);
             output.WriteLine($"  chaining  {chained} chained trigger(s) start when JobRelay's watch sees their parent job end"
                 + (sandbox.ChainedTriggers > 0 ? $"; the Keboola emulator also notifies {sandbox.ChainedTriggers} of them" : string.Empty));

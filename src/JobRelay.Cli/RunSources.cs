@@ -26,6 +26,9 @@ internal interface IRunSource : IAsyncDisposable
     /// platform does not offer or refuses, and an unknown run, are exceptions whose message says why.
     /// </summary>
     Task<RunView> ControlAsync(string runId, JobControl control, CancellationToken cancellationToken);
+
+    /// <summary>The outbound deliveries that failed or were dead-lettered, newest first.</summary>
+    Task<IReadOnlyList<RunEventDelivery>> FailedEventsAsync(int limit, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -88,6 +91,9 @@ internal sealed class LocalRunSource : IRunSource
 
     public Task<RunList> ListAsync(RunQuery query, CancellationToken cancellationToken)
         => _history.ListAsync(query, cancellationToken);
+
+    public Task<IReadOnlyList<RunEventDelivery>> FailedEventsAsync(int limit, CancellationToken cancellationToken)
+        => _history.FailedEventsAsync(limit, cancellationToken);
 
     public Task<RunDetail?> GetAsync(string runId, CancellationToken cancellationToken)
         => _history.GetAsync(runId, readJobStatus: false, cancellationToken);
@@ -157,6 +163,15 @@ internal sealed class ApiRunSource : IRunSource
         await EnsureSuccessAsync(response, cancellationToken);
         return await response.Content.ReadFromJsonAsync<RunDetail>(Json, cancellationToken)
             ?? throw new RunsApiException("The app answered the run with an empty body.", callerError: false);
+    }
+
+    /// <summary><c>GET /api/deliveries/failed</c>: the deliveries that failed or were dead-lettered, newest first.</summary>
+    public async Task<IReadOnlyList<RunEventDelivery>> FailedEventsAsync(int limit, CancellationToken cancellationToken)
+    {
+        using var response = await _client.GetAsync(new Uri("api/deliveries/failed?limit=" + limit.ToString(CultureInfo.InvariantCulture), UriKind.Relative), cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<FailedDeliveryList>(Json, cancellationToken))?.Deliveries
+            ?? throw new RunsApiException("The app answered the deliveries listing with an empty body.", callerError: false);
     }
 
     /// <summary><c>POST /api/runs/{runId}/{control}</c>: the app applies the control and records it under the API key's name.</summary>

@@ -24,7 +24,7 @@ internal sealed class SandboxSession : IAsyncDisposable
     /// The value of Standard Webhooks and Svix secrets in the sandbox: those schemes take only a base64 key after
     /// <c>whsec_</c>, so the plain sandbox secret could never verify a delivery. The key is the sandbox secret's bytes.
     /// </summary>
-    public static readonly string SigningSecret = "whsec_" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(WebhookSecret));
+    public static readonly string SigningSecret = SandboxCredentials.SigningSecret;
 
     private readonly SandboxPlatforms _platforms;
 
@@ -46,6 +46,9 @@ internal sealed class SandboxSession : IAsyncDisposable
 
     /// <summary>Where the emulators list the jobs they received (<c>GET</c>).</summary>
     public Uri JobsUrl => _platforms.JobsUrl;
+
+    /// <summary>Where the sandbox's receiver lists the outbound events it received (<c>GET</c>).</summary>
+    public Uri ReceivedUrl => _platforms.ReceivedUrl;
 
     /// <summary>The built-in sandbox catalog, shipped beside the tool.</summary>
     public static string BuiltInCatalogPath => Path.Combine(AppContext.BaseDirectory, "sandbox.triggers.json");
@@ -108,6 +111,25 @@ internal sealed class SandboxSession : IAsyncDisposable
             settings[$"JobRelay:Secrets:Values:{name}"] = SandboxCredentials.TheEyeTaskSecretKey;
         }
 
+        // Every destination delivers to the sandbox's receiver: a signed webhook at its own route, under the signing
+        // secret it verifies with; Slack and Teams at theirs, whose URL is the secret.
+        foreach (var destination in catalog.Destinations.Values)
+        {
+            switch (destination.Kind)
+            {
+                case DestinationKind.Webhook:
+                    settings[$"JobRelay:Catalog:DestinationUrls:{destination.Name}"] = platforms.WebhookReceiverUrl.ToString();
+                    settings[$"JobRelay:Secrets:Values:{destination.Secret}"] = SigningSecret;
+                    break;
+                case DestinationKind.Slack:
+                    settings[$"JobRelay:Secrets:Values:{destination.Secret}"] = platforms.SlackReceiverUrl.ToString();
+                    break;
+                case DestinationKind.Teams:
+                    settings[$"JobRelay:Secrets:Values:{destination.Secret}"] = platforms.TeamsReceiverUrl.ToString();
+                    break;
+            }
+        }
+
         var signingSecrets = catalog.Triggers.Values
             .Where(t => t.Webhook?.Scheme is WebhookScheme.StandardWebhooks or WebhookScheme.Svix)
             .SelectMany(t => t.Webhook!.Secrets);
@@ -121,7 +143,7 @@ internal sealed class SandboxSession : IAsyncDisposable
             settings[$"JobRelay:Secrets:Values:{name}"] = WebhookSecret;
         }
 
-        var secrets = signingSecrets.Any() ? $"{WebhookSecret}; Standard Webhooks and Svix: {SigningSecret}" : WebhookSecret;
+        var secrets = signingSecrets.Any() || catalog.Destinations.Values.Any(d => d.Kind == DestinationKind.Webhook) ? $"{WebhookSecret}; Standard Webhooks and Svix: {SigningSecret}" : WebhookSecret;
         var description = userCatalogPath is null
             ? $"built-in sandbox catalog (webhook secrets and tokens: {secrets})"
             : $"{catalogPath}, against the sandbox (webhook secrets and tokens: {secrets})";

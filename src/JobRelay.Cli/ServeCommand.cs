@@ -89,10 +89,16 @@ internal static class ServeCommand
     {
         var builder = WebApplication.CreateSlimBuilder();
         CliConfiguration.AddSources(builder.Configuration, parse, sandbox?.Configuration);
+        if (sandbox is not null && string.IsNullOrEmpty(builder.Configuration["JobRelay:Outbound:DashboardUrl"]) && url != FallbackUrl)
+        {
+            // The sandbox's Slack and Teams messages link each run on this host's dashboard.
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["JobRelay:Outbound:DashboardUrl"] = url.TrimEnd('/') + "/dashboard" });
+        }
 
         // The catalog's first check is the longest step of the start: it runs while the host is built, and the
         // start-up validation below finds it warm.
         _ = CatalogWarmUp.Start(builder.Configuration);
+
         builder.WebHost.UseUrls(url);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.Logging.ClearProviders().AddSimpleConsole(o =>

@@ -4,7 +4,7 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace JobRelay.Functions;
 
-/// <summary>The run history: runs newest first, one run with its lineage, a trigger's outcome counts; guarded by a function key.</summary>
+/// <summary>The run history: runs newest first, one run with its lineage, failed outbound deliveries, a trigger's outcome counts; guarded by a function key.</summary>
 public sealed class RunHistoryFunctions(RelayHttpHandlers handlers)
 {
     [Function("ListRuns")]
@@ -19,6 +19,12 @@ public sealed class RunHistoryFunctions(RelayHttpHandlers handlers)
         string runId,
         CancellationToken cancellationToken)
         => handlers.GetRunAsync(request, runId, cancellationToken);
+
+    [Function("ListFailedDeliveries")]
+    public Task<IResult> ListFailedDeliveries(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "deliveries/failed")] HttpRequest request,
+        CancellationToken cancellationToken)
+        => handlers.ListFailedDeliveriesAsync(request, cancellationToken);
 
     [Function("TriggerStats")]
     public Task<IResult> TriggerStats(

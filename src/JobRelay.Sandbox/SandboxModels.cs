@@ -9,6 +9,12 @@ public static class SandboxCredentials
     public const string TheEyeAccessToken = "sandbox-theeye-token";
     public const string TheEyeTaskSecretKey = "sandbox-task-key";
     public const string TheEyeCustomer = "sandbox";
+
+    /// <summary>
+    /// The Standard Webhooks signing secret the sandbox's receiver verifies with: that scheme takes a base64 key after
+    /// <c>whsec_</c>; the key is the bytes of <c>sandbox-webhook-secret</c>.
+    /// </summary>
+    public static readonly string SigningSecret = "whsec_" + Convert.ToBase64String("sandbox-webhook-secret"u8);
 }
 
 /// <summary>How the sandbox runs.</summary>
@@ -61,3 +67,9 @@ public sealed record SandboxFault(string Platform)
 
 /// <summary>A job the sandbox created.</summary>
 public sealed record SandboxJob(string Platform, string Id, string Name, string State, DateTimeOffset CreatedAt, string RequestBody);
+
+/// <summary>
+/// A delivery the sandbox's receiver got: its kind (<c>webhook</c>, <c>slack</c>, <c>teams</c>), whether it was
+/// accepted (a verified signature, a well-shaped message) or why not, the <c>webhook-id</c> and the body.
+/// </summary>
+public sealed record SandboxDelivery(string Kind, DateTimeOffset ReceivedAt, bool Accepted, string? Problem, string? WebhookId, string Body);

@@ -18,7 +18,8 @@ namespace JobRelay.Sandbox;
 /// Keboola's Job Queue API and TheEye's task API, played on 127.0.0.1 with the documented routes, status codes,
 /// error bodies and quirks, and jobs that move through their states over <see cref="SandboxOptions.JobDuration"/>.
 /// A component <c>sandbox.fail</c> or a task <c>sandbox-fail</c> ends in failure; a task <c>sandbox-missing</c>
-/// does not exist; a task <c>sandbox-bad-args</c> is created already failed.
+/// does not exist; a task <c>sandbox-bad-args</c> is created already failed. A receiver takes JobRelay's outbound
+/// events (signed webhook, Slack, Teams) and shows them at <c>GET /sandbox/received</c>.
 /// </summary>
 public sealed partial class SandboxPlatforms : IAsyncDisposable
 {
@@ -77,6 +78,7 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
         app.MapGet("/sandbox/jobs", () => Results.Json(sandbox.JobsReceived()));
         sandbox.MapKeboola(app);
         sandbox.MapTheEye(app);
+        sandbox.MapReceiver(app);
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var root = new Uri(address.TrimEnd('/') + "/");
@@ -317,6 +319,9 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
 
         [LoggerMessage(EventId = 1803, Level = LogLevel.Warning, Message = "Sandbox keboola could not deliver {EventType} of job {JobId}: {Failure}")]
         public static partial void NotificationFailed(ILogger logger, string jobId, string eventType, string failure);
+
+        [LoggerMessage(EventId = 1804, Level = LogLevel.Information, Message = "Sandbox receiver got a {Kind} delivery ({EventType}): accepted {Accepted}")]
+        public static partial void Received(ILogger logger, string kind, bool accepted, string? eventType);
 
         [LoggerMessage(EventId = 1800, Level = LogLevel.Information, Message = "Sandbox {Platform} created job {JobId} ({Name})")]
         public static partial void Created(ILogger logger, string platform, string jobId, string name);

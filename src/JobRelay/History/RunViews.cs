@@ -165,3 +165,9 @@ public static class RunWire
         run.Key is OccurrenceKey occurrence ? occurrence.DueAt : null,
         run.ParentRunId);
 }
+
+/// <summary>
+/// <c>GET /api/deliveries/failed</c>: the outbound deliveries that failed at least once and are not delivered (pending a
+/// retry, or dead-lettered), newest first, each with its attempts and never a secret.
+/// </summary>
+public sealed record FailedDeliveryList(IReadOnlyList<RunEventDelivery> Deliveries);

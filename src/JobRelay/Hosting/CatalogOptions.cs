@@ -14,6 +14,12 @@ public sealed class CatalogOptions
     /// </summary>
     public Dictionary<string, Uri> PlatformUrls { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Receiver overrides by signed-webhook destination name, applied after loading: the same catalog can deliver its
+    /// events to a staging receiver or to the sandbox's receiver without being edited.
+    /// </summary>
+    public Dictionary<string, Uri> DestinationUrls { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The file's full path, as it will be read.</summary>
     public string ResolvePath()
     {

@@ -47,15 +47,27 @@ public sealed class CatalogSource
             .Select(p => new CatalogError(
                 $"{CatalogOptions.SectionName}:PlatformUrls:{p.Key}",
                 $"overrides the endpoint of platform '{p.Key}' (environment variable JobRelay__Catalog__PlatformUrls__{p.Key}) and is refused: it {p.Problem}"))
+            .Concat(options.DestinationUrls
+                .OrderBy(d => d.Key, StringComparer.Ordinal)
+                .Select(d => (d.Key, Problem: CatalogReader.EndpointProblem(d.Value)))
+                .Where(d => d.Problem is not null)
+                .Select(d => new CatalogError(
+                    $"{CatalogOptions.SectionName}:DestinationUrls:{d.Key}",
+                    $"overrides the receiver of destination '{d.Key}' (environment variable JobRelay__Catalog__DestinationUrls__{d.Key}) and is refused: it {d.Problem}")))
             .ToList();
         if (overrideErrors.Count > 0)
         {
             return new CatalogLoadResult(null, [.. result.Errors, .. overrideErrors]);
         }
 
-        return result.Catalog is null || options.PlatformUrls.Count == 0
-            ? result
-            : result with { Catalog = result.Catalog.WithPlatformUrls(options.PlatformUrls) };
+        if (result.Catalog is null)
+        {
+            return result;
+        }
+
+        var catalog = options.PlatformUrls.Count == 0 ? result.Catalog : result.Catalog.WithPlatformUrls(options.PlatformUrls);
+        catalog = options.DestinationUrls.Count == 0 ? catalog : catalog.WithDestinationUrls(options.DestinationUrls);
+        return ReferenceEquals(catalog, result.Catalog) ? result : result with { Catalog = catalog };
     }
 }
 

@@ -124,6 +124,14 @@ public static class RelayEndpoints
             .WithSummary("Shows a run with its cause, chain parent, followers and operator history; a job's status is read from its platform.")
             .Produces<RunDetail>(StatusCodes.Status200OK)
             .WithProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound);
+        guarded.MapGet("/deliveries/failed", (HttpRequest request, RelayHttpHandlers handlers, CancellationToken cancellationToken)
+            => handlers.ListFailedDeliveriesAsync(request, cancellationToken))
+            .WithName("ListFailedDeliveries")
+            .WithTags("History")
+            .WithSummary("Lists the outbound deliveries that failed or were dead-lettered, newest first, with their attempts.")
+            .WithDescription("Query: limit (1-1000, default 50). Each delivery names its event, subscription and destination, never a secret.")
+            .Produces<FailedDeliveryList>(StatusCodes.Status200OK)
+            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized);
         guarded.MapGet("/triggers/{trigger}/stats", (HttpRequest request, string trigger, RelayHttpHandlers handlers, CancellationToken cancellationToken)
             => handlers.GetTriggerStatsAsync(request, trigger, cancellationToken))
             .WithName("GetTriggerStats")

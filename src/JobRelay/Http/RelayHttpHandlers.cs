@@ -126,6 +126,24 @@ public sealed class RelayHttpHandlers(
             return TypedResults.Ok(detail);
         });
 
+    /// <summary>The most <c>GET /api/deliveries/failed</c> lists at once.</summary>
+    public const int MaxFailedDeliveries = 1000;
+
+    /// <summary><c>GET /api/deliveries/failed?limit=50</c>: deliveries that failed or were dead-lettered, newest first.</summary>
+    public Task<IResult> ListFailedDeliveriesAsync(HttpRequest request, CancellationToken cancellationToken)
+        => Guard(request, async () =>
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            var limit = 50;
+            if (request.Query.TryGetValue("limit", out var values)
+                && (!int.TryParse(values.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxFailedDeliveries))
+            {
+                throw new RelayException(RelayErrorKind.InvalidInput, $"limit must be a whole number from 1 to {MaxFailedDeliveries}.") { Parameter = "limit" };
+            }
+
+            return TypedResults.Ok(new FailedDeliveryList(await history.FailedEventsAsync(limit, cancellationToken)));
+        });
+
     /// <summary><c>GET /api/triggers/{trigger}/stats?window=PT24H</c>: the trigger's outcome counts and start latency.</summary>
     public Task<IResult> GetTriggerStatsAsync(HttpRequest request, string trigger, CancellationToken cancellationToken)
         => Guard(request, async () =>

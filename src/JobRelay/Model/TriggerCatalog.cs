@@ -27,6 +27,20 @@ public sealed record TriggerCatalog(
             StringComparer.Ordinal);
         return this with { Platforms = platforms };
     }
+
+    /// <summary>
+    /// The same catalog with the receivers of the named signed-webhook destinations replaced, as written (a receiver's
+    /// path is its own). Names that are not webhook destinations of the catalog are ignored.
+    /// </summary>
+    public TriggerCatalog WithDestinationUrls(IReadOnlyDictionary<string, Uri> overrides)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
+        var destinations = Destinations.ToDictionary(
+            d => d.Key,
+            d => d.Value.Kind == DestinationKind.Webhook && overrides.TryGetValue(d.Key, out var url) ? d.Value with { Url = url } : d.Value,
+            StringComparer.Ordinal);
+        return this with { Destinations = destinations };
+    }
 }
 
 /// <summary>A platform entry of the catalog.</summary>

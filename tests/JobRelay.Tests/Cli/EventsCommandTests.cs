@@ -1,4 +1,6 @@
 using JobRelay.Outbound;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using JobRelay.State;
 using JobRelay.State.Sqlite;
 using JobRelay.Tests.Support;
@@ -60,5 +62,36 @@ public sealed class EventsCommandTests : IDisposable
         Assert.Contains(lines, l => l.StartsWith("dead-lettered evt_run-dead_run.accepted  → ops#0  1 attempt(s), last: 2026-12-01 12:00:00Z 500 HTTP 500", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("pending       evt_run-retry_run.accepted  → ops#0  1 attempt(s), last: 2026-12-01 12:00:00Z no answer no answer: ConnectionError  next 2026-12-01 12:05:00Z", StringComparison.Ordinal));
         Assert.DoesNotContain("hooks.slack.example", cli.Stdout + cli.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Events_with_url_reads_the_apps_failed_deliveries_with_the_key_and_says_the_apps_refusal()
+    {
+        const string Answer = """{"deliveries":[{"runId":"r-1","eventId":"evt_r-1_job.failed","type":"job.failed","subscription":"ops#0","destination":"ops","state":"dead-lettered","createdAt":"2026-12-01T12:00:00Z","nextAttemptAt":null,"attemptCount":3,"attempts":[{"at":"2026-12-01T13:00:00Z","status":503,"error":"HTTP 503"}]}]}""";
+        await using var app = await LoopbackServer.StartAsync(web => web.MapGet("/api/deliveries/failed", (HttpRequest request) =>
+            request.Headers["x-functions-key"] == "ops-key"
+                ? Results.Text(Answer, "application/json")
+                : Results.Text("""{"type":"urn:jobrelay:problem:unauthorized","status":401,"title":"Unauthorized"}""", "application/problem+json", statusCode: 401)));
+        var url = app.BaseAddress.ToString();
+
+        using var listed = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), "events", "--url", url, "--api-key", "ops-key", "--limit", "20");
+        var listedExit = await listed.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        using var refused = CliProcess.Start(_folder.FullName, new Dictionary<string, string> { ["JOBRELAY_API_KEY"] = "wrong-key" }, "events", "--url", url);
+        var refusedExit = await refused.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        using var keyless = CliProcess.Start(_folder.FullName, new Dictionary<string, string>(), "events", "--url", url);
+        var keylessExit = await keyless.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(listedExit == 0, listed.Stderr);
+        Assert.Equal(
+            ["dead-lettered evt_r-1_job.failed  → ops#0  3 attempt(s), last: 2026-12-01 13:00:00Z 503 HTTP 503"],
+            listed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Equal(1, refusedExit);
+        Assert.Equal("error: The app refused the API key (HTTP 401).", refused.Stderr.Trim());
+        Assert.NotEqual(0, keylessExit);
+        Assert.Contains("--url needs the app's API key: pass --api-key or set JOBRELAY_API_KEY.", keyless.Stderr, StringComparison.Ordinal);
+        Assert.Equal(
+            [("GET", "/api/deliveries/failed", "?limit=20", "ops-key"), ("GET", "/api/deliveries/failed", "?limit=50", "wrong-key")],
+            app.Requests.Select(r => (r.Method, r.Path, r.QueryString, r.Header("x-functions-key"))));
+        Assert.DoesNotContain("wrong-key", refused.Stdout + refused.Stderr, StringComparison.Ordinal);
     }
 }
