@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Diagnostics;
 using Azure.Identity;
 using JobRelay.Diagnostics;
@@ -13,7 +14,8 @@ public class FunctionsTelemetryTests
     [Fact]
     public void TheWorkerExportsJobRelaySpansWithTheirUrlSecretsRedacted()
     {
-        var spans = new List<Activity>();
+        // The exporter adds spans from whatever runs on the shared source meanwhile: a list that locks its adds.
+        var spans = new LockedCollection<Activity>();
         // Azure Monitor's exporter samples traces (rate-limited by default); a fixed 100% makes this span certain to be exported.
         var sampling = new Dictionary<string, string?> { ["OTEL_TRACES_SAMPLER"] = "microsoft.fixed_percentage", ["OTEL_TRACES_SAMPLER_ARG"] = "1.0" };
         using var host = FunctionsAppHost.Build(settings: sampling, afterSetup: services =>
@@ -35,11 +37,7 @@ public class FunctionsTelemetryTests
 
         // The exporters behind the app's own processors may hold a span until flushed.
         Assert.True(tracerProvider.ForceFlush(10_000));
-        Activity exported;
-        lock (spans)
-        {
-            exported = Assert.Single(spans, span => (string?)span.GetTagItem("jobrelay.trigger") == trigger);
-        }
+        var exported = Assert.Single(spans.Snapshot(), span => (string?)span.GetTagItem("jobrelay.trigger") == trigger);
 
         Assert.Equal($"https://supervisor.theeye.io/job/secret/{UrlRedaction.Redacted}?customer={UrlRedaction.Redacted}", exported.GetTagItem("url.full"));
         Assert.Equal($"https://connection.keboola.com/api/events/kbc?token={UrlRedaction.Redacted}", exported.GetTagItem("http.url"));
@@ -52,5 +50,26 @@ public class FunctionsTelemetryTests
         Assert.IsType<ManagedIdentityCredential>(FunctionsTelemetry.Credential("Authorization=AAD"));
         Assert.Null(FunctionsTelemetry.Credential(null));
         Assert.Null(FunctionsTelemetry.Credential("Authorization=Key"));
+    }
+
+    private sealed class LockedCollection<T> : Collection<T>
+    {
+        private readonly Lock _gate = new();
+
+        public T[] Snapshot()
+        {
+            lock (_gate)
+            {
+                return [.. Items];
+            }
+        }
+
+        protected override void InsertItem(int index, T item)
+        {
+            lock (_gate)
+            {
+                base.InsertItem(index, item);
+            }
+        }
     }
 }
