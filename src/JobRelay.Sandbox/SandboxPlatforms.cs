@@ -100,16 +100,6 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
         var jobs = new JsonArray();
         foreach (var job in Jobs)
         {
-            JsonNode? request;
-            try
-            {
-                request = JsonNode.Parse(job.RequestBody);
-            }
-            catch (JsonException)
-            {
-                request = JsonValue.Create(job.RequestBody);
-            }
-
             jobs.Add(new JsonObject
             {
                 ["platform"] = job.Platform,
@@ -117,11 +107,24 @@ public sealed partial class SandboxPlatforms : IAsyncDisposable
                 ["name"] = job.Name,
                 ["state"] = job.State,
                 ["createdAt"] = job.CreatedAt,
-                ["request"] = request,
+                ["request"] = JsonOrText(job.RequestBody),
             });
         }
 
         return new JsonObject { ["jobs"] = jobs };
+    }
+
+    /// <summary>A body as the sandbox's listings show it: as JSON when it parses, else as its text.</summary>
+    private static JsonNode? JsonOrText(string body)
+    {
+        try
+        {
+            return JsonNode.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return JsonValue.Create(body);
+        }
     }
 
     /// <summary>The notification subscriptions created so far.</summary>

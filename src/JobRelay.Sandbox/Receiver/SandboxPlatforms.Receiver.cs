@@ -122,16 +122,6 @@ public sealed partial class SandboxPlatforms
         var received = new JsonArray();
         foreach (var delivery in Received)
         {
-            JsonNode? body;
-            try
-            {
-                body = JsonNode.Parse(delivery.Body);
-            }
-            catch (JsonException)
-            {
-                body = JsonValue.Create(delivery.Body);
-            }
-
             received.Add(new JsonObject
             {
                 ["kind"] = delivery.Kind,
@@ -139,7 +129,7 @@ public sealed partial class SandboxPlatforms
                 ["accepted"] = delivery.Accepted,
                 ["problem"] = delivery.Problem,
                 ["webhookId"] = delivery.WebhookId,
-                ["body"] = body,
+                ["body"] = JsonOrText(delivery.Body),
             });
         }
 
